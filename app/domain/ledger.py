@@ -1,0 +1,150 @@
+"""Ledger records as the canonical, signed, chained facts.
+
+A ledger is a sequence of records — payments and voids — numbered 1, 2, 3 … per counter with no
+gap. Each record is:
+
+* its *body*: the fields below, as a flat canonical mapping (see `app.domain.canonical`);
+* its *code*: the confirmation code (for a payment, the Mã xác nhận the payer receives; for a
+  void, the supervisor's signature over the void) = `compute_code(key, body)`;
+* its *link*: `hash = link_hash(prev_hash, body + {"code": code})`.
+
+Nothing in a record is ever updated in place: a void is a new record that names the payment it
+cancels. The counter and the central server both build bodies with these classes, so they agree
+byte for byte. Changing a body field is a protocol change: bump `BODY_VERSION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from app.domain.canonical import CanonicalValue, date_iso, utc_iso
+from app.domain.chain import link_hash
+from app.domain.codes import compute_code, verify_code
+
+BODY_VERSION = 1
+RecordKind = Literal["payment", "void"]
+
+
+@dataclass(frozen=True)
+class PaymentBody:
+    id: str
+    counter_id: str
+    series: str
+    receipt_number: int
+    participant_id: str
+    payer_name: str
+    ma_so_bhxh: str | None
+    cccd: str | None
+    scheme: str
+    method: str | None
+    months: int
+    period_from: date
+    period_to: date
+    income: int | None
+    support_category: str | None
+    member_order: int | None
+    amount: int
+    rate_version: str
+    paid_at: datetime  # aware
+    business_date: date
+    cashier: str  # operator username
+
+    def canonical(self) -> dict[str, CanonicalValue]:
+        return {
+            "type": "payment",
+            "v": BODY_VERSION,
+            "id": self.id,
+            "counter_id": self.counter_id,
+            "series": self.series,
+            "receipt_number": self.receipt_number,
+            "participant_id": self.participant_id,
+            "payer_name": self.payer_name,
+            "ma_so_bhxh": self.ma_so_bhxh,
+            "cccd": self.cccd,
+            "scheme": self.scheme,
+            "method": self.method,
+            "months": self.months,
+            "period_from": date_iso(self.period_from),
+            "period_to": date_iso(self.period_to),
+            "income": self.income,
+            "support_category": self.support_category,
+            "member_order": self.member_order,
+            "amount": self.amount,
+            "rate_version": self.rate_version,
+            "paid_at": utc_iso(self.paid_at),
+            "business_date": date_iso(self.business_date),
+            "cashier": self.cashier,
+        }
+
+
+@dataclass(frozen=True)
+class VoidBody:
+    id: str
+    counter_id: str
+    payment_id: str
+    payment_receipt_number: int
+    payment_code: str
+    reason: str
+    supervisor: str  # operator username
+    voided_at: datetime  # aware
+    business_date: date
+
+    def canonical(self) -> dict[str, CanonicalValue]:
+        return {
+            "type": "void",
+            "v": BODY_VERSION,
+            "id": self.id,
+            "counter_id": self.counter_id,
+            "payment_id": self.payment_id,
+            "payment_receipt_number": self.payment_receipt_number,
+            "payment_code": self.payment_code,
+            "reason": self.reason,
+            "supervisor": self.supervisor,
+            "voided_at": utc_iso(self.voided_at),
+            "business_date": date_iso(self.business_date),
+        }
+
+
+@dataclass(frozen=True)
+class SealedRecord:
+    """A body with its code and its place in the chain."""
+
+    seq: int
+    kind: RecordKind
+    body: Mapping[str, CanonicalValue]
+    code: str
+    prev_hash: str
+    hash: str
+
+
+def seal(
+    key: bytes, seq: int, kind: RecordKind, body: Mapping[str, CanonicalValue], prev_hash: str
+) -> SealedRecord:
+    code = compute_code(key, body)
+    return SealedRecord(
+        seq=seq,
+        kind=kind,
+        body=dict(body),
+        code=code,
+        prev_hash=prev_hash,
+        hash=link_hash(prev_hash, {**body, "code": code}),
+    )
+
+
+def check_record(key: bytes | None, record: SealedRecord) -> str | None:
+    """Why `record` is not self-consistent, in Vietnamese, or None if it is.
+
+    Checks the hash over (prev_hash, body, code) and — when the key is known — the code.
+    Chain continuity (prev_hash equal to the previous record's hash) is the caller's job,
+    because only it knows the previous record.
+    """
+    if record.body.get("type") != record.kind:
+        return f"bản ghi số {record.seq}: loại bản ghi không khớp nội dung"
+    if link_hash(record.prev_hash, {**record.body, "code": record.code}) != record.hash:
+        return f"bản ghi số {record.seq}: mã băm không khớp nội dung (đã bị sửa)"
+    if key is not None and not verify_code(key, record.body, record.code):
+        return f"bản ghi số {record.seq}: mã xác nhận không khớp nội dung (đã bị sửa hoặc giả)"
+    return None

@@ -1,0 +1,73 @@
+"""Secrets in the operating system's keyring — never in SQLite, config files or logs.
+
+Entries live under the service name `QuayThu`; the user name says what the secret is and for
+which counter, so several counters (or test databases) on one machine do not collide:
+`signing-key:<counter_id>`, `api-token:<counter_id>`, `smtp-password`, `sms-password`.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as _random
+
+import keyring
+from keyring.errors import KeyringError, NoKeyringError
+
+from app.errors import ConfigurationError
+
+SERVICE = "QuayThu"
+SIGNING_KEY_BYTES = 32
+
+_NO_KEYRING = (
+    "Không dùng được kho khóa bí mật của hệ điều hành (keyring) nên không thể lưu hay đọc khóa ký "
+    "của quầy. Trên Linux hãy cài và mở GNOME Keyring hoặc KWallet (gói gnome-keyring); "
+    "trên Windows dùng Windows Credential Manager (có sẵn)."
+)
+
+
+def _get(name: str) -> str | None:
+    try:
+        return keyring.get_password(SERVICE, name)
+    except (NoKeyringError, KeyringError, RuntimeError) as exc:
+        raise ConfigurationError(_NO_KEYRING, message_en=f"keyring unavailable: {exc}") from exc
+
+
+def _set(name: str, value: str) -> None:
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except (NoKeyringError, KeyringError, RuntimeError) as exc:
+        raise ConfigurationError(_NO_KEYRING, message_en=f"keyring unavailable: {exc}") from exc
+
+
+def new_signing_key(counter_id: str) -> bytes:
+    """Make and store a fresh random signing key for a counter; refuses to overwrite one."""
+    name = f"signing-key:{counter_id}"
+    if _get(name) is not None:
+        raise ConfigurationError(
+            "Quầy này đã có khóa ký trong keyring; không tạo khóa mới để khỏi mất khả năng "
+            "kiểm tra các mã xác nhận đã cấp.",
+            message_en="a signing key already exists for this counter",
+        )
+    key = _random.token_bytes(SIGNING_KEY_BYTES)
+    _set(name, base64.b64encode(key).decode("ascii"))
+    return key
+
+
+def load_signing_key(counter_id: str) -> bytes:
+    value = _get(f"signing-key:{counter_id}")
+    if value is None:
+        raise ConfigurationError(
+            "Không tìm thấy khóa ký của quầy trong keyring của người dùng này, nên không thể cấp "
+            "hoặc kiểm tra mã xác nhận. Hãy chạy chương trình bằng tài khoản đã khởi tạo quầy, "
+            "hoặc khôi phục khóa từ bản sao lưu.",
+            message_en=f"no signing key for counter {counter_id} in the keyring",
+        )
+    return base64.b64decode(value)
+
+
+def get_secret(name: str) -> str | None:
+    return _get(name)
+
+
+def set_secret(name: str, value: str) -> None:
+    _set(name, value)

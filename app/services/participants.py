@@ -1,0 +1,424 @@
+"""Participants: the people who pay. Create, update, search, import.
+
+A first-time voluntary participant has no mã số BHXH yet: they are registered with their CCCD
+(checked against date of birth and sex) and the code is filled in later, when the central system
+reports it. Every change is audited with the fields that changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
+from app.domain.text import fold_key
+from app.domain.types import Sex, SupportCategory
+from app.errors import NotFoundError, UserFacingError, ValidationError
+from app.services.common import Actor, audit, load_actor, now_utc
+from app.storage.db import Database
+from app.storage.models import Participant
+
+_PHONE = re.compile(r"^0\d{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class ParticipantInput:
+    """What a cashier types (or a CCCD scan fills) to register or update a participant."""
+
+    full_name: str
+    date_of_birth: date | None = None
+    sex: Sex | None = None
+    cccd: str | None = None
+    ma_so_bhxh: str | None = None
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    support_category: SupportCategory | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: str
+    full_name: str
+    ma_so_bhxh: str | None
+    cccd: str | None
+    date_of_birth: date | None
+    sex: Sex | None
+    address: str
+    phone: str
+    email: str
+    support_category: SupportCategory | None
+    prior_support_months: int
+    bhyt_card_end: date | None
+
+
+def view_of(p: Participant) -> ParticipantView:
+    return ParticipantView(
+        id=p.id,
+        full_name=p.full_name,
+        ma_so_bhxh=p.ma_so_bhxh,
+        cccd=p.cccd,
+        date_of_birth=p.date_of_birth,
+        sex=Sex(p.sex) if p.sex else None,
+        address=p.address,
+        phone=p.phone,
+        email=p.email,
+        support_category=SupportCategory(p.support_category) if p.support_category else None,
+        prior_support_months=p.prior_support_months,
+        bhyt_card_end=p.bhyt_card_end,
+    )
+
+
+def normalise_input(data: ParticipantInput, *, today: date) -> ParticipantInput:
+    """Validate every field; return the cleaned input. Raises ValidationError naming the field."""
+    name = " ".join(data.full_name.split())
+    if not name:
+        raise ValidationError("full_name", "Họ và tên", "không được để trống", rule_en="required")
+    if len(name) > 200:
+        raise ValidationError("full_name", "Họ và tên", "dài quá 200 ký tự", rule_en="too long")
+    if any(ch.isdigit() for ch in name):
+        raise ValidationError(
+            "full_name", "Họ và tên", "không được chứa chữ số", rule_en="no digits allowed"
+        )
+    dob = data.date_of_birth
+    if dob is not None and not (date(1900, 1, 1) <= dob <= today):
+        raise ValidationError(
+            "date_of_birth",
+            "Ngày sinh",
+            f"phải từ 01/01/1900 đến hôm nay ({today:%d/%m/%Y})",
+            rule_en="must be between 1900-01-01 and today",
+        )
+    ma_so = validate_ma_so_bhxh(data.ma_so_bhxh) if data.ma_so_bhxh else None
+    cccd = validate_cccd(data.cccd, date_of_birth=dob, sex=data.sex) if data.cccd else None
+    if ma_so is None and cccd is None:
+        raise ValidationError(
+            "cccd",
+            "Số CCCD",
+            "bắt buộc khi người tham gia chưa có mã số BHXH (đăng ký lần đầu)",
+            rule_en="required when there is no social-insurance number yet",
+        )
+    if ma_so is None and (dob is None or data.sex is None):
+        raise ValidationError(
+            "date_of_birth",
+            "Ngày sinh và giới tính",
+            "bắt buộc khi đăng ký lần đầu (tờ khai TK1-TS)",
+            rule_en="date of birth and sex are required for a first registration",
+        )
+    phone = re.sub(r"[\s.]", "", data.phone)
+    if phone and not _PHONE.match(phone):
+        raise ValidationError(
+            "phone", "Số điện thoại", "phải gồm 10 chữ số, bắt đầu bằng 0", rule_en="10 digits"
+        )
+    email = data.email.strip()
+    if email and not _EMAIL.match(email):
+        raise ValidationError(
+            "email", "Email", "không đúng dạng ten@mien.vn", rule_en="not an e-mail address"
+        )
+    return replace(
+        data,
+        full_name=name,
+        ma_so_bhxh=ma_so,
+        cccd=cccd,
+        phone=phone,
+        email=email,
+        address=" ".join(data.address.split()),
+    )
+
+
+def _check_unique(session: Session, data: ParticipantInput, own_id: str | None) -> None:
+    for column, value, field, label in (
+        (Participant.ma_so_bhxh, data.ma_so_bhxh, "ma_so_bhxh", "Mã số BHXH"),
+        (Participant.cccd, data.cccd, "cccd", "Số CCCD"),
+    ):
+        if value is None:
+            continue
+        other = session.scalar(select(Participant).where(column == value))
+        if other is not None and other.id != own_id:
+            raise ValidationError(
+                field,
+                label,
+                f"{value} đã thuộc về người tham gia {other.full_name}",
+                rule_en="already registered to another participant",
+            )
+
+
+def _apply(p: Participant, data: ParticipantInput, now: datetime) -> None:
+    p.full_name = data.full_name
+    p.name_key = fold_key(data.full_name)
+    p.ma_so_bhxh = data.ma_so_bhxh
+    p.cccd = data.cccd
+    p.date_of_birth = data.date_of_birth
+    p.sex = data.sex.value if data.sex else None
+    p.address = data.address
+    p.phone = data.phone
+    p.email = data.email
+    p.support_category = data.support_category.value if data.support_category else None
+    p.updated_at = now
+
+
+def add_participant(session: Session, data: ParticipantInput, actor: Actor) -> Participant:
+    """Insert inside an open write session (used by the CSV import and by services)."""
+    now = now_utc()
+    data = normalise_input(data, today=now.date())
+    _check_unique(session, data, None)
+    p = Participant(id=str(uuid.uuid4()), created_at=now, prior_support_months=0)
+    _apply(p, data, now)
+    session.add(p)
+    session.flush()
+    audit(session, "participant.create", actor=actor, subject=p.id, name=p.full_name)
+    return p
+
+
+def create_participant(db: Database, data: ParticipantInput, *, by: Actor) -> ParticipantView:
+    with db.write() as session:
+        load_actor(session, by)
+        return view_of(add_participant(session, data, by))
+
+
+def update_participant(
+    db: Database, participant_id: str, data: ParticipantInput, *, by: Actor
+) -> ParticipantView:
+    with db.write() as session:
+        load_actor(session, by)
+        p = _get(session, participant_id)
+        data = normalise_input(data, today=now_utc().date())
+        if p.ma_so_bhxh and data.ma_so_bhxh != p.ma_so_bhxh:
+            raise ValidationError(
+                "ma_so_bhxh",
+                "Mã số BHXH",
+                "đã được cấp thì không sửa tại quầy; liên hệ cơ quan BHXH",
+                rule_en="an assigned code cannot be changed at the counter",
+            )
+        _check_unique(session, data, p.id)
+        before = view_of(p)
+        _apply(p, data, now_utc())
+        after = view_of(p)
+        changed = {
+            f.name: [str(getattr(before, f.name)), str(getattr(after, f.name))]
+            for f in fields(before)
+            if getattr(before, f.name) != getattr(after, f.name)
+        }
+        audit(session, "participant.update", actor=by, subject=p.id, changed=changed)
+        return after
+
+
+def _get(session: Session, participant_id: str) -> Participant:
+    p = session.scalar(select(Participant).where(Participant.id == participant_id))
+    if p is None:
+        raise NotFoundError(f"Không tìm thấy người tham gia {participant_id}.")
+    return p
+
+
+def get_participant(db: Database, participant_id: str) -> ParticipantView:
+    with db.read() as session:
+        return view_of(_get(session, participant_id))
+
+
+def _fts_query(key: str) -> str:
+    # Every word is a prefix: "nguyen thi h" finds "Nguyễn Thị Hằng". Quotes keep FTS syntax
+    # characters in the input from being read as operators.
+    return " ".join(f'"{tok}"*' for tok in key.split() if tok.replace('"', ""))
+
+
+def search_participants(db: Database, query: str, *, limit: int = 20) -> list[ParticipantView]:
+    """Find by mã số BHXH prefix, CCCD prefix, or name typed with or without diacritics."""
+    q = query.strip()
+    if not q:
+        return []
+    with db.read() as session:
+        digits = re.sub(r"\s", "", q)
+        if digits.isdigit():
+            # Range instead of LIKE so the unique indexes serve the prefix search.
+            hi = digits + "\x7f"
+            stmt = (
+                select(Participant)
+                .where(
+                    or_(
+                        (Participant.ma_so_bhxh >= digits) & (Participant.ma_so_bhxh < hi),
+                        (Participant.cccd >= digits) & (Participant.cccd < hi),
+                    )
+                )
+                .limit(limit)
+            )
+            rows = list(session.scalars(stmt))
+        else:
+            match = _fts_query(fold_key(q).replace('"', ""))
+            if not match:
+                return []
+            nums = [
+                r[0]
+                for r in session.execute(
+                    text(
+                        "SELECT rowid FROM participants_fts WHERE participants_fts MATCH :m "
+                        "LIMIT :n"
+                    ),
+                    {"m": match, "n": limit},
+                )
+            ]
+            rows = list(session.scalars(select(Participant).where(Participant.num.in_(nums))))
+        rows.sort(key=lambda p: (p.name_key, p.id))
+        return [view_of(p) for p in rows]
+
+
+# --- CSV import --------------------------------------------------------------------------------
+
+# Header names are matched after folding, so "Họ và tên", "ho va ten" and "HO_TEN" all work.
+_COLUMNS = {
+    "full_name": ("ho va ten", "ho ten", "ho_ten", "full_name", "name"),
+    "date_of_birth": ("ngay sinh", "ngay_sinh", "date_of_birth", "dob"),
+    "sex": ("gioi tinh", "gioi_tinh", "sex"),
+    "cccd": ("cccd", "so cccd", "so_cccd", "so dinh danh"),
+    "ma_so_bhxh": ("ma so bhxh", "ma_so_bhxh", "ma bhxh", "bhxh"),
+    "address": ("dia chi", "dia_chi", "address"),
+    "phone": ("dien thoai", "so dien thoai", "dien_thoai", "phone"),
+    "email": ("email", "thu dien tu"),
+    "support_category": ("doi tuong", "doi_tuong", "support_category"),
+}
+_CATEGORY_WORDS = {
+    "ho ngheo": SupportCategory.POOR,
+    "ngheo": SupportCategory.POOR,
+    "poor": SupportCategory.POOR,
+    "ho can ngheo": SupportCategory.NEAR_POOR,
+    "can ngheo": SupportCategory.NEAR_POOR,
+    "near_poor": SupportCategory.NEAR_POOR,
+    "dan toc thieu so": SupportCategory.ETHNIC_MINORITY,
+    "ethnic_minority": SupportCategory.ETHNIC_MINORITY,
+    "khac": SupportCategory.OTHER,
+    "doi tuong khac": SupportCategory.OTHER,
+    "other": SupportCategory.OTHER,
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    errors: tuple[tuple[int, str], ...]  # (line number, Vietnamese message)
+
+
+def _parse_date(text_value: str, line: int) -> date | None:
+    value = text_value.strip()
+    if not value:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(
+        "date_of_birth",
+        "Ngày sinh",
+        f"“{value}” không đúng dạng ngày/tháng/năm (dd/mm/yyyy)",
+        rule_en="expected dd/mm/yyyy",
+    )
+
+
+def _parse_row(row: dict[str, str], line: int) -> ParticipantInput:
+    sex_text = fold_key(row.get("sex", ""))
+    sex = {"nam": Sex.MALE, "nu": Sex.FEMALE, "": None}.get(sex_text, "bad")
+    if sex == "bad":
+        raise ValidationError("sex", "Giới tính", "phải là Nam hoặc Nữ", rule_en="Nam or Nữ")
+    cat_text = fold_key(row.get("support_category", ""))
+    category = _CATEGORY_WORDS.get(cat_text) if cat_text else None
+    if cat_text and category is None:
+        raise ValidationError(
+            "support_category",
+            "Đối tượng",
+            "phải là Hộ nghèo, Hộ cận nghèo, Dân tộc thiểu số hoặc Khác",
+            rule_en="unknown support category",
+        )
+    assert sex is None or isinstance(sex, Sex)
+    return ParticipantInput(
+        full_name=row.get("full_name", ""),
+        date_of_birth=_parse_date(row.get("date_of_birth", ""), line),
+        sex=sex,
+        cccd=row.get("cccd", "").strip() or None,
+        ma_so_bhxh=row.get("ma_so_bhxh", "").strip() or None,
+        address=row.get("address", ""),
+        phone=row.get("phone", ""),
+        email=row.get("email", ""),
+        support_category=category,
+    )
+
+
+def _map_header(header: Iterable[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for raw in header:
+        key = fold_key(raw.replace("_", " "))
+        for field, names in _COLUMNS.items():
+            if key in {fold_key(n.replace("_", " ")) for n in names}:
+                mapping[raw] = field
+    if "full_name" not in mapping.values():
+        raise UserFacingError(
+            "Tệp CSV thiếu cột “Họ và tên” ở dòng tiêu đề.", message_en="missing name column"
+        )
+    return mapping
+
+
+def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportResult:
+    """Import all rows or none: every row is checked first and all problems are reported.
+
+    A row whose mã số BHXH or CCCD is already known updates that participant; others are new.
+    """
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UserFacingError(
+            f"Tệp {path.name} không phải văn bản UTF-8; hãy lưu lại dạng “CSV UTF-8”.",
+            message_en="file is not UTF-8",
+        ) from exc
+    reader = csv.DictReader(raw.splitlines())
+    mapping = _map_header(reader.fieldnames or [])
+    parsed: list[tuple[int, ParticipantInput]] = []
+    errors: list[tuple[int, str]] = []
+    today = now_utc().date()
+    for index, row in enumerate(reader, start=2):
+        fields_ = {mapping[k]: (v or "") for k, v in row.items() if k in mapping}
+        try:
+            parsed.append((index, normalise_input(_parse_row(fields_, index), today=today)))
+        except ValidationError as exc:
+            errors.append((index, exc.message))
+    if errors:
+        return ImportResult(0, 0, tuple(errors))
+    created = updated = 0
+    with db.write() as session:
+        load_actor(session, by)
+        for line, data in parsed:
+            existing = None
+            if data.ma_so_bhxh:
+                existing = session.scalar(
+                    select(Participant).where(Participant.ma_so_bhxh == data.ma_so_bhxh)
+                )
+            if existing is None and data.cccd:
+                existing = session.scalar(select(Participant).where(Participant.cccd == data.cccd))
+            try:
+                if existing is None:
+                    add_participant(session, data, by)
+                    created += 1
+                else:
+                    _check_unique(session, data, existing.id)
+                    _apply(existing, data, now_utc())
+                    updated += 1
+            except ValidationError as exc:
+                errors.append((line, exc.message))
+        if errors:
+            session.rollback()
+            return ImportResult(0, 0, tuple(errors))
+        audit(
+            session,
+            "participant.import",
+            actor=by,
+            subject=path.name,
+            created=created,
+            updated=updated,
+        )
+    return ImportResult(created, updated, ())

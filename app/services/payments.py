@@ -1,0 +1,514 @@
+"""Taking a payment, voiding one, reprinting a receipt — the ledger's use cases.
+
+`record_payment` guarantees, in ONE write transaction under SQLite's write lock:
+the payment row, its gap-free per-counter receipt number, its Mã xác nhận (HMAC under the
+counter's key from the keyring), its chain link, a sync-outbox entry and an audit event — all or
+nothing. With `synchronous=FULL`, once it returns the payment survives a crash or power cut.
+The same `client_request_id` sent twice (double click, retry after a timeout) returns the first
+payment and never records a second one.
+
+Voids are new chained records signed under the same key, made only by a supervisor with a reason;
+nothing in the ledger is ever updated or deleted (the database refuses it too). Reprints are
+counted in their own table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.chain import GENESIS
+from app.domain.codes import format_code
+from app.domain.ledger import PaymentBody, SealedRecord, VoidBody, seal
+from app.domain.quote import Quote, bhyt_card_start, quote_bhxh_tn, quote_bhyt_hgd
+from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
+from app.errors import NotFoundError, UserFacingError, ValidationError
+from app.secrets import load_signing_key
+from app.services.common import (
+    Actor,
+    audit,
+    business_date,
+    load_actor,
+    now_utc,
+    require_counter,
+)
+from app.services.rates import current_table
+from app.storage.db import Database
+from app.storage.models import (
+    LedgerEntry,
+    OutboxItem,
+    Participant,
+    Payment,
+    Reprint,
+    Void,
+)
+
+MIN_VOID_REASON = 5
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What the cashier asks for. `client_request_id` is made once per confirm dialog."""
+
+    client_request_id: str
+    participant_id: str
+    scheme: Scheme
+    months: int | None = None
+    method: PaymentMethod | None = None  # BHXH tự nguyện
+    income: int | None = None  # BHXH tự nguyện
+    support_category: SupportCategory | None = None  # BHXH tự nguyện
+    member_order: int | None = None  # BHYT hộ gia đình
+    start_month: date | None = None  # default: continues the participant's last period
+    tendered: int | None = None  # cash handed over, if the cashier entered it
+    expected_amount: int | None = None  # the amount the cashier saw and confirmed
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    id: str
+    receipt_number: int
+    series: str
+    ledger_seq: int
+    confirmation_code: str  # grouped, "7KQ2-9XMD-4TR6"
+    participant_id: str
+    payer_name: str
+    ma_so_bhxh: str | None
+    cccd: str | None
+    scheme: Scheme
+    method: PaymentMethod | None
+    months: int
+    period_from: date
+    period_to: date
+    income: int | None
+    support_category: SupportCategory | None
+    member_order: int | None
+    gross_per_month: int
+    support_per_month: int
+    total_support: int
+    amount: int
+    tendered: int | None
+    rate_version: str
+    paid_at: datetime
+    business_date: date
+    cashier: str
+    voided: bool
+    void_reason: str | None
+    reprints: int
+
+    @property
+    def change_due(self) -> int | None:
+        return None if self.tendered is None else self.tendered - self.amount
+
+
+def _view(session: Session, p: Payment) -> PaymentView:
+    void = session.scalar(select(Void).where(Void.payment_id == p.id))
+    reprints = session.scalar(
+        select(func.count()).select_from(Reprint).where(Reprint.payment_id == p.id)
+    )
+    return PaymentView(
+        id=p.id,
+        receipt_number=p.receipt_number,
+        series=p.series,
+        ledger_seq=p.ledger_seq,
+        confirmation_code=format_code(p.confirmation_code),
+        participant_id=p.participant_id,
+        payer_name=p.payer_name,
+        ma_so_bhxh=p.ma_so_bhxh,
+        cccd=p.cccd,
+        scheme=Scheme(p.scheme),
+        method=PaymentMethod(p.method) if p.method else None,
+        months=p.months,
+        period_from=p.period_from,
+        period_to=p.period_to,
+        income=p.income,
+        support_category=SupportCategory(p.support_category) if p.support_category else None,
+        member_order=p.member_order,
+        gross_per_month=p.gross_per_month,
+        support_per_month=p.support_per_month,
+        total_support=p.total_support,
+        amount=p.amount,
+        tendered=p.tendered,
+        rate_version=p.rate_version,
+        paid_at=p.paid_at,
+        business_date=p.business_date,
+        cashier=p.cashier,
+        voided=void is not None,
+        void_reason=void.reason if void else None,
+        reprints=reprints or 0,
+    )
+
+
+def payment_body(p: Payment) -> PaymentBody:
+    """The signed body of a stored payment (verification recomputes it from the columns)."""
+    return PaymentBody(
+        id=p.id,
+        counter_id=p.counter_id,
+        series=p.series,
+        receipt_number=p.receipt_number,
+        participant_id=p.participant_id,
+        payer_name=p.payer_name,
+        ma_so_bhxh=p.ma_so_bhxh,
+        cccd=p.cccd,
+        scheme=p.scheme,
+        method=p.method,
+        months=p.months,
+        period_from=p.period_from,
+        period_to=p.period_to,
+        income=p.income,
+        support_category=p.support_category,
+        member_order=p.member_order,
+        amount=p.amount,
+        rate_version=p.rate_version,
+        paid_at=p.paid_at,
+        business_date=p.business_date,
+        cashier=p.cashier,
+    )
+
+
+def void_body(v: Void, p: Payment) -> VoidBody:
+    return VoidBody(
+        id=v.id,
+        counter_id=v.counter_id,
+        payment_id=p.id,
+        payment_receipt_number=p.receipt_number,
+        payment_code=p.confirmation_code,
+        reason=v.reason,
+        supervisor=v.supervisor,
+        voided_at=v.voided_at,
+        business_date=v.business_date,
+    )
+
+
+# --- quoting -----------------------------------------------------------------------------------
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _support_months_used(session: Session, participant: Participant) -> int:
+    used = session.scalar(
+        select(func.coalesce(func.sum(Payment.support_months), 0))
+        .outerjoin(Void, Void.payment_id == Payment.id)
+        .where(Payment.participant_id == participant.id, Void.id.is_(None))
+    )
+    return participant.prior_support_months + int(used or 0)
+
+
+def _last_period_end(session: Session, participant_id: str, scheme: Scheme) -> date | None:
+    return session.scalar(
+        select(func.max(Payment.period_to))
+        .outerjoin(Void, Void.payment_id == Payment.id)
+        .where(
+            Payment.participant_id == participant_id,
+            Payment.scheme == scheme.value,
+            Void.id.is_(None),
+        )
+    )
+
+
+def _quote(
+    session: Session, participant: Participant, req: PaymentRequest, paid_at: datetime
+) -> Quote:
+    table = current_table(session)
+    paid_on = business_date(paid_at)
+    if req.scheme is Scheme.BHXH_TN:
+        if req.income is None:
+            raise ValidationError(
+                "income", "Mức thu nhập lựa chọn", "chưa nhập", rule_en="required"
+            )
+        category = req.support_category or (
+            SupportCategory(participant.support_category)
+            if participant.support_category
+            else SupportCategory.OTHER
+        )
+        method = req.method or PaymentMethod.YEARLY
+        start = req.start_month
+        if start is None:
+            last = _last_period_end(session, participant.id, Scheme.BHXH_TN)
+            start = _next_month(last) if last else date(paid_on.year, paid_on.month, 1)
+        return quote_bhxh_tn(
+            table,
+            income=req.income,
+            category=category,
+            method=method,
+            months=req.months,
+            start_month=start,
+            paid_on=paid_on,
+            support_months_used=_support_months_used(session, participant),
+        )
+    if req.member_order is None:
+        raise ValidationError(
+            "member_order", "Thứ tự thành viên trong hộ", "chưa nhập", rule_en="required"
+        )
+    if req.months is None:
+        raise ValidationError("months", "Số tháng", "chưa chọn (3, 6 hoặc 12)", rule_en="required")
+    start = req.start_month
+    if start is None:
+        previous = max(
+            (
+                d
+                for d in (
+                    participant.bhyt_card_end,
+                    _last_period_end(session, participant.id, Scheme.BHYT_HGD),
+                )
+                if d
+            ),
+            default=None,
+        )
+        start = bhyt_card_start(paid_on, previous)
+    return quote_bhyt_hgd(
+        table, member_order=req.member_order, months=req.months, start_month=start, paid_on=paid_on
+    )
+
+
+def _participant(session: Session, participant_id: str) -> Participant:
+    p = session.scalar(select(Participant).where(Participant.id == participant_id))
+    if p is None:
+        raise NotFoundError(f"Không tìm thấy người tham gia {participant_id}.")
+    return p
+
+
+def preview_payment(db: Database, req: PaymentRequest, *, now: datetime | None = None) -> Quote:
+    """The quote the cashier sees before confirming (nothing is written)."""
+    with db.read() as session:
+        return _quote(session, _participant(session, req.participant_id), req, now or now_utc())
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    last = session.scalar(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1))
+    return (0, GENESIS) if last is None else (last.seq, last.hash)
+
+
+def _append(session: Session, record: SealedRecord, record_id: str, at: datetime) -> None:
+    session.add(
+        LedgerEntry(
+            seq=record.seq,
+            kind=record.kind,
+            record_id=record_id,
+            code=record.code,
+            prev_hash=record.prev_hash,
+            hash=record.hash,
+            recorded_at=at,
+        )
+    )
+    session.add(
+        OutboxItem(
+            ledger_seq=record.seq,
+            record_id=record_id,
+            kind=record.kind,
+            state="pending",
+            attempts=0,
+            created_at=at,
+        )
+    )
+
+
+def record_payment(
+    db: Database, req: PaymentRequest, *, by: Actor, now: datetime | None = None
+) -> PaymentView:
+    if not req.client_request_id or len(req.client_request_id) > 64:
+        raise ValidationError(
+            "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
+        )
+    with db.write() as session:
+        first = session.scalar(
+            select(Payment).where(Payment.client_request_id == req.client_request_id)
+        )
+        if first is not None:
+            # A double click or a retry: the payment was already recorded once.
+            if first.participant_id != req.participant_id:
+                raise UserFacingError(
+                    "Mã yêu cầu này đã được dùng cho một khoản thu khác; không ghi thêm.",
+                    message_en="client request id reused for a different payment",
+                )
+            return _view(session, first)
+        cashier = load_actor(session, by)
+        counter = require_counter(session)
+        participant = _participant(session, req.participant_id)
+        paid_at = now or now_utc()
+        quote = _quote(session, participant, req, paid_at)
+        if req.expected_amount is not None and req.expected_amount != quote.total:
+            raise UserFacingError(
+                f"Số tiền phải thu đã thay đổi ({quote.total:,} đ thay vì "
+                f"{req.expected_amount:,} đ), có thể do bảng mức đóng vừa cập nhật. "
+                "Hãy xem lại trước khi thu.".replace(",", "."),
+                message_en="the amount changed since it was shown",
+            )
+        if req.tendered is not None and req.tendered < quote.total:
+            raise ValidationError(
+                "tendered",
+                "Tiền khách đưa",
+                "ít hơn số tiền phải thu",
+                rule_en="less than the amount due",
+            )
+        key = load_signing_key(counter.counter_id)
+        receipt_number = (session.scalar(select(func.max(Payment.receipt_number))) or 0) + 1
+        last_seq, prev_hash = _chain_head(session)
+        payment = Payment(
+            id=str(uuid.uuid4()),
+            ledger_seq=last_seq + 1,
+            receipt_number=receipt_number,
+            series=counter.receipt_series,
+            client_request_id=req.client_request_id,
+            counter_id=counter.counter_id,
+            participant_id=participant.id,
+            payer_name=participant.full_name,
+            ma_so_bhxh=participant.ma_so_bhxh,
+            cccd=participant.cccd,
+            scheme=quote.scheme.value,
+            method=quote.method.value if quote.method else None,
+            months=quote.months,
+            period_from=quote.period_from,
+            period_to=quote.period_to,
+            income=quote.income,
+            support_category=quote.support_category.value if quote.support_category else None,
+            member_order=quote.member_order,
+            gross_per_month=quote.gross_per_month,
+            support_per_month=quote.support_per_month,
+            total_gross=quote.total_gross,
+            total_support=quote.total_support,
+            support_months=quote.support_months,
+            amount=quote.total,
+            tendered=req.tendered,
+            rate_version=quote.rate_version,
+            paid_at=paid_at,
+            business_date=business_date(paid_at),
+            operator_id=cashier.id,
+            cashier=cashier.username,
+            confirmation_code="",
+        )
+        record = seal(key, last_seq + 1, "payment", payment_body(payment).canonical(), prev_hash)
+        payment.confirmation_code = record.code
+        _append(session, record, payment.id, paid_at)
+        session.flush()  # the ledger row must exist before the payment that references it
+        session.add(payment)
+        audit(
+            session,
+            "payment.record",
+            actor=by,
+            subject=payment.id,
+            at=paid_at,
+            receipt_number=receipt_number,
+            amount=payment.amount,
+            code=record.code,
+        )
+        session.flush()
+        return _view(session, payment)
+
+
+def payment_by_number(session: Session, receipt_number: int) -> Payment:
+    p = session.scalar(select(Payment).where(Payment.receipt_number == receipt_number))
+    if p is None:
+        raise NotFoundError(
+            f"Không có biên lai số {receipt_number} tại quầy này.",
+            message_en=f"no receipt number {receipt_number}",
+        )
+    return p
+
+
+def void_payment(
+    db: Database,
+    *,
+    receipt_number: int,
+    reason: str,
+    supervisor: Actor,
+    requested_by: Actor | None = None,
+    now: datetime | None = None,
+) -> PaymentView:
+    """Cancel a payment with a new signed record. The supervisor must have authenticated."""
+    supervisor.require(Role.SUPERVISOR, Role.ADMIN, action="hủy khoản thu")
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_VOID_REASON:
+        raise ValidationError(
+            "reason",
+            "Lý do hủy",
+            f"bắt buộc, ghi rõ ít nhất {MIN_VOID_REASON} ký tự",
+            rule_en=f"required, at least {MIN_VOID_REASON} characters",
+        )
+    with db.write() as session:
+        load_actor(session, supervisor)
+        counter = require_counter(session)
+        payment = payment_by_number(session, receipt_number)
+        if session.scalar(select(Void).where(Void.payment_id == payment.id)) is not None:
+            raise UserFacingError(
+                f"Biên lai số {receipt_number} đã bị hủy trước đó.",
+                message_en="already voided",
+            )
+        at = now or now_utc()
+        key = load_signing_key(counter.counter_id)
+        last_seq, prev_hash = _chain_head(session)
+        void = Void(
+            id=str(uuid.uuid4()),
+            ledger_seq=last_seq + 1,
+            payment_id=payment.id,
+            counter_id=counter.counter_id,
+            reason=reason,
+            supervisor_id=supervisor.id,
+            supervisor=supervisor.username,
+            requested_by_id=requested_by.id if requested_by else None,
+            voided_at=at,
+            business_date=business_date(at),
+            signature="",
+        )
+        record = seal(key, last_seq + 1, "void", void_body(void, payment).canonical(), prev_hash)
+        void.signature = record.code
+        _append(session, record, void.id, at)
+        session.flush()
+        session.add(void)
+        audit(
+            session,
+            "payment.void",
+            actor=supervisor,
+            subject=payment.id,
+            at=at,
+            receipt_number=receipt_number,
+            reason=reason,
+            requested_by=requested_by.username if requested_by else None,
+        )
+        session.flush()
+        return _view(session, payment)
+
+
+def record_reprint(db: Database, receipt_number: int, *, by: Actor) -> int:
+    """Count a reprint; returns its number (1 for the first copy)."""
+    with db.write() as session:
+        load_actor(session, by)
+        payment = payment_by_number(session, receipt_number)
+        n = (
+            session.scalar(
+                select(func.count()).select_from(Reprint).where(Reprint.payment_id == payment.id)
+            )
+            or 0
+        ) + 1
+        session.add(Reprint(payment_id=payment.id, number=n, operator_id=by.id, at=now_utc()))
+        audit(session, "receipt.reprint", actor=by, subject=payment.id, number=n)
+        return n
+
+
+def get_payment(db: Database, receipt_number: int) -> PaymentView:
+    with db.read() as session:
+        return _view(session, payment_by_number(session, receipt_number))
+
+
+def find_by_request(db: Database, client_request_id: str) -> PaymentView | None:
+    """The payment recorded for a request id, if any (used to recover after a crash)."""
+    with db.read() as session:
+        p = session.scalar(select(Payment).where(Payment.client_request_id == client_request_id))
+        return None if p is None else _view(session, p)
+
+
+def list_payments(db: Database, day: date) -> list[PaymentView]:
+    """Payments of one business day, in receipt order, voided ones included and marked."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(Payment).where(Payment.business_date == day).order_by(Payment.receipt_number)
+        ).all()
+        return [_view(session, p) for p in rows]

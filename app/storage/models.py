@@ -1,0 +1,228 @@
+"""SQLAlchemy 2 typed models of the counter's local database.
+
+The ledger tables (`ledger`, `payments`, `voids`) are append-only: services insert rows and
+never update or delete them; corrections are new void records. Mutable bookkeeping (the sync
+outbox, participants, settings) lives in other tables. The schema is created and changed only by
+the Alembic migrations in `app/storage/migrations`; a test checks they agree with these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.domain.canonical import parse_utc_iso, utc_iso
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware instant stored as canonical UTC ISO text (sorts and compares as text)."""
+
+    impl = String(27)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        return None if value is None else utc_iso(value)
+
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else parse_utc_iso(str(value))
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Counter(Base):
+    """This counter's identity: exactly one row (id = 1) once initialised."""
+
+    __tablename__ = "counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter_id: Mapped[str] = mapped_column(String(36), unique=True)
+    counter_code: Mapped[str] = mapped_column(String(20))
+    organisation: Mapped[str] = mapped_column(String(200))
+    collection_point: Mapped[str] = mapped_column(String(200))
+    receipt_series: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    central_url: Mapped[str | None] = mapped_column(String(300))
+    central_counter_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    # An explicit INTEGER PRIMARY KEY (a rowid alias) because the FTS5 index refers to rows by
+    # rowid, and VACUUM may renumber implicit rowids.
+    num: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    ma_so_bhxh: Mapped[str | None] = mapped_column(String(10), unique=True)
+    cccd: Mapped[str | None] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), index=True)  # folded, lower-case
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(3))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    support_category: Mapped[str | None] = mapped_column(String(20))
+    prior_support_months: Mapped[int] = mapped_column(Integer, default=0)
+    bhyt_card_end: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LedgerEntry(Base):
+    """The chain: one row per ledger record, `seq` 1, 2, 3 … with no gap."""
+
+    __tablename__ = "ledger"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(10))
+    record_id: Mapped[str] = mapped_column(String(36), unique=True)
+    code: Mapped[str] = mapped_column(String(12))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ledger_seq: Mapped[int] = mapped_column(ForeignKey("ledger.seq"), unique=True)
+    receipt_number: Mapped[int] = mapped_column(Integer, unique=True)
+    series: Mapped[str] = mapped_column(String(20))
+    client_request_id: Mapped[str] = mapped_column(String(64), unique=True)
+    counter_id: Mapped[str] = mapped_column(String(36))
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    payer_name: Mapped[str] = mapped_column(String(200))
+    ma_so_bhxh: Mapped[str | None] = mapped_column(String(10))
+    cccd: Mapped[str | None] = mapped_column(String(12))
+    scheme: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str | None] = mapped_column(String(10))
+    months: Mapped[int] = mapped_column(Integer)
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    income: Mapped[int | None] = mapped_column(Integer)
+    support_category: Mapped[str | None] = mapped_column(String(20))
+    member_order: Mapped[int | None] = mapped_column(Integer)
+    gross_per_month: Mapped[int] = mapped_column(Integer)
+    support_per_month: Mapped[int] = mapped_column(Integer)
+    total_gross: Mapped[int] = mapped_column(Integer)
+    total_support: Mapped[int] = mapped_column(Integer)
+    support_months: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    tendered: Mapped[int | None] = mapped_column(Integer)
+    rate_version: Mapped[str] = mapped_column(String(40))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    cashier: Mapped[str] = mapped_column(String(64))  # username, as in the signed body
+    confirmation_code: Mapped[str] = mapped_column(String(12), index=True)
+
+
+class Void(Base):
+    __tablename__ = "voids"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ledger_seq: Mapped[int] = mapped_column(ForeignKey("ledger.seq"), unique=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), unique=True)
+    counter_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(500))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    supervisor: Mapped[str] = mapped_column(String(64))  # username, as in the signed body
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    voided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    signature: Mapped[str] = mapped_column(String(12))
+
+
+class Reprint(Base):
+    __tablename__ = "reprints"
+    __table_args__ = (UniqueConstraint("payment_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxItem(Base):
+    """A ledger record waiting to reach the central server.
+
+    state: pending → synced (central said accepted/duplicate) or rejected (parked with the reason
+    for a supervisor; never blocks the rest of the queue).
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ledger_seq: Mapped[int] = mapped_column(ForeignKey("ledger.seq"), unique=True)
+    record_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(10), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+
+
+class RateTableVersion(Base):
+    """Rate tables as received: shipped default, pushed by central, or entered by an admin."""
+
+    __tablename__ = "rate_tables"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)  # JSON, as in resources/rates/default.json
+    source: Mapped[str] = mapped_column(String(20))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    installed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+
+
+class Setting(Base):
+    """Non-secret settings. Secrets live in the OS keyring, never here."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
