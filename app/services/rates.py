@@ -79,7 +79,7 @@ class RateStatus:
 def rate_status(
     table: RateTable, today: date, max_age_days: int = DEFAULT_MAX_AGE_DAYS
 ) -> RateStatus:
-    newest = table.newest_effective_from()
+    newest = table.newest_effective_from(as_of=today)
     age = (today - newest).days
     stale = age > max_age_days
     message = (
