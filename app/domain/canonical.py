@@ -27,7 +27,9 @@ def utc_iso(instant: datetime) -> str:
 
 
 def parse_utc_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    if not text.endswith("Z") or len(text) != 27:
+        raise ValueError(f"not a canonical UTC instant: {text!r}")
+    return datetime.fromisoformat(text)  # Python ≥ 3.11 reads the "Z" suffix
 
 
 def date_iso(day: date) -> str:

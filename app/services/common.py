@@ -72,6 +72,41 @@ def load_actor(session: Session, actor: Actor) -> Operator:
     return op
 
 
+def check_actor(session: Session, actor: Actor) -> None:
+    """`load_actor` without loading the ORM object: for the hot path that only needs the check."""
+    ops = Operator.__table__
+    row = (
+        session.connection()
+        .execute(select(ops.c.active, ops.c.username).where(ops.c.id == actor.id))
+        .first()
+    )
+    if row is None or not row.active or row.username != actor.username:
+        raise PermissionDenied(
+            f"Tài khoản {actor.username} không còn hoạt động.",
+            message_en=f"operator {actor.username} is not active",
+        )
+
+
+@dataclass(frozen=True)
+class CounterIdentity:
+    counter_id: str
+    receipt_series: str
+
+
+def counter_identity(session: Session) -> CounterIdentity:
+    """The counter's id and receipt series (a light `require_counter`)."""
+    c = Counter.__table__
+    row = (
+        session.connection()
+        .execute(select(c.c.counter_id, c.c.receipt_series).where(c.c.id == 1))
+        .first()
+    )
+    if row is None:
+        require_counter(session)  # raises the "not initialised" error
+        raise AssertionError("unreachable")
+    return CounterIdentity(row.counter_id, row.receipt_series)
+
+
 def require_counter(session: Session) -> Counter:
     counter = session.scalar(select(Counter).where(Counter.id == 1))
     if counter is None:

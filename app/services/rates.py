@@ -24,13 +24,33 @@ from app.storage.models import RateTableVersion
 DEFAULT_MAX_AGE_DAYS = 400
 
 
+# Parsed tables by version. Safe to cache for the life of the process because a version names
+# one table forever (install_table refuses the same version with other content).
+_parsed: dict[str, RateTable] = {}
+
+
 def current_table(session: Session) -> RateTable:
-    row = session.scalar(
-        select(RateTableVersion).order_by(RateTableVersion.installed_at.desc()).limit(1)
+    tables = RateTableVersion.__table__
+    version = (
+        session.connection()
+        .execute(select(tables.c.version).order_by(tables.c.installed_at.desc()).limit(1))
+        .scalar()
     )
-    if row is None:
+    return table_for_version(session, version)
+
+
+def table_for_version(session: Session, version: str | None) -> RateTable:
+    """The installed table of that version (None: nothing installed, the shipped default)."""
+    if version is None:
         return load_default_rate_table()
-    return RateTable.from_json(row.body)
+    table = _parsed.get(version)
+    if table is None:
+        body = session.scalar(
+            select(RateTableVersion.body).where(RateTableVersion.version == version)
+        )
+        assert body is not None
+        table = _parsed[version] = RateTable.from_json(body)
+    return table
 
 
 def current_rate_table(db: Database) -> RateTable:
