@@ -473,7 +473,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         "xlsx": render_xn01_xlsx,
         "csv": render_xn01_csv,
     }[args.format]
-    out = Path(args.output) if args.output else Path(f"01-XN_{day:%Y-%m-%d}.{args.format}")
+    name = f"01-XN_{report.counter_code}_{day:%Y-%m-%d}.{args.format}"
+    out = Path(args.output) if args.output else Path(name)
+    if out.is_dir():
+        out = out / name
     out.write_bytes(render(report))
     emit(
         args,
