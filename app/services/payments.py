@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, text
@@ -128,7 +129,7 @@ def _view(session: Session, p: Payment) -> PaymentView:
     return _make_view(p, void, reprints or 0)
 
 
-def _make_view(p: Payment, void: Void | None, reprints: int) -> PaymentView:
+def _make_view(p: Payment | SimpleNamespace, void: Void | None, reprints: int) -> PaymentView:
     return PaymentView(
         id=p.id,
         receipt_number=p.receipt_number,
@@ -470,7 +471,7 @@ def record_payment(
                 ),
             },
         )
-        return _make_view(Payment(**row), None, 0)
+        return _make_view(SimpleNamespace(**row), None, 0)
 
 
 def payment_by_number(session: Session, receipt_number: int) -> Payment:

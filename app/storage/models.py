@@ -115,7 +115,7 @@ class LedgerEntry(Base):
     record_id: Mapped[str] = mapped_column(String(36), unique=True)
     code: Mapped[str] = mapped_column(String(12))
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -202,9 +202,11 @@ class OutboxItem(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # No secondary indexes: one is written per payment, and the audit trail is read rarely
+    # (by id order, which is time order).
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
-    action: Mapped[str] = mapped_column(String(40), index=True)
+    action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
 
@@ -226,3 +228,68 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- sync bookkeeping (migration 0002) -------------------------------------------------------
+
+
+class SyncState(Base):
+    """Small non-secret sync bookkeeping values: feed cursors, last success, enrolment state.
+
+    Mutable on purpose (the ledger tables are not); the API token lives in the keyring only.
+    """
+
+    __tablename__ = "sync_state"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SyncLease(Base):
+    """Who may sync right now: one row per lease name, taken under BEGIN IMMEDIATE.
+
+    A holder keeps the lease by renewing `expires_at` during a long sync; anyone may take an
+    expired lease, or one whose holder process on this same host is no longer running.
+    """
+
+    __tablename__ = "sync_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(40))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReconciliationRun(Base):
+    """One comparison of the local Mẫu 01-XN of a business day with the central system's."""
+
+    __tablename__ = "reconciliation_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    trigger: Mapped[str] = mapped_column(String(20))  # "scheduled" | "manual"
+    tolerance_seconds: Mapped[int] = mapped_column(Integer)
+    local_count: Mapped[int] = mapped_column(Integer)
+    local_total: Mapped[int] = mapped_column(Integer)
+    central_count: Mapped[int] = mapped_column(Integer)
+    central_total: Mapped[int] = mapped_column(Integer)
+    issue_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # "ok" | "mismatch"
+
+
+class ReconciliationIssue(Base):
+    """One difference found by a reconciliation run, by confirmation code."""
+
+    __tablename__ = "reconciliation_issues"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    confirmation_code: Mapped[str] = mapped_column(String(12))
+    receipt_number: Mapped[int | None] = mapped_column(Integer)
+    local_amount: Mapped[int | None] = mapped_column(Integer)
+    central_amount: Mapped[int | None] = mapped_column(Integer)
+    local_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    central_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    detail: Mapped[str] = mapped_column(Text)

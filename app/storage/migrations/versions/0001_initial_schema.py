@@ -38,7 +38,6 @@ def upgrade() -> None:
     sa.Column('hash', sa.String(length=64), nullable=False),
     sa.Column('recorded_at', sa.String(length=27), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_ledger')),
-    sa.UniqueConstraint('hash', name=op.f('uq_ledger_hash')),
     sa.UniqueConstraint('record_id', name=op.f('uq_ledger_record_id'))
     )
     op.create_table('operators',
@@ -93,10 +92,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_audit_events_operator_id_operators')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_events_action'), ['action'], unique=False)
-        batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
-
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ledger_seq', sa.Integer(), nullable=False),
@@ -274,10 +269,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_outbox_state'))
 
     op.drop_table('outbox')
-    with op.batch_alter_table('audit_events', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_events_at'))
-        batch_op.drop_index(batch_op.f('ix_audit_events_action'))
-
     op.drop_table('audit_events')
     op.drop_table('settings')
     with op.batch_alter_table('participants', schema=None) as batch_op:
