@@ -1,0 +1,79 @@
+"""Render sample documents to PNG under docs/samples/, to look at the layout without a printer.
+
+Run: `.venv/bin/python scripts/render_samples.py [--out docs/samples]`
+
+Writes receipts (new, reprint, voided — the voided one for a payer with no mã số BHXH yet) on
+the 80 mm roll and on A5, and the first page of a Mẫu 01-XN, using poppler's `pdftoppm`.
+The data is the made-up sample data of `printing.samples`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from printing.receipt import ReceiptLayout, render_receipt
+from printing.samples import sample_receipt, sample_report
+from printing.xn01 import render_xn01_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+RECEIPT_DPI = 110
+REPORT_DPI = 90
+
+
+def to_png(pdf: bytes, target: Path, dpi: int, workdir: Path) -> None:
+    source = workdir / f"{target.stem}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            "-singlefile",
+            str(source),
+            str(target.with_suffix("")),
+        ],
+        check=True,
+    )
+    print(target.relative_to(ROOT) if target.is_relative_to(ROOT) else target)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "samples")
+    args = parser.parse_args()
+    if shutil.which("pdftoppm") is None:
+        parser.error("pdftoppm (poppler-utils) is needed")
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    receipts = {
+        "new": sample_receipt(),
+        "reprint": sample_receipt(reprint_number=2),
+        "voided": sample_receipt(voided=True, ma_so_bhxh=None),
+    }
+    names = {ReceiptLayout.ROLL_80MM: "roll80", ReceiptLayout.A5: "a5"}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for kind, data in receipts.items():
+            for layout, name in names.items():
+                to_png(
+                    render_receipt(data, layout),
+                    out / f"receipt-{name}-{kind}.png",
+                    RECEIPT_DPI,
+                    work,
+                )
+        to_png(render_xn01_pdf(sample_report(120)), out / "xn01-page1.png", REPORT_DPI, work)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
