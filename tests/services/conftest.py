@@ -14,8 +14,12 @@ from app.storage.db import Database
 @pytest.fixture
 def cashier(db: Database, admin: Actor) -> Actor:
     create_operator(
-        db, username="thungan1", full_name="Nguyễn Thị Hằng", role=Role.CASHIER,
-        password="thungan-pass", by=admin,
+        db,
+        username="thungan1",
+        full_name="Nguyễn Thị Hằng",
+        role=Role.CASHIER,
+        password="thungan-pass",
+        by=admin,
     )
     return authenticate(db, "thungan1", "thungan-pass")
 
@@ -23,8 +27,12 @@ def cashier(db: Database, admin: Actor) -> Actor:
 @pytest.fixture
 def supervisor(db: Database, admin: Actor) -> Actor:
     create_operator(
-        db, username="giamsat", full_name="Trần Đức Giám", role=Role.SUPERVISOR,
-        password="giamsat-pass", by=admin,
+        db,
+        username="giamsat",
+        full_name="Trần Đức Giám",
+        role=Role.SUPERVISOR,
+        password="giamsat-pass",
+        by=admin,
     )
     return authenticate(db, "giamsat", "giamsat-pass")
 

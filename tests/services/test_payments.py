@@ -47,7 +47,9 @@ def bhxh_request(payer: ParticipantView, **kw: object) -> PaymentRequest:
     return PaymentRequest(**base)  # type: ignore[arg-type]
 
 
-def test_worked_example_bhxh_tu_nguyen(db: Database, cashier: Actor, payer: ParticipantView) -> None:
+def test_worked_example_bhxh_tu_nguyen(
+    db: Database, cashier: Actor, payer: ParticipantView
+) -> None:
     view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     assert view.amount == 3_168_000
     assert view.gross_per_month == 330_000
@@ -165,7 +167,10 @@ def test_void_by_supervisor_is_a_new_chained_record(
 ) -> None:
     view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     voided = void_payment(
-        db, receipt_number=view.receipt_number, reason="Thu nhầm người", supervisor=supervisor,
+        db,
+        receipt_number=view.receipt_number,
+        reason="Thu nhầm người",
+        supervisor=supervisor,
         requested_by=cashier,
     )
     assert voided.voided and voided.void_reason == "Thu nhầm người"
@@ -266,19 +271,31 @@ def test_daily_summary_by_business_day(
     record_payment(
         db,
         PaymentRequest(
-            client_request_id="bhyt", participant_id=payer.id, scheme=Scheme.BHYT_HGD,
-            member_order=1, months=3,
+            client_request_id="bhyt",
+            participant_id=payer.id,
+            scheme=Scheme.BHYT_HGD,
+            member_order=1,
+            months=3,
         ),
         by=cashier,
         now=PAID_AT,
     )
-    third = record_payment(db, bhxh_request(payer, start_month=date(2028, 1, 1)), by=cashier,
-                           now=PAID_AT)
-    void_payment(db, receipt_number=third.receipt_number, reason="Khách đổi ý, trả lại tiền",
-                 supervisor=supervisor)
+    third = record_payment(
+        db, bhxh_request(payer, start_month=date(2028, 1, 1)), by=cashier, now=PAID_AT
+    )
+    void_payment(
+        db,
+        receipt_number=third.receipt_number,
+        reason="Khách đổi ý, trả lại tiền",
+        supervisor=supervisor,
+    )
     # 23:30 in Hà Nội on 22/11 is 16:30 UTC; 00:30 on 23/11 is 17:30 UTC on the 22nd.
-    late = record_payment(db, bhxh_request(payer, start_month=date(2029, 1, 1)), by=cashier,
-                          now=datetime(2026, 11, 22, 17, 30, tzinfo=UTC))
+    late = record_payment(
+        db,
+        bhxh_request(payer, start_month=date(2029, 1, 1)),
+        by=cashier,
+        now=datetime(2026, 11, 22, 17, 30, tzinfo=UTC),
+    )
     assert late.business_date == date(2026, 11, 23)
 
     report = daily_summary(db, date(2026, 11, 22))
