@@ -56,6 +56,8 @@ def _jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, Path):
         return str(value)
     return value
@@ -672,4 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m ui.cli` runs this file as __main__; delegate to the imported module so that
+    # exception classes (CliExit) are the same objects that ui.cli_sync raises.
+    from ui.cli import main as _main
+
+    sys.exit(_main())
