@@ -1,0 +1,299 @@
+"""Drive the real window into each screen and save PNGs into docs/screenshots/.
+
+Run under a virtual X server at the counter's usual resolution:
+
+    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py
+
+Uses a throw-away database in a temp folder and an in-memory keyring, so it touches nothing of
+a real counter. The data are made up (names, CCCD numbers, codes).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+
+import keyring  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+
+
+class _MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.entries.pop((service, username), None)
+
+
+keyring.set_keyring(_MemoryKeyring())
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from ui.qt import ops  # noqa: E402
+from ui.qt.app import make_application, start  # noqa: E402
+
+ADMIN_PASSWORD = "quantri-2026"
+CASHIER_PASSWORD = "thungan-2026"
+SUPERVISOR_PASSWORD = "giamsat-2026"
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise TimeoutError("screen did not reach the expected state")
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def settle(seconds: float = 0.3) -> None:
+    wait_until(lambda: ops.pending_count() == 0)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    widget.setFocus()
+    for ch in text:
+        QTest.sendKeyEvent(
+            QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier
+        )
+
+
+def save(widget: QWidget, name: str) -> Path:
+    settle()
+    path = OUT / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"{path.relative_to(ROOT)}  {widget.width()}×{widget.height()}")
+    return path
+
+
+def seed(db_path: Path) -> None:
+    """A counter with staff, participants and a morning's payments."""
+    from app.domain.types import PaymentMethod, Role, Scheme, Sex, SupportCategory
+    from app.services.counter import init_counter
+    from app.services.operators import authenticate, create_operator
+    from app.services.participants import ParticipantInput, create_participant
+    from app.services.payments import (
+        PaymentRequest,
+        record_payment,
+        record_reprint,
+        void_payment,
+    )
+    from app.storage.db import open_database
+
+    db = open_database(db_path)
+    _, admin = init_counter(
+        db,
+        organisation="Bưu điện tỉnh Thái Nguyên",
+        collection_point="Điểm thu Bưu điện xã Đồng Hỷ",
+        counter_code="TN-DH01",
+        admin_username="quantri",
+        admin_full_name="Đặng Văn Quản",
+        admin_password=ADMIN_PASSWORD,
+    )
+    create_operator(
+        db,
+        username="thungan1",
+        full_name="Nguyễn Thị Hằng",
+        role=Role.CASHIER,
+        password=CASHIER_PASSWORD,
+        by=admin,
+    )
+    create_operator(
+        db,
+        username="giamsat",
+        full_name="Trần Đức Giám",
+        role=Role.SUPERVISOR,
+        password=SUPERVISOR_PASSWORD,
+        by=admin,
+    )
+    cashier = authenticate(db, "thungan1", CASHIER_PASSWORD)
+    supervisor = authenticate(db, "giamsat", SUPERVISOR_PASSWORD)
+    people = [
+        ("Lê Thị Mỹ Đào", date(1985, 3, 14), Sex.FEMALE, "019185001234", "0123456789"),
+        ("Hoàng Văn Thắng", date(1978, 11, 2), Sex.MALE, "019078004321", "1923456780"),
+        ("Phạm Thị Ngọc Ánh", date(1992, 6, 25), Sex.FEMALE, "019192007777", None),
+        ("Nông Văn Dũng", date(1969, 1, 9), Sex.MALE, "019069002468", "1911122233"),
+        ("Vũ Thị Thu Hương", date(2001, 8, 30), Sex.FEMALE, "019301005555", "1933344455"),
+    ]
+    views = [
+        create_participant(
+            db,
+            ParticipantInput(
+                full_name=name,
+                date_of_birth=dob,
+                sex=sex,
+                cccd=cccd,
+                ma_so_bhxh=code,
+                address="Xã Đồng Hỷ, tỉnh Thái Nguyên",
+                phone="0912345678",
+            ),
+            by=cashier,
+        )
+        for name, dob, sex, cccd, code in people
+    ]
+
+    def bhxh(who: int, income: int, method: PaymentMethod, cat: SupportCategory) -> int:
+        req = PaymentRequest(
+            uuid.uuid4().hex,
+            views[who].id,
+            Scheme.BHXH_TN,
+            method=method,
+            income=income,
+            support_category=cat,
+        )
+        return record_payment(db, req, by=cashier).receipt_number
+
+    def bhyt(who: int, order: int, months: int) -> int:
+        req = PaymentRequest(
+            uuid.uuid4().hex, views[who].id, Scheme.BHYT_HGD, months=months, member_order=order
+        )
+        return record_payment(db, req, by=cashier).receipt_number
+
+    bhxh(1, 2_000_000, PaymentMethod.HALF_YEAR, SupportCategory.OTHER)
+    first = bhyt(3, 1, 12)
+    bhyt(3, 2, 12)
+    wrong = bhxh(4, 1_500_000, PaymentMethod.QUARTERLY, SupportCategory.NEAR_POOR)
+    bhxh(2, 1_800_000, PaymentMethod.YEARLY, SupportCategory.ETHNIC_MINORITY)
+    record_reprint(db, first, by=cashier)
+    void_payment(
+        db,
+        receipt_number=wrong,
+        reason="Thu nhầm phương thức đóng, người nộp yêu cầu hủy",
+        supervisor=supervisor,
+        requested_by=cashier,
+    )
+    db.close()
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    app = make_application(sys.argv[:1])
+    with tempfile.TemporaryDirectory(prefix="quaythu-shots-") as tmp:
+        tmp_path = Path(tmp)
+
+        # 1. First run: the setup wizard.
+        fresh = start(tmp_path / "fresh.sqlite3")
+        wait_until(lambda: fresh.wizard is not None)
+        wizard = fresh.wizard
+        type_text(wizard.organisation, "Bưu điện tỉnh Thái Nguyên")
+        type_text(wizard.collection_point, "Điểm thu Bưu điện xã Đồng Hỷ")
+        type_text(wizard.counter_code, "TN-DH01")
+        save(fresh, "01-wizard")
+        wizard.next()
+        type_text(wizard.admin_username, "quantri")
+        type_text(wizard.admin_full_name, "Đặng Văn Quản")
+        wizard.admin_password.setText("ngan")
+        wizard.admin_password2.setText("ngan")
+        wizard.next()
+        save(fresh, "02-wizard-admin-error")
+        fresh.close()
+        settle()
+        fresh.state.db.close()
+
+        # 2. A counter in use.
+        db_path = tmp_path / "counter.sqlite3"
+        seed(db_path)
+        window = start(db_path)
+        wait_until(lambda: window.state.db_ready and window.state.counter is not None)
+        window.login.username.setText("thungan1")
+        window.login.password.setFocus()
+        save(window, "03-login")
+
+        window.login.password.setText(CASHIER_PASSWORD)
+        window.login.attempt()
+        wait_until(lambda: window.work is not None and window.stack.currentWidget() is window.work)
+        page = window.work.pages["payment"]
+        wait_until(lambda: page.table is not None)
+        type_text(page.search, "le thi my")
+        page.run_search(pick=False)
+        settle()
+        page.search.setFocus()
+        save(window, "04-payment-search")
+        page.results.setCurrentRow(0)
+        page.pick_current_result()
+        page.income.setValue(1_500_000)
+        wait_until(page.quote_is_current)
+        save(window, "05-payment-quote")
+
+        dialog = page.take_payment()
+        assert dialog is not None
+        type_text(dialog.tendered, "3.200.000")
+        save(dialog, "06-confirm")
+        dialog.confirm()
+        wait_until(lambda: page.pages.currentWidget() is page.done)
+        wait_until(lambda: page.preview.pdf is not None)
+        save(window, "07-code-and-receipt")
+
+        page.new_payment()
+        reg = page.open_registration()
+        type_text(reg.full_name, "Phạm Thị Ngọc Ánh")
+        reg.date_of_birth.setText("25/06/1992")
+        reg.sex.setCurrentIndex(1)
+        reg.cccd.setText("019192007777")
+        reg.cccd.editingFinished.emit()
+        save(reg, "08-registration-cccd-check")
+        reg.reject()
+
+        today = window.work.show_screen("today")
+        settle()
+        today.select_receipt(2)
+        save(window, "09-today")
+        void = today.void_selected()
+        type_text(void.reason, "Thu nhầm loại hình tham gia")
+        void.supervisor.setText("giamsat")
+        void.password.setText("sai-mat-khau")
+        void.submit()
+        settle()
+        save(void, "10-void-signature")
+        void.reject()
+
+        xn01 = window.work.show_screen("xn01")
+        settle()
+        save(window, "11-xn01")
+
+        window.logout()
+        window.login.username.setText("quantri")
+        window.login.password.setText(ADMIN_PASSWORD)
+        window.login.attempt()
+        wait_until(lambda: window.stack.currentWidget() is window.work)
+        window.work.show_screen("settings")
+        settle()
+        save(window, "12-settings")
+
+        window.lock()
+        save(window, "13-locked")
+        del xn01
+        window.close()
+        settle()
+        window.state.db.close()
+    ops.shutdown()
+    app.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Entry point of the desktop window: `run(db_path)` is what `quaythu` with no arguments calls.
+
+Start-up stays lean on purpose (see bench/bench_startup.py): only Qt and the login screen are
+imported before the window shows; SQLAlchemy, migrations, argon2, PDF and printing code load
+on the worker threads or when a screen is first opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from ui.qt.main_window import MainWindow
+from ui.qt.ops import IoOp
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with our style, logging and exception hook (reuses an existing one)."""
+    from ui.qt.errors import install_excepthook, setup_logging
+    from ui.qt.style import apply_style
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("QuayThu")
+    app.setApplicationDisplayName("QuầyThu")
+    app.setOrganizationName("QuayThu")
+    install_excepthook()
+    apply_style(app)
+    # Opening the log file is file work, so it goes to the I/O pool like any other; it also
+    # keeps logging.handlers (socket, pickle… ~10 ms) off the window's start-up path. Until it
+    # is done, warnings go to stderr (Python's last-resort handler).
+    IoOp(None, setup_logging).run()
+    return app
+
+
+def start(db_path: Path | None) -> MainWindow:
+    """Build and show the main window; the database opens in the background."""
+    window = MainWindow(db_path)
+    window.show()
+    window.start()
+    return window
+
+
+def run(db_path: Path | None) -> int:
+    """Run the counter window until it is closed; returns the process exit code."""
+    from ui.qt import ops
+
+    app = make_application()
+    window = start(db_path)
+    try:
+        code = app.exec()
+    finally:
+        ops.shutdown(wait=True)
+        if window.state.db_ready:
+            window.state.db.close()
+    return int(code)

@@ -1,0 +1,498 @@
+"""The counter's main window: start-up, setup wizard, login/lock, and the working screens.
+
+Start-up order (kept cheap so the window appears fast): the window is shown with the login
+screen at once when the database file exists (the setup wizard otherwise), and the database is
+opened and migrated on the database thread meanwhile. A login typed before it is open simply
+queues behind the opening op. Screens other than login are built on first use, so their imports
+(SQLAlchemy-backed services, PDF, printing) stay off the start-up path.
+
+Keyboard: F5 new payment, F10 today's payments, F7 Mẫu 01-XN, F8 settings, Ctrl+L lock. Each
+screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and shows them on buttons.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QButtonGroup,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.qt.basic import fkey_text, hint, page_title
+from ui.qt.idle import IdleLock
+from ui.qt.login import LoginPage
+from ui.qt.ops import DbOp
+from ui.qt.state import AppState
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QShortcut
+
+    from app.services.common import Actor
+
+APP_TITLE = "QuầyThu"
+DEFAULT_IDLE_LOCK_MINUTES = 10  # = app.services.settings.DEFAULTS (a test keeps them equal)
+
+# (key, caption, shortcut) of the working screens, in the navigation bar's order.
+SCREENS: tuple[tuple[str, str, str], ...] = (
+    ("payment", "Thu tiền", "F5"),
+    ("today", "Giao dịch hôm nay", "F10"),
+    ("xn01", "Mẫu 01-XN", "F7"),
+    ("settings", "Cài đặt", "F8"),
+)
+
+
+class SyncIndicator(QLabel):
+    """Placeholder in the status bar for the sync state; a later step bridges sync/ to it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Đồng bộ: làm việc độc lập", parent)
+        self.setObjectName("syncIndicator")
+        self.setToolTip("Trạng thái đồng bộ với hệ thống trung tâm")
+
+    def set_status(self, text: str, tooltip: str = "") -> None:
+        self.setText(text)
+        if tooltip:
+            self.setToolTip(tooltip)
+
+
+class StartPage(QWidget):
+    """Shown when the database cannot be opened (built only then)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.title = page_title("QuầyThu")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.title)
+        self.text = hint("Đang mở cơ sở dữ liệu…")
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.text)
+        self.quit_button = QPushButton("Thoát")
+        self.quit_button.hide()
+        self.quit_button.clicked.connect(QApplication.quit)
+        layout.addWidget(self.quit_button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addStretch(2)
+
+    def show_failure(self, text: str) -> None:
+        self.title.setText("Không mở được cơ sở dữ liệu")
+        self.text.setText(text)
+        self.text.setObjectName("fieldError")
+        self.text.style().unpolish(self.text)
+        self.text.style().polish(self.text)
+        self.quit_button.show()
+        self.quit_button.setFocus()
+
+
+class WorkArea(QWidget):
+    """Navigation bar, message bar and the working screens (built on first use)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        from PySide6.QtCore import Qt
+
+        from ui.qt.widgets import MessageBar
+
+        super().__init__(window)
+        self.window_ = window
+        self.state = window.state
+        self.pages: dict[str, QWidget] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+
+        nav = QFrame()
+        nav.setObjectName("navBar")
+        nav_row = QHBoxLayout(nav)
+        nav_row.setContentsMargins(8, 4, 8, 4)
+        self.nav_group = QButtonGroup(self)
+        self.nav_group.setExclusive(True)
+        self.nav_buttons: dict[str, QPushButton] = {}
+        for key, caption, shortcut in SCREENS:
+            button = QPushButton(fkey_text(caption, shortcut))
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setObjectName(f"nav_{key}")
+            button.clicked.connect(lambda _=False, k=key: self.show_screen(k))
+            self.nav_group.addButton(button)
+            self.nav_buttons[key] = button
+            nav_row.addWidget(button)
+        nav_row.addStretch(1)
+        self.operator_label = QLabel()
+        nav_row.addWidget(self.operator_label)
+        self.lock_button = QPushButton(fkey_text("Khóa", "Ctrl+L"))
+        self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.lock_button.clicked.connect(window.lock)
+        nav_row.addWidget(self.lock_button)
+        self.logout_button = QPushButton("Đăng xuất")
+        self.logout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.logout_button.clicked.connect(window.logout)
+        nav_row.addWidget(self.logout_button)
+        layout.addWidget(nav)
+
+        self.message_bar = MessageBar()
+        bar_row = QHBoxLayout()
+        bar_row.setContentsMargins(8, 6, 8, 0)
+        bar_row.addWidget(self.message_bar)
+        layout.addLayout(bar_row)
+
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        self.message_bar.show_message(text, kind)
+
+    def page(self, key: str) -> Any:
+        page = self.pages.get(key)
+        if page is None:
+            page = self._build(key)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        return page
+
+    def _build(self, key: str) -> QWidget:
+        if key == "payment":
+            from ui.qt.payment import PaymentPage
+
+            return PaymentPage(self.state, self)
+        if key == "today":
+            from ui.qt.today import TodayPage
+
+            return TodayPage(self.state, self)
+        if key == "xn01":
+            from ui.qt.xn01 import Xn01Page
+
+            return Xn01Page(self.state, self)
+        if key == "settings":
+            from ui.qt.settings import SettingsPage
+
+            return SettingsPage(self.state, self)
+        raise KeyError(key)
+
+    def current_key(self) -> str | None:
+        current = self.stack.currentWidget()
+        for key, page in self.pages.items():
+            if page is current:
+                return key
+        return None
+
+    def show_screen(self, key: str) -> Any:
+        if key == "settings" and not self._is_admin():
+            self.show_message("Chỉ tài khoản quản trị được mở Cài đặt.", "error")
+            current = self.current_key()
+            if current:
+                self.nav_buttons[current].setChecked(True)
+            return None
+        page = self.page(key)
+        self.stack.setCurrentWidget(page)
+        self.nav_buttons[key].setChecked(True)
+        activate = getattr(page, "activate", None)
+        if callable(activate):
+            activate()
+        return page
+
+    def _is_admin(self) -> bool:
+        from app.domain.types import Role
+
+        actor = self.state.actor
+        return actor is not None and actor.role is Role.ADMIN
+
+    def set_actor(self, actor: Actor) -> None:
+        self.operator_label.setText(f"{actor.role.label}: {actor.full_name} ({actor.username})")
+        self.nav_buttons["settings"].setVisible(self._is_admin())
+
+    def reset_pages(self) -> None:
+        for page in self.pages.values():
+            reset = getattr(page, "reset", None)
+            if callable(reset):
+                reset()
+
+
+class MainWindow(QMainWindow):
+    ready = Signal()  # the first usable screen (login or wizard) is shown
+    db_opened = Signal()  # the database is open and migrated
+
+    def __init__(self, db_path: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = AppState(db_path, self)
+        self.setWindowTitle(APP_TITLE)
+        self.resize(1366, 740)
+        self.setMinimumSize(1100, 680)
+        self._locked = False
+        self._ready_sent = False
+
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self._start_page: StartPage | None = None
+        self.login = LoginPage(self.state)
+        self.login.logged_in.connect(self._logged_in)
+        self.stack.addWidget(self.login)
+        self.wizard: Any = None
+        self.work: WorkArea | None = None
+
+        status = self.statusBar()
+        self.counter_status = QLabel()
+        status.addWidget(self.counter_status)
+        self.rate_status = QLabel()
+        self.rate_status.setObjectName("fieldError")
+        self.rate_status.hide()
+        status.addWidget(self.rate_status, 1)
+        self.sync_indicator = SyncIndicator()
+        status.addPermanentWidget(self.sync_indicator)
+
+        # Not state.settings: that imports the SQLAlchemy-backed settings service at start-up.
+        self.idle_lock = IdleLock(self, DEFAULT_IDLE_LOCK_MINUTES)
+        self.idle_lock.idle.connect(self._idle)
+        self.state.settings_changed.connect(
+            lambda s: self.idle_lock.set_minutes(s.idle_lock_minutes)
+        )
+        self.state.counter_changed.connect(self._counter_changed)
+
+        # Window keys are made with the working screens (after login): they mean nothing before,
+        # and QtGui's Python module stays off the start-up path.
+        self._shortcuts: list[QShortcut] = []
+
+    # --- start-up -------------------------------------------------------------------------
+
+    @property
+    def start_page(self) -> StartPage:
+        if self._start_page is None:
+            self._start_page = StartPage()
+            self.stack.addWidget(self._start_page)
+        return self._start_page
+
+    def _add_shortcut(self, keys: str, slot: Any) -> None:
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        shortcut = QShortcut(QKeySequence(keys), self)  # default context: this window
+        shortcut.activated.connect(slot)
+        self._shortcuts.append(shortcut)
+
+    def start(self) -> None:
+        """Show the first screen and open the database in the background."""
+        path = self.state.db_path
+        if path is None:
+            from app.storage.db import default_db_path
+
+            path = default_db_path()
+            self.state.db_path = path
+        if path.exists():
+            self.stack.setCurrentWidget(self.login)
+            self.login.show_sign_in()
+            self._announce_ready()
+        else:
+            self.stack.setCurrentWidget(self.start_page)  # "opening…" until the wizard
+        state = self.state
+
+        def open_db() -> tuple[bool, Any, Any]:
+            # Importing SQLAlchemy and Alembic and checking the migrations is ~0.5 s of Python
+            # that holds the GIL in long stretches; a shorter switch interval meanwhile lets the
+            # GUI thread in promptly, so the login screen stays responsive while this runs.
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(interval, 0.0005))
+            try:
+                from app.services.counter import get_counter, is_initialised
+                from app.services.settings import load_settings
+                from app.storage.db import open_database
+
+                db = open_database(path)
+            finally:
+                sys.setswitchinterval(interval)
+            state.set_db(db)
+            initialised = is_initialised(db)
+            return initialised, get_counter(db) if initialised else None, load_settings(db)
+
+        DbOp(self, open_db).success(self._opened).failure(self._open_failed).run()
+
+    def _announce_ready(self) -> None:
+        if not self._ready_sent:
+            self._ready_sent = True
+            QTimer.singleShot(0, self.ready.emit)
+
+    def _opened(self, result: tuple[bool, Any, Any]) -> None:
+        initialised, counter, settings = result
+        self.state.set_settings(settings)
+        if initialised:
+            self.state.set_counter(counter)
+            if self.stack.currentWidget() is not self.login:
+                self.stack.setCurrentWidget(self.login)
+                self.login.show_sign_in()
+        else:
+            self._show_wizard()
+        self._announce_ready()
+        self.db_opened.emit()
+
+    def _open_failed(self, exc: BaseException) -> None:
+        from ui.qt.errors import message_for
+
+        self.start_page.show_failure(message_for(exc))
+        self.stack.setCurrentWidget(self.start_page)
+        self._announce_ready()
+
+    def _show_wizard(self) -> None:
+        from ui.qt.wizard import SetupWizard
+
+        self.wizard = SetupWizard(self.state)
+        self.wizard.initialised.connect(self._initialised)
+        self.stack.addWidget(self.wizard)
+        self.stack.setCurrentWidget(self.wizard)
+        self.wizard._go(0)
+
+    def _initialised(self, admin: Actor) -> None:
+        self.stack.setCurrentWidget(self.login)
+        self.login.show_sign_in(admin.username)
+        self.login.show_message(
+            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; "
+            "vào Cài đặt để thêm tài khoản thu ngân.",
+            "info",
+        )
+        if self.wizard is not None:
+            self.stack.removeWidget(self.wizard)
+            self.wizard.deleteLater()
+            self.wizard = None
+
+    def _counter_changed(self, counter: Any) -> None:
+        self.setWindowTitle(
+            f"{APP_TITLE} — {counter.collection_point} — Quầy {counter.counter_code}"
+        )
+        self.counter_status.setText(f"{counter.organisation} · Quầy {counter.counter_code}")
+        self.sync_indicator.set_status(
+            "Đồng bộ: chưa kết nối" if counter.central_url else "Đồng bộ: làm việc độc lập",
+            counter.central_url or "Chưa cấu hình máy chủ trung tâm",
+        )
+
+    # --- signing in, locking --------------------------------------------------------------
+
+    def _ensure_work(self) -> WorkArea:
+        if self.work is None:
+            self.work = WorkArea(self)
+            self.stack.addWidget(self.work)
+            for key, _caption, shortcut in SCREENS:
+                self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
+            self._add_shortcut("Ctrl+L", self.lock)
+        return self.work
+
+    def _logged_in(self, actor: Actor) -> None:
+        previous = self.state.actor
+        switched = previous is not None and previous.id != actor.id
+        resumed = self._locked and not switched
+        self._locked = False
+        work = self._ensure_work()
+        if switched:
+            work.reset_pages()
+        self.state.set_actor(actor)
+        work.set_actor(actor)
+        self.stack.setCurrentWidget(work)
+        if resumed and work.current_key():
+            page = work.pages[work.current_key() or "payment"]
+            focus = getattr(page, "restore_focus", None)
+            if callable(focus):
+                focus()
+        else:
+            work.show_screen("payment")
+            if switched:
+                work.show_message(
+                    f"Đã đổi người thu: {previous.full_name} → {actor.full_name}.",  # type: ignore[union-attr]
+                    "info",
+                )
+        self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
+        self.idle_lock.start()
+        self._check_rates()
+
+    def _check_rates(self) -> None:
+        state = self.state
+
+        def status() -> Any:
+            from app.services.common import business_date, now_utc
+            from app.services.rates import current_rate_table, rate_status
+
+            return rate_status(current_rate_table(state.db), business_date(now_utc()))
+
+        def show(result: Any) -> None:
+            self.rate_status.setVisible(bool(result.stale))
+            if result.stale:
+                self.rate_status.setText("⚠ Bảng mức đóng cũ — cần cập nhật")
+                self.rate_status.setToolTip(result.message)
+
+        DbOp(self, status).success(show).failure(lambda _exc: None).run()
+
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def _idle(self) -> None:
+        self.lock()
+
+    def _close_dialogs(self) -> None:
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible() and not getattr(dialog, "busy", False):
+                dialog.reject()
+
+    def lock(self) -> None:
+        actor = self.state.actor
+        if actor is None or self._locked:
+            return
+        busy = [
+            d for d in self.findChildren(QDialog) if d.isVisible() and getattr(d, "busy", False)
+        ]
+        if busy:
+            # A payment is being written: lock right after it, never in the middle.
+            QTimer.singleShot(1000, self.lock)
+            return
+        self._close_dialogs()
+        self._locked = True
+        self.idle_lock.stop()
+        self.stack.setCurrentWidget(self.login)
+        self.login.show_locked(actor)
+
+    def logout(self) -> None:
+        self._close_dialogs()
+        self._locked = False
+        self.idle_lock.stop()
+        if self.work is not None:
+            self.work.reset_pages()
+        self.state.set_actor(None)
+        self.stack.setCurrentWidget(self.login)
+        self.login.show_sign_in()
+
+    def _dialog_open(self) -> bool:
+        return any(d.isVisible() for d in self.findChildren(QDialog))
+
+    def _shortcut_screen(self, key: str) -> None:
+        if self.work is None or self.stack.currentWidget() is not self.work:
+            return
+        if self._dialog_open():
+            return
+        page = self.work.show_screen(key)
+        if key == "payment" and page is not None:
+            page.new_payment()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        if self.work is not None and self.stack.currentWidget() is self.work:
+            self.work.show_message(text, kind)
+        else:
+            self.login.show_message(text, kind)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        busy = [
+            d for d in self.findChildren(QDialog) if d.isVisible() and getattr(d, "busy", False)
+        ]
+        if busy:
+            event.ignore()
+            self.show_message("Đang ghi khoản thu; đợi xong rồi hãy đóng cửa sổ.", "error")
+            return
+        self.idle_lock.stop()
+        super().closeEvent(event)

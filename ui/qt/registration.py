@@ -1,0 +1,372 @@
+"""Registering a participant (first time, no mã số BHXH yet) or correcting one's details.
+
+Fields follow the TK1-TS declaration data in DOMAIN.md: name, date of birth, sex, CCCD, address,
+phone, plus the chosen income, payment method and support category that prefill the payment.
+The CCCD is checked against date of birth and sex as soon as the cashier leaves any of the
+three fields (pure check, no database), and again by the service on save; either way the
+message appears under the field it names and the cursor goes there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.identifiers import validate_cccd
+from app.domain.types import PaymentMethod, Sex, SupportCategory
+from app.errors import ValidationError
+from ui.qt.ops import DbOp
+from ui.qt.widgets import (
+    EnterNavigator,
+    FieldErrors,
+    MoneySpinBox,
+    enum_data,
+    fkey_text,
+    hint,
+    page_title,
+)
+
+if TYPE_CHECKING:
+    from app.domain.identifiers import CccdQr
+    from app.services.participants import ParticipantView
+    from ui.qt.state import AppState
+
+
+@dataclass(frozen=True)
+class PaymentChoices:
+    """What the participant chose on the declaration, to prefill the payment form."""
+
+    income: int
+    method: PaymentMethod
+    support_category: SupportCategory
+
+
+_DATE = re.compile(r"^\s*(\d{1,2})[/.\-\s]?(\d{1,2})[/.\-\s]?(\d{4})\s*$")
+
+
+def parse_date_text(text: str, field: str = "date_of_birth", label: str = "Ngày sinh") -> date:
+    """`14/03/1985`, `14-3-1985`, `14.03.1985` or `14031985` → date; ValidationError otherwise."""
+    raw = text.strip()
+    match = _DATE.match(raw)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            pass
+    raise ValidationError(
+        field,
+        label,
+        "không đúng dạng ngày/tháng/năm (ví dụ 14/03/1985)",
+        rule_en="expected dd/mm/yyyy",
+    )
+
+
+class RegistrationDialog(QDialog):
+    """Create (no `existing`) or edit a participant. Emits `saved(view, choices)`."""
+
+    saved = Signal(object, object)  # ParticipantView, PaymentChoices
+
+    def __init__(
+        self,
+        state: AppState,
+        parent: QWidget | None = None,
+        *,
+        existing: ParticipantView | None = None,
+        income_bounds: tuple[int, int, int] = (1_500_000, 46_800_000, 50_000),
+    ) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.existing = existing
+        self.busy = False
+        self.errors = FieldErrors()
+        self.setWindowTitle(
+            "Sửa thông tin người tham gia" if existing else "Đăng ký người tham gia"
+        )
+        self.setModal(True)
+        self.resize(1040, 560)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            page_title(
+                "Sửa thông tin người tham gia" if existing else "Đăng ký lần đầu (tờ khai TK1-TS)"
+            )
+        )
+        layout.addWidget(
+            hint(
+                "Người tham gia chưa có mã số BHXH: nhập số CCCD, ngày sinh và giới tính; mã số "
+                "BHXH sẽ được cập nhật sau khi hệ thống trung tâm cấp."
+                if not existing
+                else "Mã số BHXH đã cấp thì không sửa tại quầy."
+            )
+        )
+
+        self.full_name = QLineEdit()
+        self.date_of_birth = QLineEdit()
+        self.date_of_birth.setPlaceholderText("ngày/tháng/năm, ví dụ 14/03/1985")
+        self.sex = QComboBox()
+        self.sex.addItem("— chọn —", None)
+        self.sex.addItem(Sex.MALE.label, Sex.MALE)
+        self.sex.addItem(Sex.FEMALE.label, Sex.FEMALE)
+        self.cccd = QLineEdit()
+        self.cccd.setPlaceholderText("12 chữ số")
+        self.cccd.setMaxLength(14)
+        self.ma_so_bhxh = QLineEdit()
+        self.ma_so_bhxh.setPlaceholderText("để trống nếu chưa có")
+        self.ma_so_bhxh.setMaxLength(12)
+        self.address = QLineEdit()
+        self.phone = QLineEdit()
+        self.phone.setPlaceholderText("ví dụ 0912345678")
+        self.email = QLineEdit()
+        self.email.setPlaceholderText("không bắt buộc")
+        self.support_category = QComboBox()
+        for category in SupportCategory:
+            self.support_category.addItem(category.label, category)
+        self.support_category.setCurrentIndex(self.support_category.findData(SupportCategory.OTHER))
+        self.income = MoneySpinBox()
+        low, high, step = income_bounds
+        self.income.setRange(low, high)
+        self.income.setSingleStep(step)
+        self.income.setValue(low)
+        self.method = QComboBox()
+        for method in PaymentMethod:
+            self.method.addItem(method.label, method)
+        self.method.setCurrentIndex(self.method.findData(PaymentMethod.YEARLY))
+        for name in (
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "cccd",
+            "ma_so_bhxh",
+            "address",
+            "phone",
+            "email",
+            "support_category",
+            "income",
+            "method",
+        ):
+            getattr(self, name).setObjectName(name)
+
+        columns = QHBoxLayout()
+        left = QFormLayout()
+        right = QFormLayout()
+        for form in (left, right):
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.errors.add_row(left, "Họ và tên:", self.full_name, "full_name")
+        self.errors.add_row(left, "Ngày sinh:", self.date_of_birth, "date_of_birth")
+        self.errors.add_row(left, "Giới tính:", self.sex, "sex")
+        self.errors.add_row(left, "Số CCCD:", self.cccd, "cccd")
+        self.errors.add_row(left, "Mã số BHXH:", self.ma_so_bhxh, "ma_so_bhxh")
+        self.errors.add_row(left, "Địa chỉ:", self.address, "address")
+        self.errors.add_row(right, "Số điện thoại:", self.phone, "phone")
+        self.errors.add_row(right, "Email:", self.email, "email")
+        self.errors.add_row(right, "Đối tượng hỗ trợ:", self.support_category, "support_category")
+        self.errors.add_row(right, "Mức thu nhập lựa chọn:", self.income, "income")
+        self.errors.add_row(right, "Phương thức đóng:", self.method, "method")
+        columns.addLayout(left, 1)
+        columns.addSpacing(24)
+        columns.addLayout(right, 1)
+        layout.addLayout(columns)
+
+        self.general_error = QLabel()
+        self.general_error.setObjectName("fieldError")
+        self.general_error.setWordWrap(True)
+        self.general_error.hide()
+        layout.addWidget(self.general_error)
+        layout.addStretch(1)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton(fkey_text("Hủy", "Esc"))
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        buttons.addWidget(self.cancel_button)
+        self.save_button = QPushButton(
+            fkey_text("Lưu" if existing else "Lưu và thu tiền", "Ctrl+Enter")
+        )
+        self.save_button.setObjectName("primary")
+        self.save_button.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.save_button)
+        layout.addLayout(buttons)
+
+        self._chain: list[QWidget] = [
+            self.full_name,
+            self.date_of_birth,
+            self.sex,
+            self.cccd,
+            self.ma_so_bhxh,
+            self.address,
+            self.phone,
+            self.email,
+            self.support_category,
+            self.income,
+            self.method,
+        ]
+        for first, second in zip(self._chain, self._chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+        QWidget.setTabOrder(self._chain[-1], self.save_button)
+        navigator = EnterNavigator(self, lambda: self._chain, self.save)
+        navigator.watch(self._chain)
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, self.save)
+
+        for widget in (self.cccd, self.date_of_birth):
+            widget.editingFinished.connect(self._live_cccd_check)
+        self.sex.currentIndexChanged.connect(self._live_cccd_check)
+
+        if existing is not None:
+            self._fill_existing(existing)
+        self.full_name.setFocus()
+
+    # --- filling --------------------------------------------------------------------------
+
+    def _fill_existing(self, p: ParticipantView) -> None:
+        self.full_name.setText(p.full_name)
+        if p.date_of_birth:
+            self.date_of_birth.setText(p.date_of_birth.strftime("%d/%m/%Y"))
+        if p.sex:
+            self.sex.setCurrentIndex(self.sex.findData(p.sex))
+        self.cccd.setText(p.cccd or "")
+        self.ma_so_bhxh.setText(p.ma_so_bhxh or "")
+        self.ma_so_bhxh.setReadOnly(bool(p.ma_so_bhxh))
+        self.address.setText(p.address)
+        self.phone.setText(p.phone)
+        self.email.setText(p.email)
+        if p.support_category:
+            self.support_category.setCurrentIndex(
+                self.support_category.findData(p.support_category)
+            )
+
+    def fill_from_qr(self, qr: CccdQr) -> None:
+        """Prefill from a chip-card QR scan; the cashier completes phone, choices, address."""
+        self.full_name.setText(qr.full_name)
+        self.date_of_birth.setText(qr.date_of_birth.strftime("%d/%m/%Y"))
+        self.sex.setCurrentIndex(self.sex.findData(qr.sex))
+        self.cccd.setText(qr.cccd)
+        self.address.setText(qr.address)
+        self.phone.setFocus()
+
+    # --- checking and saving --------------------------------------------------------------
+
+    def _dob_or_none(self) -> date | None:
+        try:
+            return parse_date_text(self.date_of_birth.text()) if self.date_of_birth.text() else None
+        except ValidationError:
+            return None
+
+    def _live_cccd_check(self) -> None:
+        text = self.cccd.text().strip()
+        label = self.errors.error_label("cccd")
+        if not text or label is None:
+            return
+        try:
+            validate_cccd(text, date_of_birth=self._dob_or_none(), sex=enum_data(self.sex, Sex))
+        except ValidationError as exc:
+            label.setText(exc.message)
+            label.show()
+            return
+        label.hide()
+
+    def _input(self) -> Any:
+        from app.services.participants import ParticipantInput
+
+        dob_text = self.date_of_birth.text().strip()
+        return ParticipantInput(
+            full_name=self.full_name.text(),
+            date_of_birth=parse_date_text(dob_text) if dob_text else None,
+            sex=enum_data(self.sex, Sex),
+            cccd=self.cccd.text().strip() or None,
+            ma_so_bhxh=self.ma_so_bhxh.text().strip() or None,
+            address=self.address.text(),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            support_category=enum_data(self.support_category, SupportCategory),
+        )
+
+    def choices(self) -> PaymentChoices:
+        return PaymentChoices(
+            income=self.income.value(),
+            method=enum_data(self.method, PaymentMethod) or PaymentMethod.YEARLY,
+            support_category=enum_data(self.support_category, SupportCategory)
+            or SupportCategory.OTHER,
+        )
+
+    def save(self) -> None:
+        if self.busy:
+            return
+        self.errors.clear()
+        self.general_error.hide()
+        try:
+            data = self._input()
+        except ValidationError as exc:
+            self._show_error(exc)
+            return
+        state = self.state
+        actor = state.require_actor()
+        existing = self.existing
+        choices = self.choices()
+
+        def store() -> ParticipantView:
+            from app.services.participants import create_participant, update_participant
+
+            if existing is None:
+                return create_participant(state.db, data, by=actor)
+            return update_participant(state.db, existing.id, data, by=actor)
+
+        self.busy = True
+        self.save_button.setEnabled(False)
+
+        def done(view: ParticipantView) -> None:
+            self.busy = False
+            self.saved.emit(view, choices)
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            self.busy = False
+            self.save_button.setEnabled(True)
+            self._show_error(exc)
+
+        DbOp(self, store).success(done).failure(failed).run()
+
+    def _show_error(self, exc: BaseException) -> None:
+        from ui.qt.errors import message_for
+
+        if isinstance(exc, ValidationError):
+            if exc.field == "date_of_birth" and not self.date_of_birth.text().strip():
+                # "Ngày sinh và giới tính bắt buộc": point at whichever is missing.
+                target = "date_of_birth"
+            elif exc.field == "date_of_birth" and enum_data(self.sex, Sex) is None:
+                target = "sex"
+            else:
+                target = exc.field
+            shown = ValidationError(target, exc.label, exc.rule)
+            if self.errors.show(shown):
+                return
+        self.general_error.setText(message_for(exc))
+        self.general_error.show()
+
+    def reject(self) -> None:
+        if not self.busy:
+            super().reject()
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        self.general_error.setText(text)
+        self.general_error.show()

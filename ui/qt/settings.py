@@ -1,0 +1,330 @@
+"""Settings (administrators only): organisation details, receipt printer and format, idle lock,
+and the counter's user accounts.
+
+Everything is saved through services that check the admin role again and audit the change
+(`update_counter_details`, `app.services.settings.save_settings`, `create_operator`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.types import Role
+from app.errors import ValidationError
+from ui.qt.ops import DbOp
+from ui.qt.widgets import FieldErrors, card, enum_data, fkey_text, hint, page_title
+
+if TYPE_CHECKING:
+    from app.services.operators import OperatorView
+    from ui.qt.state import AppState
+
+ASK_EACH_TIME = "(Hỏi chọn máy in mỗi lần in)"
+
+
+def available_printers() -> list[str]:
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return list(QPrinterInfo.availablePrinterNames())
+
+
+class SettingsPage(QWidget):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.errors = FieldErrors()
+        self.user_errors = FieldErrors()
+        self.operators: list[OperatorView] = []
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addWidget(page_title("Cài đặt quầy"))
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        layout.addLayout(grid, 1)
+
+        # Organisation and printing.
+        left = card()
+        left_col = QVBoxLayout(left)
+        left_col.addWidget(self._heading("Thông tin đơn vị"))
+        org_form = QFormLayout()
+        org_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.organisation = QLineEdit()
+        self.organisation.setObjectName("organisation")
+        self.collection_point = QLineEdit()
+        self.collection_point.setObjectName("collection_point")
+        self.counter_code = QLabel()
+        self.errors.add_row(org_form, "Tổ chức dịch vụ thu:", self.organisation, "organisation")
+        self.errors.add_row(org_form, "Điểm thu:", self.collection_point, "collection_point")
+        org_form.addRow("Mã quầy · ký hiệu biên lai:", self.counter_code)
+        left_col.addLayout(org_form)
+
+        left_col.addWidget(self._heading("In biên lai và khóa màn hình"))
+        print_form = QFormLayout()
+        print_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.printer = QComboBox()
+        self.printer.setObjectName("printer")
+        self.receipt_format = QComboBox()
+        self.receipt_format.setObjectName("receipt_format")
+        self.auto_print = QCheckBox("In biên lai ngay sau khi thu tiền")
+        self.auto_print.setObjectName("auto_print")
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setObjectName("idle_lock_minutes")
+        self.idle_minutes.setRange(1, 240)
+        self.idle_minutes.setSuffix(" phút")
+        self.errors.add_row(print_form, "Máy in biên lai:", self.printer, "printer_name")
+        self.errors.add_row(print_form, "Khổ biên lai:", self.receipt_format, "receipt_format")
+        print_form.addRow("", self.auto_print)
+        self.errors.add_row(
+            print_form, "Tự khóa màn hình sau:", self.idle_minutes, "idle_lock_minutes"
+        )
+        left_col.addLayout(print_form)
+        left_col.addWidget(
+            hint(
+                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
+                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
+            )
+        )
+        left_col.addStretch(1)
+        self.save_status = QLabel()
+        self.save_status.setWordWrap(True)
+        left_col.addWidget(self.save_status)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        self.save_button = QPushButton(fkey_text("Lưu cài đặt", "Ctrl+S"))
+        self.save_button.setObjectName("primary")
+        self.save_button.clicked.connect(self.save)
+        save_row.addWidget(self.save_button)
+        left_col.addLayout(save_row)
+        grid.addWidget(left, 0, 0)
+
+        # Users.
+        right = card()
+        right_col = QVBoxLayout(right)
+        right_col.addWidget(self._heading("Người dùng"))
+        self.users = QTableWidget(0, 4)
+        self.users.setObjectName("users")
+        self.users.setHorizontalHeaderLabels(
+            ["Tên đăng nhập", "Họ và tên", "Vai trò", "Trạng thái"]
+        )
+        self.users.verticalHeader().hide()
+        self.users.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.users.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        header = self.users.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        right_col.addWidget(self.users, 1)
+        right_col.addWidget(QLabel("Thêm người dùng:"))
+        user_form = QFormLayout()
+        user_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.new_username = QLineEdit()
+        self.new_username.setObjectName("new_username")
+        self.new_full_name = QLineEdit()
+        self.new_full_name.setObjectName("new_full_name")
+        self.new_role = QComboBox()
+        self.new_role.setObjectName("new_role")
+        for role in (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN):
+            self.new_role.addItem(role.label, role)
+        self.new_password = QLineEdit()
+        self.new_password.setObjectName("new_password")
+        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.user_errors.add_row(user_form, "Tên đăng nhập:", self.new_username, "username")
+        self.user_errors.add_row(user_form, "Họ và tên:", self.new_full_name, "full_name")
+        user_form.addRow("Vai trò:", self.new_role)
+        self.user_errors.add_row(user_form, "Mật khẩu:", self.new_password, "password")
+        right_col.addLayout(user_form)
+        self.user_status = QLabel()
+        self.user_status.setWordWrap(True)
+        right_col.addWidget(self.user_status)
+        add_row = QHBoxLayout()
+        add_row.addStretch(1)
+        self.add_user_button = QPushButton("Thêm người dùng")
+        self.add_user_button.clicked.connect(self.add_user)
+        add_row.addWidget(self.add_user_button)
+        right_col.addLayout(add_row)
+        grid.addWidget(right, 0, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+        shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.save)
+        self.new_password.returnPressed.connect(self.add_user)
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setStyleSheet("font-weight: bold; font-size: 13pt; color: #1f3b57;")
+        return label
+
+    # --- loading --------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        self.load()
+        self.organisation.setFocus()
+
+    def restore_focus(self) -> None:
+        self.organisation.setFocus()
+
+    def load(self) -> None:
+        from app.services.settings import ReceiptFormat
+
+        state = self.state
+        counter = state.counter
+        if counter is not None:
+            self.organisation.setText(counter.organisation)
+            self.collection_point.setText(counter.collection_point)
+            self.counter_code.setText(f"{counter.counter_code} · {counter.receipt_series}")
+        settings = state.settings
+        self.printer.clear()
+        self.printer.addItem(ASK_EACH_TIME, "")
+        names = available_printers()
+        if settings.printer_name and settings.printer_name not in names:
+            names.append(settings.printer_name)
+        for name in names:
+            self.printer.addItem(name, name)
+        self.printer.setCurrentIndex(max(0, self.printer.findData(settings.printer_name)))
+        self.receipt_format.clear()
+        for fmt in ReceiptFormat:
+            self.receipt_format.addItem(fmt.label, fmt)
+        self.receipt_format.setCurrentIndex(self.receipt_format.findData(settings.receipt_format))
+        self.auto_print.setChecked(settings.auto_print)
+        self.idle_minutes.setValue(settings.idle_lock_minutes)
+        self.save_status.clear()
+        self._load_users()
+
+    def _load_users(self) -> None:
+        state = self.state
+
+        def load() -> list[OperatorView]:
+            from app.services.operators import list_operators
+
+            return list_operators(state.db)
+
+        DbOp(self, load).success(self._show_users).run()
+
+    def _show_users(self, operators: list[OperatorView]) -> None:
+        self.operators = operators
+        self.users.setRowCount(len(operators))
+        for r, op in enumerate(operators):
+            for c, value in enumerate(
+                (op.username, op.full_name, op.role.label, "Hoạt động" if op.active else "Đã khóa")
+            ):
+                self.users.setItem(r, c, QTableWidgetItem(value))
+
+    # --- saving ---------------------------------------------------------------------------
+
+    def current_settings(self) -> Any:
+        from app.services.settings import CounterSettings, ReceiptFormat
+
+        return CounterSettings(
+            printer_name=self.printer.currentData() or "",
+            receipt_format=enum_data(self.receipt_format, ReceiptFormat) or ReceiptFormat.ROLL_80MM,
+            auto_print=self.auto_print.isChecked(),
+            idle_lock_minutes=self.idle_minutes.value(),
+        )
+
+    def save(self) -> None:
+        state = self.state
+        actor = state.require_actor()
+        new = self.current_settings()
+        organisation = self.organisation.text()
+        collection_point = self.collection_point.text()
+        self.errors.clear()
+        if not organisation.strip():
+            self.errors.show(
+                ValidationError("organisation", "Tổ chức dịch vụ thu", "không được để trống")
+            )
+            return
+        if not collection_point.strip():
+            self.errors.show(ValidationError("collection_point", "Điểm thu", "không được để trống"))
+            return
+
+        def store() -> tuple[Any, Any]:
+            from app.services.counter import update_counter_details
+            from app.services.settings import save_settings
+
+            saved = save_settings(state.db, new, by=actor)
+            counter = update_counter_details(
+                state.db, organisation=organisation, collection_point=collection_point, by=actor
+            )
+            return saved, counter
+
+        def done(result: tuple[Any, Any]) -> None:
+            saved, counter = result
+            state.set_settings(saved)
+            state.set_counter(counter)
+            self.save_status.setText("Đã lưu cài đặt.")
+            self.save_status.setObjectName("hint")
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            if isinstance(exc, ValidationError) and self.errors.show(exc):
+                return
+            self.save_status.setText(message_for(exc))
+            self.save_status.setObjectName("fieldError")
+            self.save_status.style().unpolish(self.save_status)
+            self.save_status.style().polish(self.save_status)
+
+        self.save_button.setEnabled(False)
+        DbOp(self, store).success(done).failure(failed).finally_(
+            lambda: self.save_button.setEnabled(True)
+        ).run()
+
+    def add_user(self) -> None:
+        state = self.state
+        actor = state.require_actor()
+        username = self.new_username.text().strip()
+        full_name = self.new_full_name.text()
+        role = enum_data(self.new_role, Role) or Role.CASHIER
+        password = self.new_password.text()
+        self.user_errors.clear()
+
+        def create() -> OperatorView:
+            from app.services.operators import create_operator
+
+            return create_operator(
+                state.db,
+                username=username,
+                full_name=full_name,
+                role=role,
+                password=password,
+                by=actor,
+            )
+
+        def done(op: OperatorView) -> None:
+            self.user_status.setText(
+                f"Đã thêm {op.role.label.lower()} {op.full_name} ({op.username})."
+            )
+            for field in (self.new_username, self.new_full_name, self.new_password):
+                field.clear()
+            self._load_users()
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            if isinstance(exc, ValidationError) and self.user_errors.show(exc):
+                return
+            self.user_status.setText(message_for(exc))
+
+        DbOp(self, create).success(done).failure(failed).run()
