@@ -9,25 +9,19 @@ interleaving. On PostgreSQL the same ordering comes from `SELECT … FOR UPDATE`
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import create_engine
 
+from app.storage.db import SessionScopes, configure_sqlite
 from central.models import CentralBase
-
-_IMMEDIATE = "central_immediate"
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-class CentralStore:
+class CentralStore(SessionScopes):
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -35,50 +29,13 @@ class CentralStore:
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
             )
-            _sqlite_setup(engine)
+            configure_sqlite(engine, busy_timeout_ms=30000)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        self.engine: Engine = engine
         CentralBase.metadata.create_all(engine)
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        super().__init__(engine)
 
     @classmethod
     def at_path(cls, path: Path) -> CentralStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return cls(sqlite_url(path))
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            session.connection(execution_options={_IMMEDIATE: True})
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-def _sqlite_setup(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -48,8 +48,8 @@ def head_revision() -> str:
     return head
 
 
-def make_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", future=True)
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int = 15000) -> None:
+    """Pragmas on every new connection, and BEGIN IMMEDIATE for write scopes (see `write`)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -59,7 +59,7 @@ def make_engine(path: Path) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=15000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -67,14 +67,17 @@ def make_engine(path: Path) -> Engine:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+
+def make_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+    configure_sqlite(engine)
     return engine
 
 
-class Database:
-    """A migrated database: short-lived sessions for reads and for writes."""
+class SessionScopes:
+    """Short transaction scopes over an engine: `read()` and `write()` (shared with central/)."""
 
-    def __init__(self, path: Path, engine: Engine) -> None:
-        self.path = path
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
@@ -85,7 +88,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction under SQLite's write lock; commits on success, else rolls back."""
+        """One write transaction (on SQLite under the write lock); commits on success."""
         with self._sessions() as session:
             session.connection(execution_options={_IMMEDIATE: True})
             try:
@@ -97,6 +100,14 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class Database(SessionScopes):
+    """The counter's migrated database (see `open_database`)."""
+
+    def __init__(self, path: Path, engine: Engine) -> None:
+        super().__init__(engine)
+        self.path = path
 
 
 def _backup(path: Path, revision: str) -> Path:
