@@ -80,26 +80,11 @@ ops.shutdown()
 def make_database(folder: Path) -> Path:
     """An initialised counter database (signing key kept in a throw-away in-memory keyring)."""
     import keyring
-    from keyring.backend import KeyringBackend
 
-    class MemoryKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.entries: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.entries.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.entries[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.entries.pop((service, username), None)
+    sys.path.insert(0, str(ROOT))
+    from tests.support.keyrings import MemoryKeyring
 
     keyring.set_keyring(MemoryKeyring())
-    sys.path.insert(0, str(ROOT))
     from app.services.counter import init_counter
     from app.storage.db import open_database
 
