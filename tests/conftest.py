@@ -6,15 +6,15 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import keyring  # noqa: E402
-import pytest  # noqa: E402
+import keyring
+import pytest
 
-from app.services.common import Actor  # noqa: E402
-from app.storage.db import Database, open_database  # noqa: E402
-from tests.support.keyrings import MemoryKeyring  # noqa: E402
+from app.services.common import Actor
+from app.storage.db import Database, open_database
+from tests.support.keyrings import MemoryKeyring
 
 ADMIN_PASSWORD = "quantri-2026"
 

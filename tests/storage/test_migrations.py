@@ -25,9 +25,7 @@ def _fts(obj: object, name: str | None, type_: str, reflected: bool, compare_to:
 def test_models_and_migrations_agree(tmp_path: Path) -> None:
     db = open_database(tmp_path / "a.sqlite3")
     with db.engine.connect() as conn:
-        ctx = MigrationContext.configure(
-            conn, opts={"compare_type": True, "include_object": _fts}
-        )
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": _fts})
         diff = compare_metadata(ctx, Base.metadata)
     db.close()
     assert diff == []
