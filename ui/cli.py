@@ -144,17 +144,17 @@ def login(args: argparse.Namespace, db: Any) -> Any:
 def find_participant(db: Any, ref: str) -> Any:
     """A participant by mã số BHXH, CCCD or internal id."""
     from app.errors import NotFoundError
-    from app.services.participants import get_participant, search_participants
+    from app.services.participants import find_by_identifier, get_participant
 
     ref = ref.strip()
-    if ref.isdigit() and len(ref) in (10, 12):
-        for p in search_participants(db, ref, limit=5):
-            if ref in (p.ma_so_bhxh, p.cccd):
-                return p
-        raise NotFoundError(
-            f"Không tìm thấy người tham gia có mã số BHXH/CCCD {ref}.",
-            message_en=f"no participant with code {ref}",
-        )
+    if ref.isdigit():
+        found = find_by_identifier(db, ref)
+        if found is None:
+            raise NotFoundError(
+                f"Không tìm thấy người tham gia có mã số BHXH/CCCD {ref}.",
+                message_en=f"no participant with code {ref}",
+            )
+        return found
     return get_participant(db, ref)
 
 

@@ -223,6 +223,17 @@ def get_participant(db: Database, participant_id: str) -> ParticipantView:
         return view_of(_get(session, participant_id))
 
 
+def find_by_identifier(db: Database, ref: str) -> ParticipantView | None:
+    """Exactly the participant with this mã số BHXH (10 digits) or CCCD (12 digits), if any."""
+    ref = re.sub(r"\s", "", ref)
+    if not ref.isdigit() or len(ref) not in (10, 12):
+        return None
+    column = Participant.ma_so_bhxh if len(ref) == 10 else Participant.cccd
+    with db.read() as session:
+        p = session.scalar(select(Participant).where(column == ref))
+        return None if p is None else view_of(p)
+
+
 def _fts_query(key: str) -> str:
     # Every word is a prefix: "nguyen thi h" finds "Nguyễn Thị Hằng". Quotes keep FTS syntax
     # characters in the input from being read as operators.

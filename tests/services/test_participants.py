@@ -162,3 +162,13 @@ def test_operators_argon2id_roles_and_failed_login_audit(db: Database, admin: Ac
         )
     assert err.value.field == "password"
     assert [o.username for o in list_operators(db)] == ["quantri", "thungan"]
+
+
+def test_find_by_identifier_is_exact(db: Database, cashier: Actor) -> None:
+    from app.services.participants import find_by_identifier
+
+    view = create_participant(db, FIRST_TIMER, by=cashier)
+    assert find_by_identifier(db, "034301000777") == view
+    assert find_by_identifier(db, "0343 0100 0777") == view
+    assert find_by_identifier(db, "034301") is None  # a prefix is a search, not an identifier
+    assert find_by_identifier(db, "0343010007") is None  # no such mã số BHXH
