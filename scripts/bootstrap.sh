@@ -66,8 +66,13 @@ STAMP="$VENV/.installed-$KIND"
 WANT="$(sha256sum "$LOCK" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
   say "Cài thư viện theo $LOCK …"
-  "$VENV/bin/python" -m pip install -q --require-hashes -r "$LOCK"
-  "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT" 2>/dev/null ||
-    "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"
+  LOG="$VENV/bootstrap.log"
+  # Quiet when it works; the whole pip output when it does not.
+  if ! { "$VENV/bin/python" -m pip install -q --require-hashes -r "$LOCK" &&
+         "$VENV/bin/python" -m pip install -q --no-deps -e "$ROOT"; } >"$LOG" 2>&1; then
+    cat "$LOG" >&2
+    say "Cài thư viện thất bại (chi tiết ở trên, và trong $LOG)."
+    exit 1
+  fi
   echo "$WANT" > "$STAMP"
 fi
