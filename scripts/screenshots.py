@@ -6,16 +6,27 @@ Run under a virtual X server at the counter's usual resolution:
 
 Uses a throw-away database in a temp folder and an in-memory keyring, so it touches nothing of
 a real counter. The data are made up (names, CCCD numbers, codes).
+
+The counter is enrolled with a reference central server started for the run (`python -m
+central.cli serve` on a free loopback port, its own temp database). Yesterday's records set up
+what the Đồng bộ screen shows: one payment altered behind the program's back (central refuses
+it: a parked record) and one that missed the evening's sync, so this morning's reconciliation
+lists both as "Trung tâm chưa có". The window syncs only when asked (no sync after a change),
+so the status bar shows the payment taken in the window as waiting until "Đồng bộ ngay".
 """
 
 from __future__ import annotations
 
+import socket
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +101,14 @@ def save(widget: QWidget, name: str) -> Path:
     return path
 
 
-def seed(db_path: Path) -> None:
-    """A counter with staff, participants and a morning's payments."""
+def seed(db_path: Path) -> dict[str, int]:
+    """A counter with staff, participants, yesterday's and this morning's payments.
+
+    Returns receipt numbers the screens pick: "first" (today's first BHYT payment),
+    "altered" and "late" (yesterday's, see the module docs).
+    """
     from app.domain.types import PaymentMethod, Role, Scheme, Sex, SupportCategory
+    from app.services.common import LOCAL_TZ, business_date, now_utc
     from app.services.counter import init_counter
     from app.services.operators import authenticate, create_operator
     from app.services.participants import ParticipantInput, create_participant
@@ -156,7 +172,13 @@ def seed(db_path: Path) -> None:
         for name, dob, sex, cccd, code in people
     ]
 
-    def bhxh(who: int, income: int, method: PaymentMethod, cat: SupportCategory) -> int:
+    def bhxh(
+        who: int,
+        income: int,
+        method: PaymentMethod,
+        cat: SupportCategory,
+        now: datetime | None = None,
+    ) -> int:
         req = PaymentRequest(
             uuid.uuid4().hex,
             views[who].id,
@@ -165,14 +187,23 @@ def seed(db_path: Path) -> None:
             income=income,
             support_category=cat,
         )
-        return record_payment(db, req, by=cashier).receipt_number
+        return record_payment(db, req, by=cashier, now=now).receipt_number
 
-    def bhyt(who: int, order: int, months: int) -> int:
+    def bhyt(who: int, order: int, months: int, now: datetime | None = None) -> int:
         req = PaymentRequest(
             uuid.uuid4().hex, views[who].id, Scheme.BHYT_HGD, months=months, member_order=order
         )
-        return record_payment(db, req, by=cashier).receipt_number
+        return record_payment(db, req, by=cashier, now=now).receipt_number
 
+    yesterday = business_date(now_utc()) - timedelta(days=1)
+
+    def at(hour: int, minute: int) -> datetime:
+        return datetime.combine(yesterday, clock(hour, minute), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+    bhyt(0, 1, 12, now=at(8, 5))
+    altered = bhxh(1, 1_600_000, PaymentMethod.QUARTERLY, SupportCategory.OTHER, now=at(9, 40))
+    bhyt(4, 1, 6, now=at(14, 12))
+    late = bhyt(2, 1, 3, now=at(16, 55))
     bhxh(1, 2_000_000, PaymentMethod.HALF_YEAR, SupportCategory.OTHER)
     first = bhyt(3, 1, 12)
     bhyt(3, 2, 12)
@@ -186,6 +217,84 @@ def seed(db_path: Path) -> None:
         supervisor=supervisor,
         requested_by=cashier,
     )
+    db.close()
+    return {"first": first, "altered": altered, "late": late}
+
+
+def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """The reference central server in its own process; returns it, its URL and its file."""
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    central_db = folder / "central.sqlite3"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "central.cli",
+            "serve",
+            "--db",
+            str(central_db),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"{url}/v1/health", timeout=1)
+            return proc, url, central_db
+        except requests.ConnectionError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("central server did not start") from None
+            time.sleep(0.1)
+
+
+def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str, int]) -> None:
+    """Enrol; yesterday's sync sends everything but two records; this morning's reconciliation
+    finds both missing at central (see the module docs)."""
+    from app.services.common import business_date, now_utc
+    from app.storage.db import open_database
+    from central import service
+    from central.store import CentralStore
+    from sync.config import SyncConfig
+    from sync.engine import Syncer
+    from sync.enroll import enroll_counter
+    from sync.reconciliation import reconcile_with_central
+
+    store = CentralStore.at_path(central_db)
+    code = service.make_enrollment_code(store, label="screenshots")
+    store.close()
+    con = sqlite3.connect(db_path)
+    try:  # behind the program's back: an amount changed, a record held out of the evening sync
+        con.execute("DROP TRIGGER payments_no_update")
+        con.execute(
+            "UPDATE payments SET amount = amount - 100000 WHERE receipt_number = ?",
+            (receipts["altered"],),
+        )
+        con.execute(
+            "UPDATE outbox SET state = 'held' WHERE ledger_seq = "
+            "(SELECT ledger_seq FROM payments WHERE receipt_number = ?)",
+            (receipts["late"],),
+        )
+        con.commit()
+    finally:
+        con.close()
+    db = open_database(db_path)
+    enroll_counter(db, url, code)
+    Syncer(db, config=SyncConfig(reconcile_at=None)).run("timer")
+    with db.write() as session:
+        from sqlalchemy import text
+
+        session.execute(text("UPDATE outbox SET state = 'pending' WHERE state = 'held'"))
+    yesterday = business_date(now_utc()) - timedelta(days=1)
+    reconcile_with_central(db, yesterday, trigger="scheduled")
     db.close()
 
 
@@ -214,85 +323,135 @@ def main() -> int:
         settle()
         fresh.state.db.close()
 
-        # 2. A counter in use.
+        # 2. A counter in use, enrolled with central.
         db_path = tmp_path / "counter.sqlite3"
-        seed(db_path)
-        window = start(db_path)
-        wait_until(lambda: window.state.db_ready and window.state.counter is not None)
-        window.login.username.setText("thungan1")
-        window.login.password.setFocus()
-        save(window, "03-login")
-
-        window.login.password.setText(CASHIER_PASSWORD)
-        window.login.attempt()
-        wait_until(lambda: window.work is not None and window.stack.currentWidget() is window.work)
-        page = window.work.pages["payment"]
-        wait_until(lambda: page.table is not None)
-        type_text(page.search, "le thi my")
-        page.run_search(pick=False)
-        settle()
-        page.search.setFocus()
-        save(window, "04-payment-search")
-        page.results.setCurrentRow(0)
-        page.pick_current_result()
-        page.income.setValue(1_500_000)
-        wait_until(page.quote_is_current)
-        save(window, "05-payment-quote")
-
-        dialog = page.take_payment()
-        assert dialog is not None
-        type_text(dialog.tendered, "3.200.000")
-        save(dialog, "06-confirm")
-        dialog.confirm()
-        wait_until(lambda: page.pages.currentWidget() is page.done)
-        wait_until(lambda: page.preview.pdf is not None)
-        save(window, "07-code-and-receipt")
-
-        page.new_payment()
-        reg = page.open_registration()
-        type_text(reg.full_name, "Phạm Thị Ngọc Ánh")
-        reg.date_of_birth.setText("25/06/1992")
-        reg.sex.setCurrentIndex(1)
-        reg.cccd.setText("019192007777")
-        reg.cccd.editingFinished.emit()
-        save(reg, "08-registration-cccd-check")
-        reg.reject()
-
-        today = window.work.show_screen("today")
-        settle()
-        today.select_receipt(2)
-        save(window, "09-today")
-        void = today.void_selected()
-        type_text(void.reason, "Thu nhầm loại hình tham gia")
-        void.supervisor.setText("giamsat")
-        void.password.setText("sai-mat-khau")
-        void.submit()
-        settle()
-        save(void, "10-void-signature")
-        void.reject()
-
-        xn01 = window.work.show_screen("xn01")
-        settle()
-        save(window, "11-xn01")
-
-        window.logout()
-        window.login.username.setText("quantri")
-        window.login.password.setText(ADMIN_PASSWORD)
-        window.login.attempt()
-        wait_until(lambda: window.stack.currentWidget() is window.work)
-        window.work.show_screen("settings")
-        settle()
-        save(window, "12-settings")
-
-        window.lock()
-        save(window, "13-locked")
-        del xn01
-        window.close()
-        settle()
-        window.state.db.close()
+        receipts = seed(db_path)
+        central, url, central_db = start_central(tmp_path)
+        try:
+            enrol_and_sync(db_path, url, central_db, receipts)
+            counter_in_use(db_path, receipts)
+        finally:
+            central.terminate()
+            central.wait(10)
     ops.shutdown()
     app.quit()
     return 0
+
+
+def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
+    """Sign in, take a payment, visit every working screen, then the sync screens."""
+    from sync.config import SyncConfig
+
+    window = start(db_path)
+    window.state.sync_config = SyncConfig(sync_after_change=None, reconcile_at=None)
+    wait_until(lambda: window.state.db_ready and window.state.counter is not None)
+    window.login.username.setText("thungan1")
+    window.login.password.setFocus()
+    save(window, "03-login")
+
+    window.login.password.setText(CASHIER_PASSWORD)
+    window.login.attempt()
+    wait_until(lambda: window.work is not None and window.stack.currentWidget() is window.work)
+    page = window.work.pages["payment"]
+    wait_until(lambda: page.table is not None)
+    type_text(page.search, "le thi my")
+    page.run_search(pick=False)
+    settle()
+    page.search.setFocus()
+    save(window, "04-payment-search")
+    page.results.setCurrentRow(0)
+    page.pick_current_result()
+    page.income.setValue(1_500_000)
+    wait_until(page.quote_is_current)
+    save(window, "05-payment-quote")
+
+    dialog = page.take_payment()
+    assert dialog is not None
+    type_text(dialog.tendered, "3.200.000")
+    save(dialog, "06-confirm")
+    dialog.confirm()
+    wait_until(lambda: page.pages.currentWidget() is page.done)
+    wait_until(lambda: page.preview.pdf is not None)
+    save(window, "07-code-and-receipt")
+
+    page.new_payment()
+    reg = page.open_registration()
+    type_text(reg.full_name, "Phạm Thị Ngọc Ánh")
+    reg.date_of_birth.setText("25/06/1992")
+    reg.sex.setCurrentIndex(1)
+    reg.cccd.setText("019192007777")
+    reg.cccd.editingFinished.emit()
+    save(reg, "08-registration-cccd-check")
+    reg.reject()
+
+    today = window.work.show_screen("today")
+    settle()
+    today.select_receipt(receipts["first"])
+    save(window, "09-today")
+    void = today.void_selected()
+    type_text(void.reason, "Thu nhầm loại hình tham gia")
+    void.supervisor.setText("giamsat")
+    void.password.setText("sai-mat-khau")
+    void.submit()
+    settle()
+    save(void, "10-void-signature")
+    void.reject()
+
+    xn01 = window.work.show_screen("xn01")
+    settle()
+    save(window, "11-xn01")
+
+    # 3. Sync: the payment taken above waits; the status bar says so.
+    bridge = window.sync
+    wait_until(lambda: bridge.status is not None and bridge.status.pending == 1)
+    save(window.statusBar(), "14-sync-indicator")
+    window.close()  # closing with a payment not yet at central asks first
+    wait_until(lambda: window.unsynced_dialog is not None)
+    box = window.unsynced_dialog
+    save(box, "18-close-unsynced")
+    [stay] = [b for b in box.buttons() if b.text() == "Ở lại"]
+    stay.click()
+    wait_until(lambda: window.unsynced_dialog is None)
+
+    sync_page = window.work.show_screen("sync")
+    window.sync_now()
+    wait_until(
+        lambda: (
+            bridge.status is not None
+            and bridge.status.state == "idle"
+            and bridge.status.pending == 0
+            and sum(e.text.startswith("Đồng bộ xong") for e in bridge.history) >= 2
+        )
+    )
+    bridge.flush_now()
+    save(window, "15-sync-log")
+    sync_page.tabs.setCurrentIndex(1)
+    sync_page.refresh_rejected()
+    settle()
+    sync_page.rejected_table.selectRow(0)
+    save(window, "16-sync-rejected")
+    sync_page.tabs.setCurrentIndex(2)
+    settle()
+    sync_page.issues_table.selectRow(0)
+    save(window, "17-sync-reconciliation")
+
+    window.logout()  # nothing waits now: no question, signed out once the count says so
+    wait_until(lambda: window.state.actor is None)
+    window.login.username.setText("quantri")
+    window.login.password.setText(ADMIN_PASSWORD)
+    window.login.attempt()
+    wait_until(lambda: window.stack.currentWidget() is window.work)
+    window.work.show_screen("settings")
+    settle()
+    save(window, "12-settings")
+
+    window.lock()
+    save(window, "13-locked")
+    del xn01
+    window.close()
+    settle()
+    window.sync.wait_stopped()
+    window.state.db.close()
 
 
 if __name__ == "__main__":

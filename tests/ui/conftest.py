@@ -172,6 +172,8 @@ def make_window(
     yield make
     wait_ops(qtbot)
     for window in windows:
+        window.sync.shutdown()  # a running sync scheduler must stop before its database closes
+        assert window.sync.wait_stopped(15), "the sync scheduler did not stop"
         if window.state.db_ready:
             window.state.db.close()
 

@@ -159,8 +159,8 @@ def test_default_idle_minutes_match_the_settings_service() -> None:
 
 
 def test_start_up_path_stays_lean(tmp_path: Path) -> None:
-    """Showing the login screen loads no ORM, migrations, PDF or spreadsheet code, and does
-    not build the `Qt` enum namespace (see bench/bench_startup.py)."""
+    """Showing the login screen loads no ORM, migrations, PDF, spreadsheet, sync or HTTP code,
+    and does not build the `Qt` enum namespace (see bench/bench_startup.py)."""
     code = """
 import sys
 from pathlib import Path
@@ -173,7 +173,8 @@ window.stack.setCurrentWidget(window.login)
 app.processEvents()
 heavy = sorted(
     name for name in ("sqlalchemy", "alembic", "reportlab", "openpyxl", "printing", "argon2",
-                      "PySide6.QtPdf", "PySide6.QtPrintSupport", "app.services.common")
+                      "PySide6.QtPdf", "PySide6.QtPrintSupport", "app.services.common",
+                      "sync", "requests", "urllib3", "ui.qt.sync_view")
     if name in sys.modules
 )
 import PySide6.QtCore

@@ -2,7 +2,8 @@
 
 Start-up stays lean on purpose (see bench/bench_startup.py): only Qt and the login screen are
 imported before the window shows; SQLAlchemy, migrations, argon2, PDF and printing code load
-on the worker threads or when a screen is first opened.
+on the worker threads or when a screen is first opened, and `sync` (with `requests`) on the
+I/O pool after the first login.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def run(db_path: Path | None) -> int:
     try:
         code = app.exec()
     finally:
+        # The scheduler was asked to stop when the window closed; give it a bounded moment
+        # to finish its current request before the database closes under it.
+        window.sync.shutdown()
+        window.sync.wait_stopped()
         ops.shutdown(wait=True)
         if window.state.db_ready:
             window.state.db.close()

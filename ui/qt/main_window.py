@@ -6,8 +6,17 @@ opened and migrated on the database thread meanwhile. A login typed before it is
 queues behind the opening op. Screens other than login are built on first use, so their imports
 (SQLAlchemy-backed services, PDF, printing) stay off the start-up path.
 
-Keyboard: F5 new payment, F10 today's payments, F7 Mẫu 01-XN, F8 settings, Ctrl+L lock. Each
-screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and shows them on buttons.
+Keyboard: F5 new payment, F10 today's payments, F7 Mẫu 01-XN, F6 sync, F8 settings, F12 sync
+now, Ctrl+L lock. Each screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and
+shows them on buttons.
+
+Sync: the window owns a `SyncBridge` (ui/qt/sync_bridge.py). After the first login it starts the
+scheduler when the counter is enrolled; the status bar's `SyncIndicator` shows what the bridge
+delivers. Logging out or closing the window while payments still wait to reach central asks
+first ("Còn N khoản thu chưa gửi…"): the count is read on the database thread, after any
+payment still being written, and the question is a non-blocking dialog. Locking (Ctrl+L, idle)
+is not the end of a shift — the session continues — so it does not ask; an operator who signs
+in on the lock screen takes over a session whose sync carries on regardless.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -36,11 +46,13 @@ from ui.qt.idle import IdleLock
 from ui.qt.login import LoginPage
 from ui.qt.ops import DbOp
 from ui.qt.state import AppState
+from ui.qt.sync_indicator import SYNC_NOW_KEY, SyncIndicator
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QShortcut
 
     from app.services.common import Actor
+    from ui.qt.sync_bridge import SyncBridge
 
 APP_TITLE = "QuầyThu"
 DEFAULT_IDLE_LOCK_MINUTES = 10  # = app.services.settings.DEFAULTS (a test keeps them equal)
@@ -50,22 +62,9 @@ SCREENS: tuple[tuple[str, str, str], ...] = (
     ("payment", "Thu tiền", "F5"),
     ("today", "Giao dịch hôm nay", "F10"),
     ("xn01", "Mẫu 01-XN", "F7"),
+    ("sync", "Đồng bộ", "F6"),
     ("settings", "Cài đặt", "F8"),
 )
-
-
-class SyncIndicator(QLabel):
-    """Placeholder in the status bar for the sync state; a later step bridges sync/ to it."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Đồng bộ: làm việc độc lập", parent)
-        self.setObjectName("syncIndicator")
-        self.setToolTip("Trạng thái đồng bộ với hệ thống trung tâm")
-
-    def set_status(self, text: str, tooltip: str = "") -> None:
-        self.setText(text)
-        if tooltip:
-            self.setToolTip(tooltip)
 
 
 class StartPage(QWidget):
@@ -181,6 +180,10 @@ class WorkArea(QWidget):
             from ui.qt.settings import SettingsPage
 
             return SettingsPage(self.state, self)
+        if key == "sync":
+            from ui.qt.sync_view import SyncPage
+
+            return SyncPage(self.state, self)
         raise KeyError(key)
 
     def current_key(self) -> str | None:
@@ -234,6 +237,9 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1100, 680)
         self._locked = False
         self._ready_sent = False
+        self._close_confirmed = False
+        self._counting_unsynced = False
+        self.unsynced_dialog: QMessageBox | None = None
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -253,6 +259,10 @@ class MainWindow(QMainWindow):
         status.addWidget(self.rate_status, 1)
         self.sync_indicator = SyncIndicator()
         status.addPermanentWidget(self.sync_indicator)
+        self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
+        self.sync_indicator.sync_requested.connect(self.sync_now)
+        self.sync_indicator.details_requested.connect(lambda: self._shortcut_screen("sync"))
+        self.state.payments_changed.connect(lambda: self.sync.local_change())
 
         # Not state.settings: that imports the SQLAlchemy-backed settings service at start-up.
         self.idle_lock = IdleLock(self, DEFAULT_IDLE_LOCK_MINUTES)
@@ -267,6 +277,18 @@ class MainWindow(QMainWindow):
         self._shortcuts: list[QShortcut] = []
 
     # --- start-up -------------------------------------------------------------------------
+
+    @property
+    def sync(self) -> SyncBridge:
+        """The sync bridge, made on first use (the first login): its module and the QObject
+        with its signals cost a few milliseconds the start-up path does without."""
+        if self._sync is None:
+            from ui.qt.sync_bridge import SyncBridge
+
+            self._sync = SyncBridge(self.state, self)
+            self.state.sync = self._sync
+            self._sync.status_changed.connect(self.sync_indicator.show_status)
+        return self._sync
 
     @property
     def start_page(self) -> StartPage:
@@ -370,10 +392,8 @@ class MainWindow(QMainWindow):
             f"{APP_TITLE} — {counter.collection_point} — Quầy {counter.counter_code}"
         )
         self.counter_status.setText(f"{counter.organisation} · Quầy {counter.counter_code}")
-        self.sync_indicator.set_status(
-            "Đồng bộ: chưa kết nối" if counter.central_url else "Đồng bộ: làm việc độc lập",
-            counter.central_url or "Chưa cấu hình máy chủ trung tâm",
-        )
+        if self._sync is None or self._sync.status is None:
+            self.sync_indicator.show_configured(counter.central_url)
 
     # --- signing in, locking --------------------------------------------------------------
 
@@ -384,6 +404,7 @@ class MainWindow(QMainWindow):
             for key, _caption, shortcut in SCREENS:
                 self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
             self._add_shortcut("Ctrl+L", self.lock)
+            self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
         return self.work
 
     def _logged_in(self, actor: Actor) -> None:
@@ -391,6 +412,7 @@ class MainWindow(QMainWindow):
         switched = previous is not None and previous.id != actor.id
         resumed = self._locked and not switched
         self._locked = False
+        bridge = self.sync  # before the screens: they find it in state.sync
         work = self._ensure_work()
         if switched:
             work.reset_pages()
@@ -412,6 +434,7 @@ class MainWindow(QMainWindow):
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
         self._check_rates()
+        bridge.start()  # once: later logins find it running (or know it is standalone)
 
     def _check_rates(self) -> None:
         state = self.state
@@ -458,7 +481,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.login)
         self.login.show_locked(actor)
 
-    def logout(self) -> None:
+    def logout(self, *, confirmed: bool = False) -> None:
+        """End the shift; asks first when payments still wait to reach central."""
+        if not confirmed:
+            self._confirm_unsynced("logout", lambda: self.logout(confirmed=True))
+            return
         self._close_dialogs()
         self._locked = False
         self.idle_lock.stop()
@@ -480,6 +507,103 @@ class MainWindow(QMainWindow):
         if key == "payment" and page is not None:
             page.new_payment()
 
+    def _shortcut_sync_now(self) -> None:
+        if self.work is not None and self.stack.currentWidget() is self.work:
+            self.sync_now()
+
+    def sync_now(self) -> None:
+        """ "Đồng bộ ngay": asks the scheduler and returns at once; the indicator follows."""
+        if self.sync.sync_now():
+            return
+        if self.sync.enrolled is False:
+            self.show_message(
+                "Quầy đang làm việc độc lập (chưa đăng ký với hệ thống trung tâm). Quản trị viên "
+                "đăng ký trong màn hình Đồng bộ (F6).",
+                "info",
+            )
+
+    # --- unsynced payments at the end of a shift ------------------------------------------
+
+    def _confirm_unsynced(self, action: str, proceed: Any) -> None:
+        """Run `proceed` now, or after the cashier confirms that N payments are still waiting.
+
+        The count comes from the database thread (queued after any payment being recorded), so
+        the GUI thread never waits on the database; the question is a non-blocking dialog.
+        """
+        if self.unsynced_dialog is not None or self._counting_unsynced:
+            return  # already asking
+        if not self.sync.may_have_unsynced():
+            proceed()
+            return
+        self._counting_unsynced = True
+        state = self.state
+
+        def count() -> int:
+            from app.services.outbox import pending_count
+
+            return pending_count(state.db)
+
+        def counted(pending: int) -> None:
+            self._counting_unsynced = False
+            if pending:
+                self._ask_unsynced(pending, action, proceed)
+            else:
+                proceed()
+
+        def failed(_exc: BaseException) -> None:
+            self._counting_unsynced = False
+            proceed()  # a broken database must not keep the window from closing
+
+        DbOp(self, count).success(counted).failure(failed).run()
+
+    def _ask_unsynced(self, pending: int, action: str, proceed: Any) -> None:
+        from app.domain.money import format_number
+
+        closing = action == "close"
+        box = QMessageBox(self)
+        box.setObjectName("unsyncedDialog")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Còn khoản thu chưa gửi")
+        box.setText(f"Còn {format_number(pending)} khoản thu chưa gửi lên hệ thống trung tâm.")
+        box.setInformativeText(
+            "Các khoản này đã được lưu an toàn tại quầy. "
+            + (
+                "Nếu đóng chương trình bây giờ, chúng sẽ được gửi khi chương trình mở lại và có "
+                "kết nối; đến lúc đó trung tâm chưa thấy chúng."
+                if closing
+                else "Sau khi đăng xuất, chương trình vẫn tiếp tục gửi khi có kết nối."
+            )
+        )
+        leave = box.addButton(
+            "Vẫn đóng chương trình" if closing else "Vẫn đăng xuất",
+            QMessageBox.ButtonRole.DestructiveRole,
+        )
+        sync = (
+            box.addButton("Đồng bộ ngay", QMessageBox.ButtonRole.ActionRole)
+            if self.sync.running
+            else None
+        )
+        stay = box.addButton("Ở lại", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        self.unsynced_dialog = box
+
+        def answered(_result: int) -> None:
+            clicked = box.clickedButton()
+            self.unsynced_dialog = None
+            box.deleteLater()
+            if clicked is leave:
+                proceed()
+            elif sync is not None and clicked is sync:
+                self.sync_now()
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _close_anyway(self) -> None:
+        self._close_confirmed = True
+        self.close()
+
     def show_message(self, text: str, kind: str = "info") -> None:
         if self.work is not None and self.stack.currentWidget() is self.work:
             self.work.show_message(text, kind)
@@ -494,5 +618,10 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.show_message("Đang ghi khoản thu; đợi xong rồi hãy đóng cửa sổ.", "error")
             return
+        if not self._close_confirmed and self.sync.may_have_unsynced():
+            event.ignore()
+            self._confirm_unsynced("close", self._close_anyway)
+            return
         self.idle_lock.stop()
+        self.sync.shutdown()  # returns at once; ui.qt.app.run waits for it, bounded
         super().closeEvent(event)

@@ -1,8 +1,10 @@
 """What the open window knows: the database, who is signed in, the counter, its settings.
 
 `AppState` is the composition root's bag of shared things, passed to every screen. It also holds
-the two seams tests replace: `printer_for_receipt` (which QPrinter a receipt goes to; tests
-print to a PDF file) and `ask_save_path` (the save dialog; tests return a temp path).
+the seams tests replace: `printer_for_receipt` (which QPrinter a receipt goes to; tests
+print to a PDF file), `ask_save_path` (the save dialog; tests return a temp path) and
+`sync_config` (None: the production `sync.config.SyncConfig()`; tests shorten its timings).
+`sync` is the window's `ui.qt.sync_bridge.SyncBridge` (set by the main window).
 
 Only the GUI thread changes it; ops capture what they need when they are built.
 """
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from app.services.counter import CounterView
     from app.services.settings import CounterSettings
     from app.storage.db import Database
+    from sync.config import SyncConfig
+    from ui.qt.sync_bridge import SyncBridge
 
 
 def _ask_save_path(parent: QWidget, title: str, suggested: str, name_filter: str) -> Path | None:
@@ -46,6 +50,8 @@ class AppState(QObject):
         # Seams (see module docs). printer_for_receipt returns None → ask with QPrintDialog.
         self.printer_for_receipt: Callable[[QWidget], QPrinter | None] = _configured_printer(self)
         self.ask_save_path: Callable[[QWidget, str, str, str], Path | None] = _ask_save_path
+        self.sync_config: SyncConfig | None = None
+        self.sync: SyncBridge | None = None
         self.extra: dict[str, Any] = {}
 
     @property

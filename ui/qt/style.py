@@ -59,6 +59,15 @@ QTableView {{ gridline-color: #dde3e9; selection-background-color: #cfe3f7;
 QHeaderView::section {{ background: #eef2f6; padding: 4px 6px; border: none;
     border-right: 1px solid #d5dce3; border-bottom: 1px solid #d5dce3; font-weight: bold; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
+QLabel#syncDot {{ font-size: 12pt; color: #8a949e; padding: 0 0 2px 6px; }}
+QLabel#syncDot[tone="ok"] {{ color: {OK_GREEN}; }}
+QLabel#syncDot[tone="busy"] {{ color: {ACCENT}; }}
+QLabel#syncDot[tone="warn"] {{ color: #b46b00; }}
+QLabel#syncDot[tone="bad"] {{ color: {DANGER}; }}
+QLabel#syncRejected[tone="bad"] {{ color: {DANGER}; font-weight: bold; }}
+QPushButton#syncState {{ border: none; padding: 2px 4px; font-weight: bold; }}
+QPushButton#syncState:hover {{ text-decoration: underline; }}
+QPushButton#syncNow {{ padding: 2px 10px; }}
 """
 
 # Qt's own on-screen strings we replace; keys are (context, source text).
