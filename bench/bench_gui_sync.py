@@ -55,7 +55,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 import keyring  # noqa: E402
 
-from bench.bench_sync import _NAMES, _free_port, _MemoryKeyring, _start_central  # noqa: E402
+from bench.bench_sync import _NAMES, _free_port, _start_central  # noqa: E402
+from tests.support.keyrings import MemoryKeyring  # noqa: E402
 
 TARGET_LONGEST_MS = 50.0
 TICK_MS = 10
@@ -119,7 +120,7 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle baseline")
     args = parser.parse_args()
 
-    keyring.set_keyring(_MemoryKeyring())
+    keyring.set_keyring(MemoryKeyring())
 
     from argon2 import PasswordHasher
 

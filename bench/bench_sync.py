@@ -41,28 +41,12 @@ sys.path.insert(0, str(ROOT))
 
 import keyring  # noqa: E402
 import requests  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
+
+from tests.support.keyrings import MemoryKeyring  # noqa: E402
 
 _NAMES = ("An", "Bình", "Chi", "Dũng", "Hà", "Hằng", "Lan", "Minh", "Nam", "Đào")
 TARGET_RATE = 3000.0
 TARGET_RATIO = 0.5
-
-
-class _MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 def _free_port() -> int:
@@ -111,7 +95,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
 
-    keyring.set_keyring(_MemoryKeyring())
+    keyring.set_keyring(MemoryKeyring())
 
     from argon2 import PasswordHasher
 
