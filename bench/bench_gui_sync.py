@@ -42,9 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +53,7 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 import keyring  # noqa: E402
 
-from bench.bench_sync import _NAMES, _free_port, _start_central  # noqa: E402
+from bench.bench_sync import _free_port, _start_central, seed_payments  # noqa: E402
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
 
 TARGET_LONGEST_MS = 50.0
@@ -124,11 +122,8 @@ def main() -> int:
 
     from argon2 import PasswordHasher
 
-    from app.domain.types import Scheme
     from app.services import operators
     from app.services.counter import get_counter, init_counter
-    from app.services.participants import ParticipantInput, create_participant
-    from app.services.payments import PaymentRequest, record_payment
     from app.storage.db import open_database
     from central import service
     from central.store import CentralStore
@@ -150,33 +145,9 @@ def main() -> int:
             admin_full_name="Quản Trị",
             admin_password=ADMIN_PASSWORD,
         )
-        payers = [
-            create_participant(
-                db,
-                ParticipantInput(
-                    full_name=f"Người Nộp {_NAMES[i % 10]} {_NAMES[i // 10]}",
-                    ma_so_bhxh=f"79{i:08d}",
-                ),
-                by=admin,
-            )
-            for i in range(100)
-        ]
         n = args.payments
-        t0 = time.perf_counter()
-        for i in range(n):
-            record_payment(
-                db,
-                PaymentRequest(
-                    client_request_id=str(uuid.uuid4()),
-                    participant_id=payers[i % len(payers)].id,
-                    scheme=Scheme.BHYT_HGD,
-                    member_order=1 + i % 5,
-                    months=3,
-                    start_month=date(2027, 1, 1),
-                ),
-                by=admin,
-            )
-        print(f"setup: recorded {n:,} payments in {time.perf_counter() - t0:.1f} s")
+        seconds = seed_payments(db, admin, n)
+        print(f"setup: recorded {n:,} payments in {seconds:.1f} s")
         db.close()
         store = CentralStore.at_path(central_db)
         code = service.make_enrollment_code(store, label="bench-gui")

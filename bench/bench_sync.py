@@ -35,6 +35,7 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -89,6 +90,40 @@ def _reset_central_copy(central_db: Path, ledger_counter_id: str) -> None:
         con.close()
 
 
+def seed_payments(db: Any, admin: Any, n: int) -> float:
+    """Record `n` BHYT payments for 100 payers through record_payment; returns seconds taken."""
+    from app.domain.types import Scheme
+    from app.services.participants import ParticipantInput, create_participant
+    from app.services.payments import PaymentRequest, record_payment
+
+    payers = [
+        create_participant(
+            db,
+            ParticipantInput(
+                full_name=f"Người Nộp {_NAMES[i % 10]} {_NAMES[i // 10]}",
+                ma_so_bhxh=f"79{i:08d}",
+            ),
+            by=admin,
+        )
+        for i in range(100)
+    ]
+    t0 = time.perf_counter()
+    for i in range(n):
+        record_payment(
+            db,
+            PaymentRequest(
+                client_request_id=str(uuid.uuid4()),
+                participant_id=payers[i % len(payers)].id,
+                scheme=Scheme.BHYT_HGD,
+                member_order=1 + i % 5,
+                months=3,
+                start_month=date(2027, 1, 1),
+            ),
+            by=admin,
+        )
+    return time.perf_counter() - t0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--payments", type=int, default=10_000)
@@ -99,12 +134,9 @@ def main() -> int:
 
     from argon2 import PasswordHasher
 
-    from app.domain.types import Scheme
     from app.services import operators
     from app.services.counter import init_counter
     from app.services.outbox import pending_batch
-    from app.services.participants import ParticipantInput, create_participant
-    from app.services.payments import PaymentRequest, record_payment
     from app.storage.db import open_database
     from central import service
     from central.store import CentralStore
@@ -128,33 +160,8 @@ def main() -> int:
             admin_full_name="Quản Trị",
             admin_password="bench-password",
         )
-        payers = [
-            create_participant(
-                db,
-                ParticipantInput(
-                    full_name=f"Người Nộp {_NAMES[i % 10]} {_NAMES[i // 10]}",
-                    ma_so_bhxh=f"79{i:08d}",
-                ),
-                by=admin,
-            )
-            for i in range(100)
-        ]
         n = args.payments
-        t0 = time.perf_counter()
-        for i in range(n):
-            record_payment(
-                db,
-                PaymentRequest(
-                    client_request_id=str(uuid.uuid4()),
-                    participant_id=payers[i % len(payers)].id,
-                    scheme=Scheme.BHYT_HGD,
-                    member_order=1 + i % 5,
-                    months=3,
-                    start_month=date(2027, 1, 1),
-                ),
-                by=admin,
-            )
-        gen_s = time.perf_counter() - t0
+        gen_s = seed_payments(db, admin, n)
         print(
             f"recorded {n} payments with record_payment in {gen_s:.1f} s "
             f"({n / gen_s:,.0f}/s; setup, not part of the figures below)"
