@@ -26,8 +26,6 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDateEdit,
-    QDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -47,7 +45,7 @@ from ui.qt.ops import DbOp, IoOp
 from ui.qt.style import DANGER, OK_GREEN
 from ui.qt.sync_bridge import HISTORY, SyncLogEntry
 from ui.qt.sync_indicator import SYNC_NOW_KEY, last_success_text, tone_and_word
-from ui.qt.widgets import FieldErrors, card, fkey_text, hint, page_title
+from ui.qt.widgets import FieldErrors, FormDialog, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.outbox import OutboxEntry
@@ -120,60 +118,7 @@ def _today() -> date:
     return business_date(now_utc())
 
 
-class _SignedDialog(QDialog):
-    """A small form with an error line and "Đóng [Esc]" / action [Enter] buttons."""
-
-    def __init__(self, title: str, action: str, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.busy = False
-        self.action = action
-        self.setWindowTitle(title)
-        self.setModal(True)
-        self.setMinimumWidth(620)
-        self.body = QVBoxLayout(self)
-        self.body.addWidget(page_title(title))
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.buttons = QHBoxLayout()
-        self.buttons.addStretch(1)
-        self.cancel_button = QPushButton(fkey_text("Đóng", "Esc"))
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        self.buttons.addWidget(self.cancel_button)
-        self.ok_button = QPushButton(fkey_text(action, "Enter"))
-        self.ok_button.setObjectName("primary")
-        self.ok_button.setAutoDefault(False)
-        self.ok_button.clicked.connect(self.submit)
-        self.buttons.addWidget(self.ok_button)
-
-    def finish_layout(self) -> None:
-        self.body.addLayout(self.form)
-        self.body.addWidget(self.error)
-        self.body.addLayout(self.buttons)
-
-    def submit(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def set_busy(self, busy: bool, text: str = "") -> None:
-        self.busy = busy
-        self.ok_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(not busy)
-        self.ok_button.setText(text if busy else fkey_text(self.action, "Enter"))
-
-    def show_message(self, text: str, kind: str = "error") -> None:
-        self.error.setText(text)
-        self.error.show()
-
-    def reject(self) -> None:
-        if not self.busy:
-            super().reject()
-
-
-class RequeueDialog(_SignedDialog):
+class RequeueDialog(FormDialog):
     """Send a parked record again: a supervisor signs with their own user name and password."""
 
     def __init__(self, state: AppState, entry: OutboxEntry, parent: QWidget | None = None):
@@ -248,7 +193,7 @@ class RequeueDialog(_SignedDialog):
         DbOp(self, sign_and_requeue).success(done).failure(failed).run()
 
 
-class EnrollDialog(_SignedDialog):
+class EnrollDialog(FormDialog):
     """Enrol the counter with central: server URL + the one-time code from central's admin."""
 
     def __init__(self, state: AppState, parent: QWidget | None = None):

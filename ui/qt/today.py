@@ -24,8 +24,6 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -42,7 +40,7 @@ from app.domain.text import fold_key
 from app.domain.types import Scheme
 from app.errors import ValidationError
 from ui.qt.ops import DbOp
-from ui.qt.widgets import card, enum_data, fkey_text, hint, page_title
+from ui.qt.widgets import FormDialog, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.payments import PaymentView
@@ -172,34 +170,33 @@ class PaymentsFilter(QSortFilterProxyModel):
         return True
 
 
-class VoidDialog(QDialog):
+class VoidDialog(FormDialog):
     """Void one payment: reason + a supervisor's own user name and password, signed on the spot."""
 
     def __init__(self, state: AppState, payment: PaymentView, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(
+            "Hủy khoản thu",
+            "Ký và hủy khoản thu",
+            parent,
+            heading=f"Hủy biên lai số {payment.receipt_number:07d}",
+            action_style="danger",
+        )
         self.state = state
         self.payment = payment
-        self.busy = False
         self.result_view: PaymentView | None = None
-        self.setWindowTitle("Hủy khoản thu")
-        self.setModal(True)
         self.setMinimumWidth(640)
-        layout = QVBoxLayout(self)
-        layout.addWidget(page_title(f"Hủy biên lai số {payment.receipt_number:07d}"))
-        layout.addWidget(
+        self.body.addWidget(
             QLabel(
                 f"{payment.payer_name} · {payment.scheme.label} · {format_vnd(payment.amount)}"
                 f"<br>Mã xác nhận: <b>{payment.confirmation_code}</b>"
             )
         )
-        layout.addWidget(
+        self.body.addWidget(
             hint(
                 "Khoản thu không bị xóa: việc hủy là một bản ghi mới có chữ ký của giám sát viên. "
                 "Hoàn lại tiền cho người nộp theo quy định của đơn vị."
             )
         )
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.reason = QPlainTextEdit()
         self.reason.setObjectName("reason")
         self.reason.setPlaceholderText("Ví dụ: Thu nhầm loại hình, người nộp yêu cầu hủy")
@@ -211,27 +208,11 @@ class VoidDialog(QDialog):
         self.password = QLineEdit()
         self.password.setObjectName("supervisor_password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("Lý do hủy:", self.reason)
-        form.addRow("Giám sát viên:", self.supervisor)
-        form.addRow("Mật khẩu giám sát:", self.password)
-        layout.addLayout(form)
-        self.error = QLabel()
-        self.error.setObjectName("fieldError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout.addWidget(self.error)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton(fkey_text("Đóng", "Esc"))
-        self.cancel_button.setAutoDefault(False)
-        self.cancel_button.clicked.connect(self.reject)
-        buttons.addWidget(self.cancel_button)
-        self.void_button = QPushButton(fkey_text("Ký và hủy khoản thu", "Enter"))
-        self.void_button.setObjectName("danger")
-        self.void_button.setAutoDefault(False)
-        self.void_button.clicked.connect(self.submit)
-        buttons.addWidget(self.void_button)
-        layout.addLayout(buttons)
+        self.form.addRow("Lý do hủy:", self.reason)
+        self.form.addRow("Giám sát viên:", self.supervisor)
+        self.form.addRow("Mật khẩu giám sát:", self.password)
+        self.finish_layout()
+        self.void_button = self.ok_button
         self.supervisor.returnPressed.connect(self.password.setFocus)
         self.password.returnPressed.connect(self.submit)
         self.reason.setFocus()
@@ -268,21 +249,17 @@ class VoidDialog(QDialog):
                 requested_by=cashier,
             )
 
-        self.busy = True
-        self.void_button.setEnabled(False)
-        self.void_button.setText("Đang ký hủy…")
+        self.set_busy(True, "Đang ký hủy…")
 
         def done(view: PaymentView) -> None:
-            self.busy = False
+            self.set_busy(False)
             self.result_view = view
             self.accept()
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
 
-            self.busy = False
-            self.void_button.setEnabled(True)
-            self.void_button.setText(fkey_text("Ký và hủy khoản thu", "Enter"))
+            self.set_busy(False)
             self.password.clear()
             focus = self.reason if isinstance(exc, ValidationError) else self.supervisor
             self._error(message_for(exc), focus)
@@ -290,17 +267,8 @@ class VoidDialog(QDialog):
         DbOp(self, sign_and_void).success(done).failure(failed).run()
 
     def _error(self, text: str, focus: QWidget) -> None:
-        self.error.setText(text)
-        self.error.show()
+        self.show_message(text)
         focus.setFocus()
-
-    def show_message(self, text: str, kind: str = "error") -> None:
-        self.error.setText(text)
-        self.error.show()
-
-    def reject(self) -> None:
-        if not self.busy:
-            super().reject()
 
 
 class TodayPage(QWidget):

@@ -15,6 +15,7 @@ from PySide6.QtGui import QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
+    QDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -251,3 +252,68 @@ class MessageBar(QFrame):
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+
+class FormDialog(QDialog):
+    """A small modal form: heading, fields, an error line, "Đóng [Esc]" / action [Enter].
+
+    Subclasses add rows to `self.form` (and anything above it to `self.body`), call
+    `finish_layout()`, and implement `submit()`; `set_busy` keeps Esc from closing mid-op.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        action: str,
+        parent: QWidget | None,
+        *,
+        heading: str | None = None,
+        action_style: str = "primary",
+    ) -> None:
+        super().__init__(parent)
+        self.busy = False
+        self.action = action
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.setMinimumWidth(620)
+        self.body = QVBoxLayout(self)
+        self.body.addWidget(page_title(heading or title))
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.buttons = QHBoxLayout()
+        self.buttons.addStretch(1)
+        self.cancel_button = QPushButton(fkey_text("Đóng", "Esc"))
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.buttons.addWidget(self.cancel_button)
+        self.ok_button = QPushButton(fkey_text(action, "Enter"))
+        self.ok_button.setObjectName(action_style)
+        self.ok_button.setAutoDefault(False)
+        self.ok_button.clicked.connect(self.submit)
+        self.buttons.addWidget(self.ok_button)
+
+    def finish_layout(self) -> None:
+        self.body.addLayout(self.form)
+        self.body.addWidget(self.error)
+        self.body.addLayout(self.buttons)
+
+    def submit(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def set_busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
+        self.ok_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(not busy)
+        self.ok_button.setText(text if busy else fkey_text(self.action, "Enter"))
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def reject(self) -> None:
+        if not self.busy:
+            super().reject()
