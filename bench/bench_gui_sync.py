@@ -125,7 +125,7 @@ def main() -> int:
     from app.services import operators
     from app.services.counter import get_counter, init_counter
     from app.storage.db import open_database
-    from central import service
+    from central import auth
     from central.store import CentralStore
 
     operators._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -150,7 +150,7 @@ def main() -> int:
         print(f"setup: recorded {n:,} payments in {seconds:.1f} s")
         db.close()
         store = CentralStore.at_path(central_db)
-        code = service.make_enrollment_code(store, label="bench-gui")
+        code = auth.make_enrollment_code(store, label="bench-gui")
         store.close()
 
         from ui.qt import ops

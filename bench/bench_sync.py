@@ -134,14 +134,16 @@ def main() -> int:
 
     from argon2 import PasswordHasher
 
+    from app.domain.ledger import to_wire
     from app.services import operators
     from app.services.counter import init_counter
     from app.services.outbox import pending_batch
     from app.storage.db import open_database
-    from central import service
+    from central import auth
     from central.store import CentralStore
     from sync.config import SyncConfig
-    from sync.engine import Syncer, client_for_counter, wire
+    from sync.connection import client_for_counter
+    from sync.engine import Syncer
     from sync.enroll import enroll_counter
 
     operators._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -168,7 +170,7 @@ def main() -> int:
         )
 
         store = CentralStore.at_path(central_db)
-        code = service.make_enrollment_code(store, label="bench")
+        code = auth.make_enrollment_code(store, label="bench")
         store.close()
         enroll_counter(db, f"http://127.0.0.1:{port}", code)
         config = SyncConfig(batch_size=args.batch)
@@ -177,7 +179,7 @@ def main() -> int:
         records = pending_batch(db, n).records
         bodies = [
             json.dumps(
-                {"records": [wire(r) for r in records[i : i + args.batch]]},
+                {"records": [to_wire(r.record) for r in records[i : i + args.batch]]},
                 ensure_ascii=False,
                 separators=(",", ":"),
             ).encode("utf-8")

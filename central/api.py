@@ -3,7 +3,8 @@
 Request and response bodies are the TypedDicts of `sync.protocol`, so the OpenAPI document
 (`docs/api/openapi.json`, written by `python -m central.openapi`) describes exactly what the
 client sends and reads. Endpoints are plain functions: FastAPI runs them in its thread pool and
-`central.store` serialises the writes.
+`central.store` serialises the writes. The work is in `central.auth` (enrolment, tokens),
+`central.ingest` (uploads) and `central.feeds` (rates, participant changes, 01-XN, lookup).
 
 Authentication: `Authorization: Bearer <api token>` from enrolment, except for health, enrolment
 and the payer lookup. In production everything runs behind HTTPS — the enrolment call carries the
@@ -20,8 +21,11 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import UserFacingError
-from central import service
-from central.service import CentralError, CounterAuth, TooLarge
+from central import auth, feeds
+from central.auth import CounterAuth
+from central.clock import now_text
+from central.errors import CentralError, TooLarge
+from central.ingest import ingest
 from central.store import CentralStore
 from sync.protocol import (
     API_VERSION,
@@ -69,7 +73,7 @@ def _counter_auth(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> CounterAuth:
     store: CentralStore = request.app.state.store
-    return service.authenticate(store, creds.credentials if creds else None)
+    return auth.authenticate(store, creds.credentials if creds else None)
 
 
 Counter = Annotated[CounterAuth, Depends(_counter_auth)]
@@ -94,7 +98,7 @@ def create_app(store: CentralStore) -> FastAPI:
 
     @app.get(PATH_HEALTH, tags=["system"], summary="Liveness probe (cheap; no auth)")
     def health() -> HealthResponse:
-        return service.health()
+        return {"status": "ok", "api_version": API_VERSION, "server_time": now_text()}
 
     @app.post(
         PATH_ENROLL,
@@ -106,7 +110,7 @@ def create_app(store: CentralStore) -> FastAPI:
         },
     )
     def enroll(req: EnrollRequest) -> EnrollResponse:
-        return service.enroll(store, req)
+        return auth.enroll(store, req)
 
     @app.post(
         PATH_RECORDS,
@@ -126,7 +130,7 @@ def create_app(store: CentralStore) -> FastAPI:
     def upload(batch: UploadRequest, counter: Counter) -> UploadResponse:
         if len(batch["records"]) > MAX_BATCH:
             raise TooLarge(f"tối đa {MAX_BATCH} bản ghi mỗi lần gửi")
-        return service.ingest(store, counter, batch["records"])
+        return ingest(store, counter, batch["records"])
 
     @app.get(
         PATH_RATES,
@@ -138,7 +142,7 @@ def create_app(store: CentralStore) -> FastAPI:
         _counter: Counter,
         since: Annotated[str | None, Query(max_length=40)] = None,
     ) -> RatesResponse:
-        return service.rates_since(store, since)
+        return feeds.rates_since(store, since)
 
     @app.get(
         PATH_PARTICIPANT_CHANGES,
@@ -151,7 +155,7 @@ def create_app(store: CentralStore) -> FastAPI:
         cursor: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 500,
     ) -> ParticipantChangesResponse:
-        return service.participant_changes(store, counter, cursor, limit)
+        return feeds.participant_changes(store, counter, cursor, limit)
 
     @app.get(
         PATH_XN01,
@@ -163,7 +167,7 @@ def create_app(store: CentralStore) -> FastAPI:
         counter: Counter,
         day: Annotated[date, Query(alias="date", description="business day, YYYY-MM-DD")],
     ) -> Xn01Response:
-        return service.xn01(store, counter, day)
+        return feeds.xn01(store, counter, day)
 
     @app.get(
         PATH_LOOKUP,
@@ -175,6 +179,6 @@ def create_app(store: CentralStore) -> FastAPI:
         code: Annotated[str, Query(min_length=12, max_length=20)],
         ma_so_bhxh: Annotated[str, Query(pattern=r"^\d{10}$")],
     ) -> LookupResponse:
-        return service.lookup(store, code, ma_so_bhxh)
+        return feeds.lookup(store, code, ma_so_bhxh)
 
     return app

@@ -17,13 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from app.errors import UserFacingError
-from central import service
-from central.service import CentralError
+from central import admin, auth, feeds
+from central.errors import CentralError
 from central.store import CentralStore, sqlite_url
 
 
@@ -36,7 +35,7 @@ def _store(args: argparse.Namespace) -> CentralStore:
     return CentralStore(url)
 
 
-def _print_table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> None:
     if not rows:
         print("(không có)")
         return
@@ -58,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_make_code(args: argparse.Namespace) -> int:
-    code = service.make_enrollment_code(
+    code = auth.make_enrollment_code(
         _store(args), label=args.label or "", valid_hours=args.valid_hours
     )
     if args.json:
@@ -69,7 +68,7 @@ def cmd_make_code(args: argparse.Namespace) -> int:
 
 
 def cmd_list_counters(args: argparse.Namespace) -> int:
-    rows = service.list_counters(_store(args))
+    rows = admin.list_counters(_store(args))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -81,7 +80,7 @@ def cmd_list_counters(args: argparse.Namespace) -> int:
 
 
 def cmd_list_flags(args: argparse.Namespace) -> int:
-    rows = service.list_flags(_store(args), counter=args.counter, include_resolved=not args.open)
+    rows = admin.list_flags(_store(args), counter=args.counter, include_resolved=not args.open)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
@@ -91,7 +90,7 @@ def cmd_list_flags(args: argparse.Namespace) -> int:
 
 def cmd_publish_rates(args: argparse.Namespace) -> int:
     text = Path(args.file).read_text(encoding="utf-8")
-    version, new = service.publish_rates(_store(args), text)
+    version, new = feeds.publish_rates(_store(args), text)
     payload = {"version": version, "published": new}
     if args.json:
         print(json.dumps(payload))
@@ -105,7 +104,7 @@ def cmd_publish_rates(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    service.revoke_token(_store(args), args.counter)
+    auth.revoke_token(_store(args), args.counter)
     print(f"Đã thu hồi mã truy cập của quầy {args.counter}; quầy phải đăng ký lại.")
     return 0
 
@@ -128,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("make-enrollment-code", parents=[common], help="one-time enrolment code")
     p.add_argument("--label", help="what the code is for (counter, place)")
-    p.add_argument("--valid-hours", type=int, default=service.DEFAULT_CODE_VALID_HOURS)
+    p.add_argument("--valid-hours", type=int, default=auth.DEFAULT_CODE_VALID_HOURS)
     p.set_defaults(func=cmd_make_code)
 
     p = sub.add_parser("list-counters", parents=[common], help="enrolled counters")

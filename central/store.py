@@ -4,7 +4,7 @@ SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged batch survives 
 write transactions start with `BEGIN IMMEDIATE`, so concurrent uploads — say a retried batch
 arriving while the first attempt is still being stored — queue behind each other instead of
 interleaving. On PostgreSQL the same ordering comes from `SELECT … FOR UPDATE` on the counter row
-(see `central.service.ingest`).
+(see `central.ingest.storage.lock_counter`).
 """
 
 from __future__ import annotations

@@ -244,7 +244,7 @@ def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str
     finds both missing at central (see the module docs)."""
     from app.services.common import business_date, now_utc
     from app.storage.db import open_database
-    from central import service
+    from central import auth
     from central.store import CentralStore
     from sync.config import SyncConfig
     from sync.engine import Syncer
@@ -252,7 +252,7 @@ def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str
     from sync.reconciliation import reconcile_with_central
 
     store = CentralStore.at_path(central_db)
-    code = service.make_enrollment_code(store, label="screenshots")
+    code = auth.make_enrollment_code(store, label="screenshots")
     store.close()
     con = sqlite3.connect(db_path)
     try:  # behind the program's back: an amount changed, a record held out of the evening sync

@@ -32,24 +32,22 @@ from typing import TypeVar
 
 import requests
 
+from app.domain.ledger import to_wire
 from app.domain.rates import RateTable
 from app.errors import UserFacingError
 from app.secrets import get_secret
-from app.services import outbox
+from app.services import outbox, sync_state
+from app.services.assigned_codes import AssignedCode, apply_assigned_codes
 from app.services.common import now_utc
-from app.services.outbox import (
-    AssignedCode,
-    ItemVerdict,
-    PendingRecord,
-    central_registration,
-)
+from app.services.outbox import ItemVerdict, OutboxRecord
 from app.services.rates import install_rate_table
 from app.services.reconcile import reconciliation_due
+from app.services.registration import central_registration
 from app.storage.db import Database
 from sync.client import CentralClient
 from sync.config import SyncConfig
+from sync.connection import client_for_counter, token_name
 from sync.errors import (
-    NOT_ENROLLED_MESSAGE,
     AuthError,
     LeaseBusy,
     NotEnrolled,
@@ -67,7 +65,8 @@ from sync.events import (
     SyncStatus,
 )
 from sync.lease import SyncLeaseHolder
-from sync.protocol import ItemResult, WireRecord
+from sync.protocol import ItemResult
+from sync.reconciliation import reconcile_with_client
 
 log = logging.getLogger("quaythu.sync")
 T = TypeVar("T")
@@ -76,41 +75,6 @@ _MA_SO = re.compile(r"^\d{10}$")
 
 class Cancelled(SyncError):
     """The sync was asked to stop (the window is closing)."""
-
-
-LAST_ERROR_KIND = "last_error_kind"
-
-
-def token_name(counter_id: str) -> str:
-    return f"api-token:{counter_id}"
-
-
-def client_for_counter(
-    db: Database, *, config: SyncConfig, session: requests.Session | None = None
-) -> CentralClient:
-    """A client for this counter's central server with its token from the keyring."""
-    reg = central_registration(db)
-    token = get_secret(token_name(reg.counter_id))
-    if not reg.central_url or not token:
-        raise NotEnrolled(NOT_ENROLLED_MESSAGE, message_en="counter not enrolled with central")
-    return CentralClient(
-        reg.central_url,
-        token,
-        session=session,
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-    )
-
-
-def wire(record: PendingRecord) -> WireRecord:
-    return {
-        "seq": record.seq,
-        "kind": record.kind,
-        "body": record.body,
-        "code": record.code,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
 
 
 def _verdict(item: ItemResult) -> ItemVerdict:
@@ -158,16 +122,16 @@ def _parse_time(text: str | None) -> datetime | None:
 def read_status(db: Database, *, online: bool | None = None) -> SyncStatus:
     """The sync status as stored in the database (what any process can see)."""
     pending, rejected = outbox.backlog(db)
-    values = outbox.sync_values(db)
+    values = sync_state.sync_values(db)
     reg = central_registration(db)
     enrolled = bool(reg.central_url) and get_secret(token_name(reg.counter_id)) is not None
     state: StatusState
     if not enrolled:
         state = "not_enrolled"
-    elif values.get(outbox.NEEDS_ENROLLMENT):
+    elif values.get(sync_state.NEEDS_ENROLLMENT):
         state = "needs_enrollment"
-    elif values.get(outbox.LAST_ERROR):
-        kind = values.get(LAST_ERROR_KIND, "")
+    elif values.get(sync_state.LAST_ERROR):
+        kind = values.get(sync_state.LAST_ERROR_KIND, "")
         state = (
             "offline"
             if kind == "offline"
@@ -182,9 +146,9 @@ def read_status(db: Database, *, online: bool | None = None) -> SyncStatus:
         online=online,
         pending=pending,
         rejected=rejected,
-        last_success=_parse_time(values.get(outbox.LAST_SUCCESS)),
-        last_attempt=_parse_time(values.get(outbox.LAST_ATTEMPT)),
-        last_error=values.get(outbox.LAST_ERROR),
+        last_success=_parse_time(values.get(sync_state.LAST_SUCCESS)),
+        last_attempt=_parse_time(values.get(sync_state.LAST_ATTEMPT)),
+        last_error=values.get(sync_state.LAST_ERROR),
     )
 
 
@@ -225,7 +189,7 @@ class Syncer:
             if holding_lease and deadline - time.monotonic() > 0:
                 self.lease.renew()
 
-    def _retrying(self, call: Callable[[], T], sent: tuple[PendingRecord, ...] = ()) -> T:
+    def _retrying(self, call: Callable[[], T], sent: tuple[OutboxRecord, ...] = ()) -> T:
         policy = self.config.retry
         failures = 0
         while True:
@@ -264,13 +228,15 @@ class Syncer:
 
     def _remember_failure(self, failure: SyncFailure) -> None:
         try:
-            outbox.set_sync_values(
+            sync_state.set_sync_values(
                 self.db,
                 {
-                    outbox.LAST_ERROR: failure.message,
-                    LAST_ERROR_KIND: failure.kind,
-                    outbox.LAST_ATTEMPT: now_utc().isoformat(),
-                    outbox.NEEDS_ENROLLMENT: "1" if failure.kind == "needs_enrollment" else None,
+                    sync_state.LAST_ERROR: failure.message,
+                    sync_state.LAST_ERROR_KIND: failure.kind,
+                    sync_state.LAST_ATTEMPT: now_utc().isoformat(),
+                    sync_state.NEEDS_ENROLLMENT: "1"
+                    if failure.kind == "needs_enrollment"
+                    else None,
                 },
             )
         except Exception:  # the database itself failing must not hide the sync error
@@ -281,19 +247,19 @@ class Syncer:
         client = client_for_counter(self.db, config=self.config, session=self.session)
         self.lease.acquire()
         try:
-            outbox.set_sync_values(self.db, {outbox.LAST_ATTEMPT: started.isoformat()})
+            sync_state.set_sync_values(self.db, {sync_state.LAST_ATTEMPT: started.isoformat()})
             totals = self._upload(client)
             rates = self._pull_rates(client)
             codes, warnings = self._pull_participants(client)
             day, ok = self._reconcile_if_due(client)
             finished = now_utc()
-            outbox.set_sync_values(
+            sync_state.set_sync_values(
                 self.db,
                 {
-                    outbox.LAST_SUCCESS: finished.isoformat(),
-                    outbox.LAST_ERROR: None,
-                    LAST_ERROR_KIND: None,
-                    outbox.NEEDS_ENROLLMENT: None,
+                    sync_state.LAST_SUCCESS: finished.isoformat(),
+                    sync_state.LAST_ERROR: None,
+                    sync_state.LAST_ERROR_KIND: None,
+                    sync_state.NEEDS_ENROLLMENT: None,
                 },
             )
         finally:
@@ -329,7 +295,7 @@ class Syncer:
             return batch
 
     def _send(self, client: CentralClient, batch: outbox.PendingBatch) -> list[ItemResult]:
-        payload = [wire(r) for r in batch.records]
+        payload = [to_wire(r.record) for r in batch.records]
         return self._retrying(partial(client.upload, payload), batch.records)
 
     def _upload(self, client: CentralClient) -> tuple[int, int, int, int]:
@@ -393,7 +359,7 @@ class Syncer:
         self.lease.renew_if_due()
 
     def _pull_rates(self, client: CentralClient) -> tuple[list[str], list[str]]:
-        since = outbox.get_sync_value(self.db, outbox.RATES_SINCE)
+        since = sync_state.get_sync_value(self.db, sync_state.RATES_SINCE)
         resp = self._retrying(lambda: client.rates_since(since))
         installed: list[str] = []
         warnings: list[str] = []
@@ -410,15 +376,15 @@ class Syncer:
             except (UserFacingError, KeyError) as exc:
                 text = exc.message if isinstance(exc, UserFacingError) else "thiếu nội dung"
                 warnings.append(f"Không cài được bảng mức đóng {version} từ trung tâm: {text}")
-                outbox.note_sync_audit(
+                sync_state.note_sync_audit(
                     self.db, "rates.refused", version, {"source": "central", "reason": text}
                 )
                 break  # keep the cursor here: later tables may depend on this one
-            outbox.set_sync_values(self.db, {outbox.RATES_SINCE: version})
+            sync_state.set_sync_values(self.db, {sync_state.RATES_SINCE: version})
         return installed, warnings
 
     def _pull_participants(self, client: CentralClient) -> tuple[int, list[str]]:
-        cursor = int(outbox.get_sync_value(self.db, outbox.PARTICIPANT_CURSOR) or 0)
+        cursor = int(sync_state.get_sync_value(self.db, sync_state.PARTICIPANT_CURSOR) or 0)
         applied = 0
         warnings: list[str] = []
         while True:
@@ -430,7 +396,7 @@ class Syncer:
                 for c in resp["changes"]
                 if c.get("change") == "assigned" and _MA_SO.match(str(c.get("ma_so_bhxh")))
             ]
-            result = outbox.apply_assigned_codes(self.db, changes, resp["next_cursor"])
+            result = apply_assigned_codes(self.db, changes, resp["next_cursor"])
             applied += result.applied
             warnings.extend(result.skipped)
             if not resp.get("more") or resp["next_cursor"] <= cursor:
@@ -438,8 +404,6 @@ class Syncer:
             cursor = resp["next_cursor"]
 
     def _reconcile_if_due(self, client: CentralClient) -> tuple[date | None, bool | None]:
-        from sync.reconciliation import reconcile_with_client
-
         if self.config.reconcile_at is None:
             return None, None
         day = reconciliation_due(self.db, now_utc(), at=self.config.reconcile_at)

@@ -17,11 +17,11 @@ import requests
 from app.errors import ValidationError
 from app.secrets import load_signing_key, set_secret
 from app.services.counter import get_counter
-from app.services.outbox import record_enrollment
+from app.services.registration import record_enrollment
 from app.storage.db import Database
 from sync.client import CentralClient
 from sync.config import SyncConfig
-from sync.engine import token_name
+from sync.connection import token_name
 
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 

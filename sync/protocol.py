@@ -8,6 +8,8 @@ is integer đồng, instants are canonical UTC text (`YYYY-MM-DDTHH:MM:SS.ffffff
 A ledger record travels as its canonical body (the very mapping the code and the hash are
 computed over, see `app.domain.ledger`) plus its sequence number, kind, code and chain link, so
 the server can check everything the counter sealed without trusting anything else it was told.
+That shape, `WireRecord`, and its two conversions (`to_wire`, `from_wire`) live with the sealed
+record in `app.domain.ledger`; it is re-exported here as part of the contract.
 
 Changing a field here is a protocol change: add a new API version instead of editing v1.
 """
@@ -18,8 +20,7 @@ from typing import Literal
 
 from typing_extensions import TypedDict
 
-from app.domain.canonical import CanonicalValue
-from app.domain.ledger import SealedRecord
+from app.domain.ledger import WireRecord as WireRecord  # re-exported: part of the contract
 
 API_VERSION = "v1"
 PREFIX = "/v1"
@@ -45,17 +46,6 @@ RejectReason = Literal["invalid", "wrong_counter", "conflict", "tampered", "fork
 * `tampered` — the hash or the confirmation code does not match the body;
 * `fork` — another record already holds this sequence number for this counter.
 """
-
-
-class WireRecord(TypedDict):
-    """One sealed ledger record (payment or void) as uploaded."""
-
-    seq: int
-    kind: Literal["payment", "void"]
-    body: dict[str, CanonicalValue]
-    code: str
-    prev_hash: str
-    hash: str
 
 
 class UploadRequest(TypedDict):
@@ -182,25 +172,3 @@ class LookupResponse(TypedDict):
 
 class ErrorResponse(TypedDict):
     detail: str
-
-
-def wire_record(record: SealedRecord) -> WireRecord:
-    return {
-        "seq": record.seq,
-        "kind": record.kind,
-        "body": dict(record.body),
-        "code": record.code,
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
-
-
-def sealed_from_wire(record: WireRecord) -> SealedRecord:
-    return SealedRecord(
-        seq=record["seq"],
-        kind=record["kind"],
-        body=record["body"],
-        code=record["code"],
-        prev_hash=record["prev_hash"],
-        hash=record["hash"],
-    )

@@ -17,6 +17,7 @@ from app.services.reconcile import CentralRow, ReconciliationView, reconcile_day
 from app.storage.db import Database
 from sync.client import CentralClient
 from sync.config import SyncConfig
+from sync.connection import client_for_counter
 from sync.errors import ProtocolError
 from sync.protocol import Xn01Response
 
@@ -66,8 +67,6 @@ def reconcile_with_central(
     session: requests.Session | None = None,
 ) -> ReconciliationView:
     """On demand: fetch central's rows for `day` and store a reconciliation run."""
-    from sync.engine import client_for_counter
-
     config = config or SyncConfig()
     client = client_for_counter(db, config=config, session=session)
     try:

@@ -36,7 +36,8 @@ from app.services.outbox import backlog
 from app.services.reconcile import next_reconcile_time
 from app.storage.db import Database
 from sync.config import SyncConfig
-from sync.engine import Syncer, client_for_counter, failure_of, read_status
+from sync.connection import client_for_counter
+from sync.engine import Syncer, failure_of, read_status
 from sync.errors import SyncError
 from sync.events import Dispatcher, StatusState, SyncListener, SyncStatus
 

@@ -11,14 +11,21 @@ gap. Each record is:
 Nothing in a record is ever updated in place: a void is a new record that names the payment it
 cancels. The counter and the central server both build bodies with these classes, so they agree
 byte for byte. Changing a body field is a protocol change: bump `BODY_VERSION`.
+
+`SealedRecord` is the one shape of a record everywhere — in the counter's outbox, on the wire,
+at central and in `verify`; `to_wire`/`from_wire` are the only conversions to and from the JSON
+object that travels (`WireRecord`, also the upload schema of the central API).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+
+from typing_extensions import TypedDict
 
 from app.domain.canonical import CanonicalValue, date_iso, utc_iso
 from app.domain.chain import link_hash
@@ -26,6 +33,8 @@ from app.domain.codes import compute_code, verify_code
 
 BODY_VERSION = 1
 RecordKind = Literal["payment", "void"]
+CODE_LENGTH = 12  # compact confirmation code: 11 symbols + check symbol
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -148,3 +157,64 @@ def check_record(key: bytes | None, record: SealedRecord) -> str | None:
     if key is not None and not verify_code(key, record.body, record.code):
         return f"bản ghi số {record.seq}: mã xác nhận không khớp nội dung (đã bị sửa hoặc giả)"
     return None
+
+
+class WireRecord(TypedDict):
+    """One sealed ledger record (payment or void) as uploaded."""
+
+    seq: int
+    kind: Literal["payment", "void"]
+    body: dict[str, CanonicalValue]
+    code: str
+    prev_hash: str
+    hash: str
+
+
+class MalformedRecord(ValueError):
+    """A wire record that is not a sealed record; `reason` is Vietnamese, naming the field."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def to_wire(record: SealedRecord) -> WireRecord:
+    return {
+        "seq": record.seq,
+        "kind": record.kind,
+        "body": dict(record.body),
+        "code": record.code,
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def from_wire(data: Mapping[str, object]) -> SealedRecord:
+    """The sealed record a wire object carries, checking its shape (not its code or hash —
+    that is `check_record`); MalformedRecord names the first field that is wrong."""
+    body = data.get("body")
+    if not isinstance(body, dict):
+        raise MalformedRecord("thiếu nội dung bản ghi")
+    seq = data.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise MalformedRecord("số thứ tự bản ghi (seq) phải là số nguyên dương")
+    kind = data.get("kind")
+    if kind not in ("payment", "void") or body.get("type") != kind:
+        raise MalformedRecord("loại bản ghi không hợp lệ hoặc không khớp nội dung")
+    links = {}
+    for name in ("prev_hash", "hash"):
+        value = data.get(name)
+        if not isinstance(value, str) or not _HEX64.match(value):
+            raise MalformedRecord(f"{name} phải gồm 64 ký tự hex")
+        links[name] = value
+    code = data.get("code")
+    if not isinstance(code, str) or len(code) != CODE_LENGTH:
+        raise MalformedRecord(f"mã xác nhận phải có {CODE_LENGTH} ký tự")
+    return SealedRecord(
+        seq=seq,
+        kind="payment" if kind == "payment" else "void",
+        body=body,
+        code=code,
+        prev_hash=links["prev_hash"],
+        hash=links["hash"],
+    )

@@ -1,14 +1,16 @@
-"""The counter's side of sync bookkeeping: the outbox, sync state values, central registration.
+"""The outbox: the queue of ledger records still to reach central, and central's verdicts on them.
 
-The sync client (`sync/`) drives these; the window reads them. Guarantees:
+An item is (outbox id, sealed record): the record is rebuilt from the stored columns exactly as
+it was sealed. Sync state values live in `app.services.sync_state`, the central registration in
+`app.services.registration`, the participant codes central assigns in
+`app.services.assigned_codes`. The sync client (`sync/`) drives these; the window reads them.
+Guarantees:
 
 * an outbox item is marked `synced` only by `mark_results`, from central's own verdict on that
   item (accepted or duplicate), in a write transaction of its own that never spans network I/O;
   `rejected` items are parked with central's reason and never block the rest;
-* the ledger tables are never touched here (the database refuses it anyway); only `outbox`,
-  `sync_state`, `participants.ma_so_bhxh` (first-time participants only) and the counter's
-  central registration change;
-* nothing secret is stored: the API token lives in the keyring (`app.secrets`).
+* the ledger tables are never touched here (the database refuses it anyway); only `outbox`
+  changes.
 """
 
 from __future__ import annotations
@@ -19,34 +21,18 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
 from app.domain.canonical import CanonicalValue
 from app.domain.codes import format_code
-from app.domain.ledger import PaymentBody
+from app.domain.ledger import PaymentBody, SealedRecord
 from app.domain.types import Role
 from app.errors import NotFoundError
-from app.services.common import Actor, audit, load_actor, now_utc, require_counter
+from app.services.common import Actor, audit, load_actor, now_utc
 from app.services.payments import payment_body, void_body
 from app.storage.db import Database
-from app.storage.models import (
-    LedgerEntry,
-    OutboxItem,
-    Participant,
-    Payment,
-    SyncState,
-    Void,
-)
+from app.storage.models import LedgerEntry, OutboxItem, Payment, Void
 
 OutboxState = Literal["pending", "synced", "rejected"]
-
-# sync_state keys
-LAST_SUCCESS = "last_success"
-LAST_ATTEMPT = "last_attempt"
-LAST_ERROR = "last_error"
-NEEDS_ENROLLMENT = "needs_enrollment"
-PARTICIPANT_CURSOR = "participants.cursor"
-RATES_SINCE = "rates.since"
 
 
 @dataclass(frozen=True)
@@ -76,20 +62,19 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True)
-class PendingRecord:
-    """One pending ledger record as it is sent: canonical body, seq, kind, code and link."""
+class OutboxRecord:
+    """One pending outbox item: its id in the queue and the sealed record it carries."""
 
     outbox_id: int
-    seq: int
-    kind: Literal["payment", "void"]
-    body: dict[str, CanonicalValue]
-    code: str
-    prev_hash: str
-    hash: str
+    record: SealedRecord
 
     @property
     def record_id(self) -> str:
-        return str(self.body["id"])
+        return str(self.record.body["id"])
+
+    @property
+    def seq(self) -> int:
+        return self.record.seq
 
 
 @dataclass(frozen=True)
@@ -107,18 +92,6 @@ class MarkOutcome:
     synced: int
     rejected: int
     unanswered: int  # items central gave no usable result for: they stay pending
-
-
-@dataclass(frozen=True)
-class AssignedCode:
-    participant_id: str
-    ma_so_bhxh: str
-
-
-@dataclass(frozen=True)
-class AppliedCodes:
-    applied: int
-    skipped: tuple[str, ...]  # Vietnamese reasons, one per change not applied
 
 
 # --- counts and lists --------------------------------------------------------------------------
@@ -229,7 +202,7 @@ def requeue_rejected(db: Database, record_id: str, *, by: Actor) -> None:
 
 @dataclass(frozen=True)
 class PendingBatch:
-    records: tuple[PendingRecord, ...]
+    records: tuple[OutboxRecord, ...]
     orphans: tuple[int, ...]  # outbox ids whose record content is missing here: park them
 
 
@@ -276,7 +249,7 @@ def pending_batch(db: Database, limit: int, *, after_seq: int = 0) -> PendingBat
                 select(Payment).where(Payment.id.in_([v.payment_id for v in voids.values()]))
             )
         }
-        records: list[PendingRecord] = []
+        records: list[OutboxRecord] = []
         orphans: list[int] = []
         for r in rows:
             body: dict[str, CanonicalValue] | None = None
@@ -292,7 +265,8 @@ def pending_batch(db: Database, limit: int, *, after_seq: int = 0) -> PendingBat
             if body is None:
                 orphans.append(r.id)
                 continue
-            records.append(PendingRecord(r.id, r.seq, kind, body, r.code, r.prev_hash, r.hash))
+            sealed = SealedRecord(r.seq, kind, body, r.code, r.prev_hash, r.hash)
+            records.append(OutboxRecord(r.id, sealed))
         return PendingBatch(tuple(records), tuple(orphans))
 
 
@@ -311,7 +285,7 @@ def park_orphans(db: Database, outbox_ids: Sequence[int]) -> None:
 
 
 def mark_results(
-    db: Database, sent: Sequence[PendingRecord], verdicts: Iterable[ItemVerdict]
+    db: Database, sent: Sequence[OutboxRecord], verdicts: Iterable[ItemVerdict]
 ) -> MarkOutcome:
     """Record central's verdicts for a sent batch, each item by its own result, in one write."""
     by_id = {v.record_id: v for v in verdicts}
@@ -357,7 +331,7 @@ def mark_results(
     return MarkOutcome(len(synced), len(rejected), len(unanswered))
 
 
-def note_attempt_failed(db: Database, sent: Sequence[PendingRecord], error: str) -> None:
+def note_attempt_failed(db: Database, sent: Sequence[OutboxRecord], error: str) -> None:
     """Count a failed attempt on the items of a batch that got no answer (network, 5xx)."""
     with db.write() as session:
         session.execute(
@@ -367,130 +341,3 @@ def note_attempt_failed(db: Database, sent: Sequence[PendingRecord], error: str)
                 attempts=OutboxItem.attempts + 1, last_attempt_at=now_utc(), last_error=error[:500]
             )
         )
-
-
-# --- sync state --------------------------------------------------------------------------------
-
-
-def sync_values(db: Database) -> dict[str, str]:
-    with db.read() as session:
-        return {r[0]: r[1] for r in session.execute(select(SyncState.key, SyncState.value))}
-
-
-def get_sync_value(db: Database, key: str) -> str | None:
-    with db.read() as session:
-        row = session.get(SyncState, key)
-        return None if row is None else row.value
-
-
-def put_sync_value(session: Session, key: str, value: str | None) -> None:
-    row = session.get(SyncState, key)
-    if value is None:
-        if row is not None:
-            session.delete(row)
-        return
-    if row is None:
-        session.add(SyncState(key=key, value=value, updated_at=now_utc()))
-    else:
-        row.value = value
-        row.updated_at = now_utc()
-
-
-def set_sync_values(db: Database, values: Mapping[str, str | None]) -> None:
-    with db.write() as session:
-        for key, value in values.items():
-            put_sync_value(session, key, value)
-
-
-# --- feeds from central ------------------------------------------------------------------------
-
-
-def apply_assigned_codes(
-    db: Database, changes: Sequence[AssignedCode], next_cursor: int
-) -> AppliedCodes:
-    """Fill in mã số BHXH for first-time participants and advance the cursor, atomically.
-
-    Only a participant without a code gets one; a participant who already has a different code,
-    or a code already held by someone else here, is left alone and reported (and audited).
-    """
-    applied = 0
-    skipped: list[str] = []
-    with db.write() as session:
-        for change in changes:
-            person = session.scalar(
-                select(Participant).where(Participant.id == change.participant_id)
-            )
-            if person is None:
-                skipped.append(f"không có người tham gia {change.participant_id} tại quầy")
-                continue
-            if person.ma_so_bhxh == change.ma_so_bhxh:
-                continue
-            holder = session.scalar(
-                select(Participant).where(Participant.ma_so_bhxh == change.ma_so_bhxh)
-            )
-            if person.ma_so_bhxh is not None or holder is not None:
-                why = (
-                    f"{person.full_name} đã có mã số BHXH {person.ma_so_bhxh}"
-                    if person.ma_so_bhxh is not None
-                    else f"mã số {change.ma_so_bhxh} đã thuộc về người khác tại quầy"
-                )
-                skipped.append(why)
-                audit(
-                    session,
-                    "participant.ma_so_conflict",
-                    actor=None,
-                    subject=person.id,
-                    offered=change.ma_so_bhxh,
-                    reason=why,
-                )
-                continue
-            person.ma_so_bhxh = change.ma_so_bhxh
-            person.updated_at = now_utc()
-            applied += 1
-            audit(
-                session,
-                "participant.ma_so_assigned",
-                actor=None,
-                subject=person.id,
-                ma_so_bhxh=change.ma_so_bhxh,
-                source="central",
-            )
-        put_sync_value(session, PARTICIPANT_CURSOR, str(next_cursor))
-    return AppliedCodes(applied, tuple(skipped))
-
-
-def record_enrollment(db: Database, *, central_url: str, central_counter_id: str) -> None:
-    """Remember where and as whom this counter is enrolled (the token goes to the keyring)."""
-    with db.write() as session:
-        counter = require_counter(session)
-        counter.central_url = central_url
-        counter.central_counter_id = central_counter_id
-        put_sync_value(session, NEEDS_ENROLLMENT, None)
-        put_sync_value(session, LAST_ERROR, None)
-        audit(
-            session,
-            "sync.enroll",
-            actor=None,
-            subject=central_counter_id,
-            central_url=central_url,
-        )
-
-
-@dataclass(frozen=True)
-class CentralRegistration:
-    counter_id: str  # the counter's own id (keyring names use it)
-    central_url: str | None
-    central_counter_id: str | None
-
-
-def central_registration(db: Database) -> CentralRegistration:
-    with db.read() as session:
-        counter = require_counter(session)
-        return CentralRegistration(
-            counter.counter_id, counter.central_url, counter.central_counter_id
-        )
-
-
-def note_sync_audit(db: Database, action: str, subject: str, details: Mapping[str, Any]) -> None:
-    with db.write() as session:
-        audit(session, action, actor=None, subject=subject, **dict(details))

@@ -34,7 +34,7 @@ from app.services.participants import ParticipantInput, ParticipantView, create_
 from app.services.payments import PaymentRequest, PaymentView, record_payment
 from app.storage.db import Database
 from app.storage.models import LedgerEntry, OutboxItem, Payment
-from central import service as central_service
+from central import admin, auth
 from central.api import create_app
 from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
@@ -135,7 +135,7 @@ class Counter:
             ).one()
 
     def flags(self) -> list[dict[str, object]]:
-        return central_service.list_flags(self.central.store, counter=self.counter_id)
+        return admin.list_flags(self.central.store, counter=self.counter_id)
 
     def states(self) -> dict[str, int]:
         with self.db.read() as s:
@@ -187,7 +187,7 @@ def make_counter(
     )
     counter_id = get_counter(db).counter_id
     if enroll:
-        code = central_service.make_enrollment_code(central.store, label="test")
+        code = auth.make_enrollment_code(central.store, label="test")
         enroll_counter(db, central.url, code, config=FAST)
     return Counter(db, admin, cashier, supervisor, payer, counter_id, central)
 

@@ -12,16 +12,17 @@ import requests
 from sqlalchemy import select, update
 
 from app.domain.codes import format_code
-from app.domain.ledger import seal
+from app.domain.ledger import seal, to_wire
 from app.secrets import load_signing_key
 from app.services.outbox import pending_batch
 from app.services.payments import void_payment
 from app.services.rates import current_rate_table
 from app.storage.models import OutboxItem, Participant, Payment, RateTableVersion
-from central import service
+from central import auth, feeds
 from central.models import Flag
 from sync.client import CentralClient
-from sync.engine import Syncer, client_for_counter, wire
+from sync.connection import client_for_counter
+from sync.engine import Syncer
 from sync.errors import ProtocolError
 from sync.protocol import PATH_HEALTH, WireRecord
 from tests.sync.conftest import (
@@ -41,7 +42,7 @@ def client_of(c: Counter) -> CentralClient:
 
 
 def pending_wire(c: Counter, n: int = 100) -> list[WireRecord]:
-    return [wire(r) for r in pending_batch(c.db, n).records]
+    return [to_wire(r.record) for r in pending_batch(c.db, n).records]
 
 
 def test_health_needs_no_token(central: CentralServer) -> None:
@@ -60,7 +61,7 @@ def test_calls_without_a_valid_token_get_401(central: CentralServer) -> None:
 
 
 def test_enrollment_code_is_one_time(counter: Counter) -> None:
-    code = service.make_enrollment_code(counter.central.store)
+    code = auth.make_enrollment_code(counter.central.store)
     req = {
         "enrollment_code": code,
         "counter_id": counter.counter_id,
@@ -100,7 +101,7 @@ def test_same_id_different_content_is_refused_flagged_and_kept(counter: Counter)
     # A validly signed record (real key, correct hash) but different content under the same id.
     key = load_signing_key(counter.counter_id)
     body = {**original["body"], "amount": 1}
-    forged = wire_of(seal(key, original["seq"], "payment", body, original["prev_hash"]))
+    forged = to_wire(seal(key, original["seq"], "payment", body, original["prev_hash"]))
     result = client.upload([forged])[0]
     assert (result["status"], result["reason_code"]) == ("rejected", "conflict")
     assert central_payments(counter)[str(original["body"]["id"])][0] == original["body"]["amount"]
@@ -109,12 +110,6 @@ def test_same_id_different_content_is_refused_flagged_and_kept(counter: Counter)
     with counter.central.store.read() as s:
         evidence = s.scalar(select(Flag.evidence).where(Flag.id == flags[0]["id"]))
     assert evidence is not None and json.loads(evidence)["body"]["amount"] == 1
-
-
-def wire_of(record: object) -> WireRecord:
-    from sync.protocol import wire_record
-
-    return wire_record(record)  # type: ignore[arg-type]
 
 
 def tamper_amount(db_path: Path, receipt_number: int, amount: int) -> None:
@@ -175,11 +170,11 @@ def test_fork_and_chain_break_are_flagged(counter: Counter) -> None:
     key = load_signing_key(counter.counter_id)
     # another record claiming seq 2: refused as a fork
     body = {**records[1]["body"], "id": "11111111-1111-4111-8111-111111111111"}
-    fork = wire_of(seal(key, 2, "payment", body, records[0]["hash"]))
+    fork = to_wire(seal(key, 2, "payment", body, records[0]["hash"]))
     assert client.upload([fork])[0]["reason_code"] == "fork"
     # seq 3 that does not link to seq 2: stored, flagged
     body3 = {**records[1]["body"], "id": "22222222-2222-4222-8222-222222222222"}
-    broken = wire_of(seal(key, 3, "payment", body3, "f" * 64))
+    broken = to_wire(seal(key, 3, "payment", body3, "f" * 64))
     assert client.upload([broken])[0]["status"] == "accepted"
     kinds = sorted(str(f["kind"]) for f in counter.flags())
     assert kinds == ["chain_break", "fork"]
@@ -236,7 +231,7 @@ def test_rates_published_at_central_reach_the_counter(counter: Counter, tmp_path
     doc["base_salary"].append({"effective_from": "2026-07-01", "value": 2_530_000})
     path = tmp_path / "rates.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    version, new = service.publish_rates(counter.central.store, path.read_text(encoding="utf-8"))
+    version, new = feeds.publish_rates(counter.central.store, path.read_text(encoding="utf-8"))
     assert new and version == "2026.07-test"
     report = Syncer(counter.db, config=FAST).run("test")
     assert "2026.07-test" in report.rates_installed

@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from app.services.common import Actor
-from app.services.outbox import record_enrollment
+from app.services.registration import record_enrollment
 from app.storage.db import Database
-from central import service
+from central import auth
 from tests.sync.conftest import ROOT, CentralServer, Counter, Shell, assert_consistent, make_counter
 
 
@@ -33,7 +33,7 @@ def test_enroll_then_sync_then_status(
     sh = Shell(tmp_path, db_path, memory_keyring)
     before = sh.run("sync")
     assert before.returncode == 3 and "chưa đăng ký" in before.stderr
-    code = service.make_enrollment_code(central.store)
+    code = auth.make_enrollment_code(central.store)
     enrolled = sh.run("enroll", "--server", central.url, "--code", code, "--json")
     assert enrolled.returncode == 0, enrolled.stderr
     assert json.loads(enrolled.stdout)["central_counter_id"].startswith("QT-")

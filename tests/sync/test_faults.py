@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.services.outbox import record_enrollment
 from app.services.payments import void_payment
+from app.services.registration import record_enrollment
 from sync.engine import Syncer, read_status
 from sync.errors import TransientError
 from tests.sync.conftest import FAST, Counter, assert_consistent, central_payments

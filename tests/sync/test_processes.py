@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.services.common import now_utc
-from app.services.outbox import record_enrollment
+from app.services.registration import record_enrollment
 from app.storage.models import SyncLease
 from sync.engine import Syncer
 from sync.errors import LeaseBusy

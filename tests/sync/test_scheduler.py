@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import pytest
 
-from app.services.outbox import pending_count, record_enrollment
-from central import service
+from app.services.outbox import pending_count
+from app.services.registration import record_enrollment
+from central import auth
 from sync.backoff import RetryPolicy
 from sync.enroll import enroll_counter
 from sync.events import BatchProgress, SyncFailure, SyncListener, SyncReport, SyncStatus
@@ -162,7 +163,7 @@ def test_never_two_syncs_at_once_in_process(
 
 def test_401_stops_and_asks_for_reenrollment(counter: Counter, scheduler_factory: object) -> None:
     counter.pay(1)
-    service.revoke_token(counter.central.store, counter.central_counter_id())
+    auth.revoke_token(counter.central.store, counter.central_counter_id())
     sched, _events = scheduler_factory()  # type: ignore[operator]
     sched.start()
     wait_for(lambda: sched.status().state == "needs_enrollment")
@@ -171,7 +172,7 @@ def test_401_stops_and_asks_for_reenrollment(counter: Counter, scheduler_factory
     assert status.last_error and "đăng ký lại" in status.last_error
     assert "Cần đăng ký lại" in status.message
     # re-enrol with a new code, then "sync now"
-    code = service.make_enrollment_code(counter.central.store)
+    code = auth.make_enrollment_code(counter.central.store)
     enroll_counter(counter.db, counter.central.url, code, config=FAST)
     sched.sync_now()
     wait_for(lambda: sched.status().state == "idle" and sched.status().pending == 0)

@@ -12,8 +12,9 @@ from app.secrets import get_secret
 from app.services.outbox import pending_count, rejected_items, requeue_rejected
 from app.services.payments import void_payment
 from app.storage.models import AuditEvent, OutboxItem
-from central import service
-from sync.engine import Syncer, read_status, token_name
+from central import auth
+from sync.connection import token_name
+from sync.engine import Syncer, read_status
 from sync.enroll import enroll_counter
 from sync.errors import AuthError
 from sync.events import BatchProgress, SyncListener, SyncReport
@@ -80,7 +81,7 @@ def test_enrolment_is_audited_and_the_token_kept_out_of_the_database(
 
 def test_401_asks_for_reenrolment(counter: Counter) -> None:
     counter.pay(1)
-    service.revoke_token(counter.central.store, counter.central_counter_id())
+    auth.revoke_token(counter.central.store, counter.central_counter_id())
     with pytest.raises(AuthError):
         Syncer(counter.db, config=FAST).run("test")
     status = read_status(counter.db)
@@ -90,7 +91,7 @@ def test_401_asks_for_reenrolment(counter: Counter) -> None:
     enroll_counter(
         counter.db,
         counter.central.url,
-        service.make_enrollment_code(counter.central.store),
+        auth.make_enrollment_code(counter.central.store),
         config=FAST,
     )
     assert read_status(counter.db).state == "idle"

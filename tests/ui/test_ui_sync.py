@@ -26,7 +26,7 @@ from app.domain.codes import format_code
 from app.domain.types import Scheme
 from app.services.common import LOCAL_TZ, Actor, business_date, now_utc
 from app.storage.db import Database
-from central import service as central_service
+from central import auth as central_service
 from sync.events import SyncStatus
 from tests.conftest import ADMIN_PASSWORD
 from tests.sync import conftest as sync_fixtures

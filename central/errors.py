@@ -1,0 +1,30 @@
+"""Refusals of the reference central system, each with the HTTP status the API answers with.
+
+`detail` is Vietnamese and safe to show; `central.api` turns these into `{"detail": …}`.
+"""
+
+from __future__ import annotations
+
+
+class CentralError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthorized(CentralError):
+    status_code = 401
+
+
+class NotFound(CentralError):
+    status_code = 404
+
+
+class Refused(CentralError):
+    status_code = 409
+
+
+class TooLarge(CentralError):
+    status_code = 413

@@ -1,0 +1,220 @@
+"""What central serves back: published rate tables, the participant changes feed, its own
+Mẫu 01-XN per counter and day, and the payer lookup by Mã xác nhận + mã số BHXH."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.codes import normalise_code
+from app.domain.rates import RateTable
+from app.errors import UserFacingError
+from central.auth import CounterAuth
+from central.clock import now_text
+from central.errors import NotFound
+from central.models import (
+    CentralCounter,
+    CentralParticipant,
+    LedgerRecord,
+    ParticipantChangeRow,
+    PublishedRateTable,
+)
+from central.store import CentralStore
+from sync.protocol import (
+    MAX_CHANGES_PAGE,
+    CentralXn01Row,
+    LookupResponse,
+    ParticipantChange,
+    ParticipantChangesResponse,
+    RatesResponse,
+    RateTableItem,
+    Xn01Response,
+)
+
+
+def publish_rates(store: CentralStore, text: str) -> tuple[str, bool]:
+    """Publish a rate table (validated); returns (version, newly published)."""
+    table = RateTable.from_json(text)  # raises UserFacingError naming the bad entry
+    body = table.to_json()
+    with store.write() as s:
+        existing = s.scalar(
+            select(PublishedRateTable).where(PublishedRateTable.version == table.version)
+        )
+        if existing is not None:
+            if RateTable.from_json(existing.body) != table:
+                raise UserFacingError(
+                    f"Bảng mức đóng phiên bản {table.version} đã được phát hành với nội dung "
+                    "khác; phiên bản mới phải có số hiệu mới.",
+                    message_en=f"rate table {table.version} already published differently",
+                )
+            return table.version, False
+        s.add(PublishedRateTable(version=table.version, body=body, published_at=now_text()))
+        return table.version, True
+
+
+def rates_since(store: CentralStore, since: str | None) -> RatesResponse:
+    with store.read() as s:
+        after = 0
+        if since:
+            known = s.scalar(
+                select(PublishedRateTable.seq).where(PublishedRateTable.version == since)
+            )
+            after = known or 0
+        rows = s.scalars(
+            select(PublishedRateTable)
+            .where(PublishedRateTable.seq > after)
+            .order_by(PublishedRateTable.seq)
+        ).all()
+        latest = s.scalar(
+            select(PublishedRateTable.version).order_by(PublishedRateTable.seq.desc()).limit(1)
+        )
+        tables: list[RateTableItem] = [
+            {"version": r.version, "published_at": r.published_at, "body": r.body} for r in rows
+        ]
+        return {"tables": tables, "latest": latest}
+
+
+def participant_changes(
+    store: CentralStore, auth: CounterAuth, cursor: int, limit: int
+) -> ParticipantChangesResponse:
+    limit = max(1, min(limit, MAX_CHANGES_PAGE))
+    with store.read() as s:
+        rows = s.scalars(
+            select(ParticipantChangeRow)
+            .where(ParticipantChangeRow.counter_id == auth.id, ParticipantChangeRow.cursor > cursor)
+            .order_by(ParticipantChangeRow.cursor)
+            .limit(limit + 1)
+        ).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        changes: list[ParticipantChange] = [
+            {
+                "cursor": r.cursor,
+                "participant_id": r.participant_id,
+                "change": "assigned",
+                "ma_so_bhxh": r.ma_so_bhxh,
+                "changed_at": r.changed_at,
+            }
+            for r in rows
+        ]
+        return {
+            "changes": changes,
+            "next_cursor": rows[-1].cursor if rows else cursor,
+            "more": more,
+        }
+
+
+def _assigned_codes(s: Session, participant_ids: list[str]) -> dict[str, str | None]:
+    if not participant_ids:
+        return {}
+    return {
+        row.participant_id: row.ma_so_bhxh
+        for row in s.execute(
+            select(CentralParticipant.participant_id, CentralParticipant.ma_so_bhxh).where(
+                CentralParticipant.participant_id.in_(participant_ids)
+            )
+        )
+    }
+
+
+def xn01(store: CentralStore, auth: CounterAuth, day: date) -> Xn01Response:
+    with store.read() as s:
+        rows = s.execute(
+            select(LedgerRecord.id, LedgerRecord.body, LedgerRecord.received_at, LedgerRecord.code)
+            .where(
+                LedgerRecord.counter_id == auth.id,
+                LedgerRecord.kind == "payment",
+                LedgerRecord.business_date == day.isoformat(),
+            )
+            .order_by(LedgerRecord.receipt_number)
+        ).all()
+        ids = [r.id for r in rows]
+        voided: set[str] = set()
+        for start in range(0, len(ids), 500):
+            voided.update(
+                pid
+                for pid in s.scalars(
+                    select(LedgerRecord.payment_id).where(
+                        LedgerRecord.counter_id == auth.id,
+                        LedgerRecord.kind == "void",
+                        LedgerRecord.payment_id.in_(ids[start : start + 500]),
+                    )
+                )
+                if pid is not None
+            )
+        bodies = [(r, json.loads(r.body)) for r in rows]
+        assigned = _assigned_codes(s, list({b["participant_id"] for _, b in bodies}))
+        out: list[CentralXn01Row] = []
+        for r, b in bodies:
+            out.append(
+                {
+                    "payment_id": r.id,
+                    "receipt_number": b["receipt_number"],
+                    "confirmation_code": r.code,
+                    "full_name": b["payer_name"],
+                    "ma_so_bhxh": b["ma_so_bhxh"] or assigned.get(b["participant_id"]),
+                    "scheme": b["scheme"],
+                    "months": b["months"],
+                    "period_from": b["period_from"],
+                    "period_to": b["period_to"],
+                    "amount": b["amount"],
+                    "paid_at": b["paid_at"],
+                    "cashier": b["cashier"],
+                    "voided": r.id in voided,
+                    "received_at": r.received_at,
+                }
+            )
+        valid = [row for row in out if not row["voided"]]
+        return {
+            "counter_id": auth.id,
+            "business_date": day.isoformat(),
+            "rows": out,
+            "count": len(valid),
+            "total": sum(row["amount"] for row in valid),
+        }
+
+
+def lookup(store: CentralStore, code: str, ma_so_bhxh: str) -> LookupResponse:
+    """A payer's check by confirmation code and mã số BHXH (both must match)."""
+    try:
+        compact = normalise_code(code)
+    except ValueError as exc:
+        raise NotFound("không tìm thấy khoản đóng với mã xác nhận và mã số BHXH này") from exc
+    with store.read() as s:
+        rows = s.execute(
+            select(
+                LedgerRecord.id,
+                LedgerRecord.body,
+                LedgerRecord.received_at,
+                LedgerRecord.counter_id,
+            ).where(LedgerRecord.code == compact, LedgerRecord.kind == "payment")
+        ).all()
+        for r in rows:
+            b = json.loads(r.body)
+            assigned = _assigned_codes(s, [b["participant_id"]]).get(b["participant_id"])
+            if ma_so_bhxh not in {b["ma_so_bhxh"], assigned} - {None}:
+                continue
+            voided = s.scalar(
+                select(LedgerRecord.id)
+                .where(LedgerRecord.kind == "void", LedgerRecord.payment_id == r.id)
+                .limit(1)
+            )
+            counter = s.get(CentralCounter, r.counter_id)
+            return {
+                "confirmation_code": compact,
+                "full_name": b["payer_name"],
+                "ma_so_bhxh": ma_so_bhxh,
+                "scheme": b["scheme"],
+                "months": b["months"],
+                "period_from": b["period_from"],
+                "period_to": b["period_to"],
+                "amount": b["amount"],
+                "paid_at": b["paid_at"],
+                "collection_point": counter.collection_point if counter else "",
+                "status": "voided" if voided else "valid",
+                "received_at": r.received_at,
+            }
+    raise NotFound("không tìm thấy khoản đóng với mã xác nhận và mã số BHXH này")

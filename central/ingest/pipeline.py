@@ -1,0 +1,73 @@
+"""`ingest`: one upload batch through the stages, in one transaction per batch."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+
+from central.auth import CounterAuth
+from central.clock import now_text
+from central.ingest.classify import CounterFacts, Verdict, classify
+from central.ingest.continuity import FlagNote, continuity
+from central.ingest.parse import ParsedRecord, parse
+from central.ingest.storage import (
+    load_held,
+    lock_counter,
+    resolve_gaps,
+    save_flags,
+    store_accepted,
+)
+from central.store import CentralStore
+from sync.protocol import UploadResponse, WireRecord
+
+
+def _evidence(rec: WireRecord) -> str:
+    return json.dumps(rec, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _refusal_flag(rec: WireRecord, verdict: Verdict) -> FlagNote:
+    return FlagNote(
+        kind=verdict.reason_code or "invalid",
+        detail=verdict.reason or "",
+        seq=verdict.seq,
+        record_id=verdict.id or None,
+        evidence=_evidence(rec),
+    )
+
+
+def ingest(store: CentralStore, auth: CounterAuth, records: Sequence[WireRecord]) -> UploadResponse:
+    items = [parse(rec) for rec in records]
+    parsed = [item for item in items if isinstance(item, ParsedRecord)]
+    now = now_text()
+    with store.write() as s:
+        counter = lock_counter(s, auth.id)
+        held = load_held(s, counter.id, parsed)
+        facts = CounterFacts(
+            counter.id, counter.ledger_counter_id, base64.b64decode(counter.signing_key)
+        )
+        verdicts = classify(facts, held, items)
+        accepted = [
+            (index, item)
+            for index, (item, verdict) in enumerate(zip(items, verdicts, strict=True))
+            if verdict.status == "accepted" and isinstance(item, ParsedRecord)
+        ]
+        links = continuity(accepted, held, head_seq=counter.head_seq)
+        # the auditor reads flags in the order of the batch: refusals and continuity interleaved
+        flags = sorted(
+            [
+                *(
+                    (index, _refusal_flag(records[index], v))
+                    for index, v in enumerate(verdicts)
+                    if v.flagged
+                ),
+                *links.flags,
+            ],
+            key=lambda pair: pair[0],
+        )
+        notes = [note for _, note in flags]
+        notes += store_accepted(s, counter, [p for _, p in accepted], now)
+        save_flags(s, counter.id, notes, now)
+        if links.filled_below_head:
+            resolve_gaps(s, counter.id, links.filled_below_head, now)
+        return {"results": [v.item() for v in verdicts], "head_seq": counter.head_seq}

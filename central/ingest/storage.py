@@ -1,0 +1,248 @@
+"""Stage 4 of ingest: what central holds, read before classifying, and what it keeps after.
+
+Rows are inserted once and never updated (`records`); flags keep refused submissions as
+evidence; the counter's head moves forward only. Two checks that need the stored ledger run
+here after the insert: a void must name a payment of the same counter with its code.
+
+SIMULATED VSS STEP: a payment whose body has no mã số BHXH (a first-time participant) gets a
+fresh random 10-digit code for its participant id, once; it is published in the participant
+changes feed. The real assignment is done by Vietnam Social Security; this reference server only
+stands in for it so the counter's pick-up path can be built and tested.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from central.ingest.classify import Held, HeldRecord, Link
+from central.ingest.continuity import FlagNote
+from central.ingest.parse import ParsedRecord
+from central.models import (
+    CentralCounter,
+    CentralParticipant,
+    Flag,
+    LedgerRecord,
+    ParticipantChangeRow,
+)
+
+_CHUNK = 500
+
+
+def lock_counter(s: Session, counter_id: str) -> CentralCounter:
+    """The counter's row, locked: serialises uploads of one counter (PostgreSQL); SQLite is
+    already serialised by BEGIN IMMEDIATE. The chain checks rely on it."""
+    return s.scalars(
+        select(CentralCounter).where(CentralCounter.id == counter_id).with_for_update()
+    ).one()
+
+
+def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> Held:
+    """The stored records the batch's ids name, and the counter's chain around its numbers."""
+    ids = list({p.id for p in parsed})
+    by_id: dict[str, HeldRecord] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in s.execute(
+            select(
+                LedgerRecord.id,
+                LedgerRecord.counter_id,
+                LedgerRecord.seq,
+                LedgerRecord.body,
+                LedgerRecord.code,
+                LedgerRecord.prev_hash,
+                LedgerRecord.hash,
+            ).where(LedgerRecord.id.in_(ids[start : start + _CHUNK]))
+        ):
+            fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
+            by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
+    if not parsed:
+        return Held(by_id, {})
+    lo = min(p.seq for p in parsed) - 1
+    hi = max(p.seq for p in parsed) + 1
+    by_seq = {
+        near.seq: Link(near.id, near.prev_hash, near.hash)
+        for near in s.execute(
+            select(LedgerRecord.seq, LedgerRecord.id, LedgerRecord.prev_hash, LedgerRecord.hash)
+            .where(LedgerRecord.counter_id == counter_id)
+            .where(LedgerRecord.seq.between(lo, hi))
+        )
+    }
+    below = s.scalar(
+        select(func.max(LedgerRecord.seq)).where(
+            LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
+        )
+    )
+    return Held(by_id, by_seq, below or 0)
+
+
+def _row(counter_id: str, p: ParsedRecord, now: str) -> dict[str, object]:
+    r = p.record
+    return {
+        "id": p.id,
+        "counter_id": counter_id,
+        "seq": r.seq,
+        "kind": r.kind,
+        "body": p.canonical,
+        "code": r.code,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+        "received_at": now,
+        "business_date": p.business_date,
+        "receipt_number": p.receipt_number,
+        "amount": p.payment.amount if p.payment else None,
+        "at": p.at,
+        "participant_id": p.payment.participant_id if p.payment else None,
+        "payment_id": p.void.payment_id if p.void else None,
+    }
+
+
+def store_accepted(
+    s: Session, counter: CentralCounter, accepted: Sequence[ParsedRecord], now: str
+) -> list[FlagNote]:
+    """Insert the accepted records, register their participants, move the head; returns the
+    flags of the checks against the stored ledger."""
+    if not accepted:
+        return []
+    s.execute(insert(LedgerRecord), [_row(counter.id, p, now) for p in accepted])
+    notes = _check_voids(s, counter.id, accepted)
+    _register_participants(s, counter.id, accepted, now)
+    top = max(accepted, key=lambda p: p.seq)
+    if top.seq > counter.head_seq:
+        counter.head_seq = top.seq
+        counter.head_hash = top.record.hash
+    counter.last_upload_at = now
+    return notes
+
+
+def _check_voids(s: Session, counter_id: str, accepted: Sequence[ParsedRecord]) -> list[FlagNote]:
+    voids = [(p, p.void) for p in accepted if p.void is not None]
+    if not voids:
+        return []
+    targets = {
+        row.id: row
+        for row in s.execute(
+            select(LedgerRecord.id, LedgerRecord.code, LedgerRecord.counter_id).where(
+                LedgerRecord.id.in_([v.payment_id for _, v in voids]),
+                LedgerRecord.kind == "payment",
+            )
+        )
+    }
+    notes: list[FlagNote] = []
+    for p, v in voids:
+        target = targets.get(v.payment_id)
+        if target is None or target.counter_id != counter_id:
+            detail = f"lệnh hủy số {p.seq} nhắm vào khoản thu {v.payment_id} chưa nhận được"
+            notes.append(FlagNote("void_unknown_payment", detail, p.seq, None, p.id))
+        elif target.code != v.payment_code:
+            detail = f"lệnh hủy số {p.seq} ghi mã xác nhận khác với khoản thu bị hủy"
+            notes.append(FlagNote("tampered", detail, p.seq, None, p.id))
+    return notes
+
+
+def save_flags(s: Session, counter_id: str, notes: Sequence[FlagNote], now: str) -> None:
+    if not notes:
+        return
+    s.execute(
+        insert(Flag),
+        [
+            {
+                "counter_id": counter_id,
+                "kind": n.kind,
+                "detail": n.detail,
+                "created_at": now,
+                "seq": n.seq,
+                "seq_to": n.seq_to,
+                "record_id": n.record_id,
+                "evidence": n.evidence,
+                "resolved_at": None,
+            }
+            for n in notes
+        ],
+    )
+
+
+def _fresh_ma_so(s: Session, taken: set[str]) -> str:
+    while True:
+        candidate = f"{secrets.randbelow(10**10):010d}"
+        if candidate in taken:
+            continue
+        exists = s.scalar(
+            select(CentralParticipant.participant_id)
+            .where(CentralParticipant.ma_so_bhxh == candidate)
+            .limit(1)
+        )
+        if exists is None:
+            taken.add(candidate)
+            return candidate
+
+
+def _register_participants(
+    s: Session, counter_id: str, accepted: Sequence[ParsedRecord], now: str
+) -> None:
+    latest = {p.payment.participant_id: p.payment for p in accepted if p.payment is not None}
+    if not latest:
+        return
+    known = {
+        row.participant_id: row
+        for row in s.scalars(
+            select(CentralParticipant).where(CentralParticipant.participant_id.in_(list(latest)))
+        )
+    }
+    taken: set[str] = set()
+    changes: list[dict[str, object]] = []
+    for pid, payment in latest.items():
+        person = known.get(pid)
+        if person is None:
+            person = CentralParticipant(
+                participant_id=pid,
+                counter_id=counter_id,
+                full_name=payment.payer_name,
+                ma_so_bhxh=payment.ma_so_bhxh,
+                assigned_here=False,
+                first_seen_at=now,
+            )
+            s.add(person)
+        elif person.ma_so_bhxh is None and payment.ma_so_bhxh is not None:
+            person.ma_so_bhxh = payment.ma_so_bhxh
+        if person.ma_so_bhxh is None:
+            # SIMULATED VSS STEP (see module docstring): assign a fresh code.
+            person.ma_so_bhxh = _fresh_ma_so(s, taken)
+            person.assigned_here = True
+            changes.append(
+                {
+                    "counter_id": person.counter_id,
+                    "participant_id": pid,
+                    "change": "assigned",
+                    "ma_so_bhxh": person.ma_so_bhxh,
+                    "changed_at": now,
+                }
+            )
+    s.flush()
+    if changes:
+        s.execute(insert(ParticipantChangeRow), changes)
+
+
+def resolve_gaps(s: Session, counter_id: str, filled: Sequence[int], now: str) -> None:
+    open_gaps = s.scalars(
+        select(Flag).where(
+            Flag.counter_id == counter_id, Flag.kind == "gap", Flag.resolved_at.is_(None)
+        )
+    ).all()
+    for gap in open_gaps:
+        if gap.seq is None or gap.seq_to is None:
+            continue
+        if not any(gap.seq <= q <= gap.seq_to for q in filled):
+            continue
+        have = s.scalar(
+            select(func.count())
+            .select_from(LedgerRecord)
+            .where(
+                LedgerRecord.counter_id == counter_id,
+                LedgerRecord.seq.between(gap.seq, gap.seq_to),
+            )
+        )
+        if have == gap.seq_to - gap.seq + 1:
+            gap.resolved_at = now
