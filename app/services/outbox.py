@@ -22,13 +22,12 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import func, select, update
 
-from app.domain.canonical import CanonicalValue
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord
 from app.domain.types import Role
 from app.errors import NotFoundError
 from app.services.common import Actor, audit, load_actor, now_utc
-from app.services.payments import payment_body, void_body
+from app.services.ledger_records import StoredContent
 from app.storage.db import Database
 from app.storage.models import LedgerEntry, OutboxItem, Payment, Void
 
@@ -214,7 +213,7 @@ _PAYMENT_BODY_COLUMNS = (
 
 def pending_batch(db: Database, limit: int, *, after_seq: int = 0) -> PendingBatch:
     """The oldest `limit` pending records after `after_seq`, by ledger sequence, rebuilt from
-    the stored columns (`payment_body`/`void_body`), exactly as they were sealed."""
+    the stored columns (`StoredContent`, shared with `verify`), exactly as they were sealed."""
     with db.read() as session:
         rows = session.execute(
             select(
@@ -243,30 +242,21 @@ def pending_batch(db: Database, limit: int, *, after_seq: int = 0) -> PendingBat
             v.ledger_seq: v
             for v in session.scalars(select(Void).where(Void.ledger_seq.in_(void_seqs)))
         }
-        targets = {
+        cancelled = {
             p.id: p
             for p in session.scalars(
                 select(Payment).where(Payment.id.in_([v.payment_id for v in voids.values()]))
             )
         }
+        content = StoredContent(payments, voids, cancelled)
         records: list[OutboxRecord] = []
         orphans: list[int] = []
         for r in rows:
-            body: dict[str, CanonicalValue] | None = None
-            kind: Literal["payment", "void"] = "payment"
-            if r.kind == "payment" and r.seq in payments:
-                body = payment_body(payments[r.seq]).canonical()
-            elif r.kind == "void" and r.seq in voids:
-                kind = "void"
-                v = voids[r.seq]
-                target = targets.get(v.payment_id)
-                if target is not None:
-                    body = void_body(v, target).canonical()
-            if body is None:
+            sealed = content.record(r)
+            if sealed is None:
                 orphans.append(r.id)
-                continue
-            sealed = SealedRecord(r.seq, kind, body, r.code, r.prev_hash, r.hash)
-            records.append(OutboxRecord(r.id, sealed))
+            else:
+                records.append(OutboxRecord(r.id, sealed))
         return PendingBatch(tuple(records), tuple(orphans))
 
 

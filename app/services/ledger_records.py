@@ -1,0 +1,59 @@
+"""Ledger records rebuilt from the stored columns, exactly as they were sealed.
+
+The outbox (what sync sends) and `verify` (what it checks) both go through `StoredContent`, so
+the record a counter uploads is the record it verifies: one `SealedRecord`, one rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.domain.canonical import CanonicalValue
+from app.domain.ledger import RecordKind, SealedRecord
+from app.services.payments import payment_body, void_body
+from app.storage.models import Payment, Void
+
+
+class EntryColumns(Protocol):
+    """A ledger entry's own columns (an ORM `LedgerEntry` or a selected row)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class StoredContent:
+    """The payment and void rows a set of ledger entries are rebuilt from."""
+
+    payments: Mapping[int, Payment | Mapping[str, Any]]  # by ledger seq (ORM or plain row)
+    voids: Mapping[int, Void]  # by ledger seq
+    cancelled: Mapping[str, Payment]  # the payments the voids cancel, by id
+
+    def body(self, kind: str, seq: int) -> dict[str, CanonicalValue] | None:
+        """The canonical body of the record at `seq`, or None when its content is missing."""
+        if kind == "payment":
+            p = self.payments.get(seq)
+            return None if p is None else payment_body(p).canonical()
+        if kind == "void":
+            v = self.voids.get(seq)
+            target = None if v is None else self.cancelled.get(v.payment_id)
+            return None if v is None or target is None else void_body(v, target).canonical()
+        return None
+
+    def record(self, entry: EntryColumns) -> SealedRecord | None:
+        """The sealed record of a ledger entry, or None when its content is missing."""
+        body = self.body(entry.kind, entry.seq)
+        if body is None:
+            return None
+        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
+        return SealedRecord(entry.seq, kind, body, entry.code, entry.prev_hash, entry.hash)
