@@ -10,9 +10,9 @@ Public API for front ends:
   values `SyncStatus`, `BatchProgress`, `SyncReport`, `SyncFailure`;
 * `sync.engine.Syncer(db).run()` — one pass on the caller's thread (CLI, benchmarks);
   `sync.engine.read_status(db)` — the status as any process sees it;
-* `sync.enroll.enroll_counter(db, server_url, code)`;
+* `sync.enroll.enroll_counter(db, server_url, code)`; `sync.connection.client_for_counter(db)`;
 * `sync.reconciliation.reconcile_with_central(db, day)`;
 * lists for the window live in `app.services.outbox` (`pending_count`, `backlog`,
-  `rejected_items`, `requeue_rejected`) and `app.services.reconcile` (`list_reconciliations`,
+  `rejected_items`, `requeue_rejected`), `app.services.sync_state` (stored values) and `app.services.reconcile` (`list_reconciliations`,
   `get_reconciliation`, `export_reconciliation_csv`).
 """
