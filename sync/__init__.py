@@ -13,6 +13,7 @@ Public API for front ends:
 * `sync.enroll.enroll_counter(db, server_url, code)`; `sync.connection.client_for_counter(db)`;
 * `sync.reconciliation.reconcile_with_central(db, day)`;
 * lists for the window live in `app.services.outbox` (`pending_count`, `backlog`,
-  `rejected_items`, `requeue_rejected`), `app.services.sync_state` (stored values) and `app.services.reconcile` (`list_reconciliations`,
-  `get_reconciliation`, `export_reconciliation_csv`).
+  `rejected_items`, `requeue_rejected`), `app.services.sync_state` (stored values) and
+  `app.services.reconcile` (`list_reconciliations`, `get_reconciliation`,
+  `export_reconciliation_csv`).
 """
