@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from central.auth import CounterAuth
 from central.clock import now_text
 from central.ingest.classify import CounterFacts, Verdict, classify
-from central.ingest.continuity import FlagNote, continuity
+from central.ingest.continuity import Continuity, FlagNote, continuity
 from central.ingest.parse import ParsedRecord, parse
 from central.ingest.storage import (
     load_held,
@@ -36,6 +36,17 @@ def _refusal_flag(rec: WireRecord, verdict: Verdict) -> FlagNote:
     )
 
 
+def _flags_in_batch_order(
+    records: Sequence[WireRecord], verdicts: Sequence[Verdict], links: Continuity
+) -> list[FlagNote]:
+    """Refusal and continuity flags interleaved as the auditor reads them: by the record's
+    place in the batch."""
+    refusals = [
+        (index, _refusal_flag(records[index], v)) for index, v in enumerate(verdicts) if v.flagged
+    ]
+    return [note for _, note in sorted([*refusals, *links.flags], key=lambda pair: pair[0])]
+
+
 def ingest(store: CentralStore, auth: CounterAuth, records: Sequence[WireRecord]) -> UploadResponse:
     items = [parse(rec) for rec in records]
     parsed = [item for item in items if isinstance(item, ParsedRecord)]
@@ -53,19 +64,7 @@ def ingest(store: CentralStore, auth: CounterAuth, records: Sequence[WireRecord]
             if verdict.status == "accepted" and isinstance(item, ParsedRecord)
         ]
         links = continuity(accepted, held, head_seq=counter.head_seq)
-        # the auditor reads flags in the order of the batch: refusals and continuity interleaved
-        flags = sorted(
-            [
-                *(
-                    (index, _refusal_flag(records[index], v))
-                    for index, v in enumerate(verdicts)
-                    if v.flagged
-                ),
-                *links.flags,
-            ],
-            key=lambda pair: pair[0],
-        )
-        notes = [note for _, note in flags]
+        notes = _flags_in_batch_order(records, verdicts, links)
         notes += store_accepted(s, counter, [p for _, p in accepted], now)
         save_flags(s, counter.id, notes, now)
         if links.filled_below_head:
