@@ -132,8 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     started = time.monotonic()
     code, outcome = _run(handler, args)
+    level = {0: logging.INFO, EXIT_BUG: logging.ERROR}.get(code, logging.WARNING)
     log.log(
-        logging.INFO if code == 0 else logging.WARNING,
+        level,
         "quaythu %s: exit %d, %s (%.2f s)",
         args.command_name,
         code,
