@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from app.domain.documents import format_receipt_number
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
 from app.errors import ValidationError
 from ui.cli.base import (
@@ -103,6 +102,7 @@ def cmd_quote(args: argparse.Namespace) -> int:
 
 
 def payment_text(p: PaymentView) -> str:
+    from app.domain.documents import format_receipt_number
     from app.domain.money import amount_in_words, format_vnd
 
     status = " — ĐÃ HỦY: " + (p.void_reason or "") if p.voided else ""
@@ -152,6 +152,7 @@ def cmd_void(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from app.domain.documents import format_receipt_number
     from app.domain.money import format_vnd
     from app.services.common import LOCAL_TZ
     from app.services.payments import list_payments
