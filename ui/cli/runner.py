@@ -15,6 +15,7 @@ from ui.cli.base import (
     EXIT_BUG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_USAGE,
     Area,
     CliExit,
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging()
     started = time.monotonic()
     code, outcome = _run(handler, args)
-    level = {0: logging.INFO, EXIT_BUG: logging.ERROR}.get(code, logging.WARNING)
+    level = {EXIT_OK: logging.INFO, EXIT_BUG: logging.ERROR}.get(code, logging.WARNING)
     log.log(
         level,
         "quaythu %s: exit %d, %s (%.2f s)",
