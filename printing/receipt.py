@@ -35,7 +35,7 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from app.domain.documents import ReceiptData, VoidInfo
+from app.domain.documents import ReceiptData, VoidInfo, format_receipt_number
 from app.domain.money import amount_in_words, format_vnd
 from printing.blocks import (
     Align,
@@ -56,7 +56,6 @@ from printing.fonts import MONO_BOLD, SANS, SANS_BOLD, ensure_fonts, save_canvas
 from printing.localtime import format_local, local_time
 
 LOOKUP_HINT: Final = "Tra cứu: baohiemxahoi.gov.vn (Tra cứu quá trình đóng) hoặc ứng dụng VssID"
-NUMBER_DIGITS: Final = 7
 
 
 class ReceiptLayout(Enum):
@@ -199,7 +198,7 @@ def _blocks(data: ReceiptData, layout: ReceiptLayout) -> list[Block]:
     p = _PROFILES[layout]
     label_w = _label_width(layout)
     body, strong = p.body, p.strong
-    number = f"{data.number:0{NUMBER_DIGITS}d}"
+    number = format_receipt_number(data.number)
 
     def field(label: str, value: str, value_style: TextStyle = body) -> Field:
         return Field(label, value, body, value_style, label_w, space_after=p.gap * 0.25)
@@ -348,7 +347,7 @@ def render_receipt(data: ReceiptData, layout: ReceiptLayout) -> bytes:
         initialFontName=SANS,
         invariant=1,
     )
-    number = f"{data.number:0{NUMBER_DIGITS}d}"
+    number = format_receipt_number(data.number)
     canvas.setTitle(f"Biên lai {data.series} số {number}")
     canvas.setCreator("QuầyThu")
     canvas.setAuthor(data.organisation)

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Final
+
+RECEIPT_NUMBER_DIGITS: Final = 7
+
+
+def format_receipt_number(number: int) -> str:
+    """A receipt number as printed on the receipt and shown everywhere: zero-padded to 7 digits
+    ("0000042"); longer numbers are shown whole."""
+    return f"{number:0{RECEIPT_NUMBER_DIGITS}d}"
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from app.domain.documents import format_receipt_number
 from tests.cli.conftest import Cli
 
 U = ("--user", "quantri")
@@ -230,3 +232,45 @@ def test_not_initialised_is_a_clear_refusal(cli: Cli) -> None:
     done = cli("list")
     assert done.returncode == 1
     assert "chưa được khởi tạo" in done.stderr
+
+
+def test_receipt_number_is_shown_with_seven_digits(counter: Cli) -> None:
+    add_payer(counter)
+    done = counter(
+        "pay", *U, "--participant", "019185001234", "--scheme", "bhyt_hgd", "--months", "3"
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"Biên lai TN-DH01 số {format_receipt_number(1)}\n" in done.stdout
+    assert format_receipt_number(1) == "0000001"
+    listed = counter("list")
+    assert listed.stdout.splitlines()[0].startswith("0000001  ")
+
+
+def test_every_run_writes_one_log_line_with_outcome(counter: Cli) -> None:
+    assert counter("verify").returncode == 0
+    assert counter("void", *U, "--receipt", "9", "--reason", "Thu nhầm").returncode == 1
+    assert counter("list", "--date", "31/02/2026").returncode == 2
+    runs = [line for line in counter.log_text().splitlines() if " quaythu.cli " in line]
+    assert len(runs) == 4  # init, verify, void, list
+    assert re.search(
+        r" INFO \d+ quaythu\.cli .* quaythu init: exit 0, done \(\d+\.\d\d s\)$", runs[0]
+    )
+    assert re.search(r" INFO .* quaythu verify: exit 0, done \(", runs[1])
+    assert re.search(r" WARNING .* quaythu void: exit 1, refused: .*9", runs[2])
+    assert re.search(r" WARNING .* quaythu list: exit 2, refused: ", runs[3])
+    assert "quantri-2026" not in counter.log_text()
+
+
+def test_unexpected_failure_exit_70_logs_the_traceback(counter: Cli, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "01-xn.pdf"
+    done = counter("report", "--format", "pdf", "--output", str(missing))
+    assert done.returncode == 70
+    assert done.stdout == ""
+    assert str(counter.log_dir / "quaythu.log") in done.stderr
+    log = counter.log_text()
+    assert "unexpected error in quaythu report" in log
+    assert "Traceback" in log and "FileNotFoundError" in log
+    assert re.search(
+        r" ERROR .* quaythu report: exit 70, unexpected FileNotFoundError \(\d+\.\d\d s\)$",
+        log.splitlines()[-1],
+    )

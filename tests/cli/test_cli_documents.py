@@ -10,6 +10,7 @@ from typing import Any
 
 import openpyxl
 
+from app.domain.documents import format_receipt_number
 from app.domain.money import amount_in_words
 from tests.cli.conftest import Cli
 
@@ -69,6 +70,9 @@ def test_receipt_80mm_and_copy(counter: Cli, tmp_path: Path) -> None:
     assert "3.168.000" in text
     assert " ".join(amount_in_words(3_168_000).split()) in " ".join(text.split())
     assert "BẢN SAO" not in text
+    listed = counter("list", "--date", payment["business_date"]).stdout
+    assert listed.startswith(f"{format_receipt_number(1)}  ")  # the number the receipt shows
+    assert f"Số: {format_receipt_number(1)}" in text
 
     copy = tmp_path / "copy.pdf"
     done = counter("receipt", "1", *U, "--format", "a5", "--copy", "--output", str(copy))

@@ -19,7 +19,8 @@ from ui.qt.ops import IoOp
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with our style, logging and exception hook (reuses an existing one)."""
-    from ui.qt.errors import install_excepthook, setup_logging
+    from ui.logs import setup_logging
+    from ui.qt.errors import install_excepthook
     from ui.qt.style import apply_style
 
     app = QApplication.instance()

@@ -13,60 +13,17 @@ line), else a non-blocking message box. It never blocks the event loop.
 from __future__ import annotations
 
 import logging
-import os
 import sys
-from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.errors import UserFacingError
+from ui.logs import log_path
+from ui.logs import setup_logging as setup_logging  # the one set-up, shared with the CLI
 
 log = logging.getLogger("quaythu.ui")
-
-LOG_FILE_NAME = "quaythu.log"
-_log_path: Path | None = None
-
-
-def log_dir() -> Path:
-    override = os.environ.get("QUAYTHU_LOG_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir("QuayThu", appauthor=False))
-
-
-def log_path() -> Path:
-    return _log_path or log_dir() / LOG_FILE_NAME
-
-
-def setup_logging() -> Path:
-    """Send the `quaythu` loggers to a rotating UTF-8 file (1 MB × 5). Idempotent."""
-    global _log_path
-    path = log_dir() / LOG_FILE_NAME
-    root = logging.getLogger("quaythu")
-    if _log_path == path and root.handlers:
-        return path
-    for old in list(root.handlers):
-        root.removeHandler(old)
-        old.close()
-    from logging.handlers import RotatingFileHandler  # socket, pickle…: not at import time
-
-    handler: logging.Handler
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s")
-    )
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    _log_path = path
-    return path
 
 
 def is_user_facing(exc: BaseException) -> bool:

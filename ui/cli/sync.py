@@ -1,12 +1,9 @@
-"""Sync sub-commands of `quaythu`: enroll, sync, reconcile, sync-status.
+"""Sync with central: `quaythu enroll | sync | reconcile | sync-status`.
 
-Registered by `ui.cli.build_parser` through `register(subparsers, common_parent)`; every command
-takes the global `--db PATH` and `--json`. Exit codes follow ui/cli.py: 0 done; 1 refused or a
-reconciliation mismatch; 2 usage; 3 offline / sync failed (including "another sync is running",
-"not enrolled" and "needs re-enrolment" — each with its own message).
-
-`quaythu sync` is meant for Task Scheduler / cron: it runs one pass and honours the same
-database lease as the window, so the two never sync at the same time.
+Exit codes: 0 done; 1 refused or a reconciliation mismatch; 2 usage; 3 offline / sync failed
+(including "another sync is running", "not enrolled" and "needs re-enrolment" — each with its
+own message). `quaythu sync` is meant for Task Scheduler / cron: it runs one pass and honours
+the same database lease as the window, so the two never sync at the same time.
 """
 
 from __future__ import annotations
@@ -15,33 +12,36 @@ import argparse
 from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ui.cli import (
+from ui.cli.base import (
     EXIT_FAILED,
     EXIT_OFFLINE,
     EXIT_OK,
     CliExit,
+    Commands,
+    day_arg,
     emit,
     open_db,
-    parse_day,
-    today_local,
 )
 
+if TYPE_CHECKING:
+    from app.services.reconcile import ReconciliationView
+    from sync.config import SyncConfig
+    from sync.events import SyncReport
 
-def cli_exit(code: int, payload: Any = None, text: str = "") -> Exception:
-    return CliExit(code, payload, text)
 
-
-def _run_payload(run: Any) -> dict[str, Any]:
+def _run_payload(run: ReconciliationView) -> dict[str, object]:
     """A reconciliation run as JSON-friendly values (timedelta → seconds)."""
-    payload = asdict(run)
-    payload["tolerance_seconds"] = int(payload.pop("tolerance").total_seconds())
+    payload: dict[str, object] = asdict(run)
+    tolerance = payload.pop("tolerance")
+    assert isinstance(tolerance, timedelta)
+    payload["tolerance_seconds"] = int(tolerance.total_seconds())
     payload["ok"] = run.ok
     return payload
 
 
-def _config(args: argparse.Namespace) -> Any:
+def _config(args: argparse.Namespace) -> SyncConfig:
     from sync.config import SyncConfig
 
     config = SyncConfig()
@@ -54,12 +54,12 @@ def _config(args: argparse.Namespace) -> Any:
     return config
 
 
-def _sync_failure(exc: Exception) -> Exception:
+def _sync_failure(exc: Exception) -> CliExit:
     from sync.engine import failure_of
 
     failure = failure_of(exc)
     payload = {"error": {"kind": failure.kind, "message": failure.message}}
-    return cli_exit(EXIT_OFFLINE, payload, f"Lỗi đồng bộ: {failure.message}")
+    return CliExit(EXIT_OFFLINE, payload, f"Lỗi đồng bộ: {failure.message}")
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
@@ -83,16 +83,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    from sync.engine import Syncer
-    from sync.errors import SyncError
-
-    db = open_db(args)
-    syncer = Syncer(db, config=_config(args), purpose="cli")
-    try:
-        report = syncer.run("cli")
-    except SyncError as exc:
-        raise _sync_failure(exc) from exc
+def _sync_lines(report: SyncReport) -> list[str]:
     lines = [
         f"Đồng bộ xong: gửi {report.accepted} bản ghi mới, {report.duplicate} đã có ở trung tâm, "
         f"{report.rejected} bị từ chối trong {report.batches} lô."
@@ -114,8 +105,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
     lines.extend(f"Cảnh báo: {w}" for w in report.warnings)
     if report.pending:
         lines.append(f"Còn {report.pending} bản ghi chưa gửi được.")
-        raise cli_exit(EXIT_OFFLINE, report, "\n".join(lines))
-    emit(args, report, "\n".join(lines))
+    return lines
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from sync.engine import Syncer
+    from sync.errors import SyncError
+
+    syncer = Syncer(open_db(args), config=_config(args), purpose="cli")
+    try:
+        report = syncer.run("cli")
+    except SyncError as exc:
+        raise _sync_failure(exc) from exc
+    text = "\n".join(_sync_lines(report))
+    if report.pending:
+        raise CliExit(EXIT_OFFLINE, report, text)
+    emit(args, report, text)
     return EXIT_OK
 
 
@@ -126,7 +131,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from sync.reconciliation import reconcile_with_central
 
     db = open_db(args)
-    day = parse_day(args.date) if args.date else today_local() - timedelta(days=1)
+    day = day_arg(args, default_days_ago=1)
     config = _config(args)
     if args.tolerance_minutes is not None:
         config = replace(config, reconcile_tolerance=timedelta(minutes=args.tolerance_minutes))
@@ -146,7 +151,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.csv:
         lines.append(f"Đã xuất {args.csv}")
     if not run.ok:
-        raise cli_exit(EXIT_FAILED, _run_payload(run), "\n".join(lines))
+        raise CliExit(EXIT_FAILED, _run_payload(run), "\n".join(lines))
     emit(args, _run_payload(run), "\n".join(lines))
     return EXIT_OK
 
@@ -178,15 +183,10 @@ def cmd_sync_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    def add(name: str, fn: Any, help_: str) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = subparsers.add_parser(
-            name, parents=[common], help=help_, description=help_
-        )
-        p.set_defaults(func=fn)
-        return p
-
-    p = add("enroll", cmd_enroll, "đăng ký quầy với máy chủ trung tâm (enrol with central)")
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "enroll", cmd_enroll, "đăng ký quầy với máy chủ trung tâm (enrol with central)"
+    )
     p.add_argument("--server", required=True, help="central URL, https://…")
     p.add_argument("--code", required=True, help="one-time enrolment code from central's admin")
     p.add_argument(
@@ -195,14 +195,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="allow plain http:// to a non-local server (testing only: sends the signing key)",
     )
 
-    p = add("sync", cmd_sync, "đồng bộ một lần với trung tâm (sync once; exit 3 if offline)")
+    p = commands.add(
+        "sync", cmd_sync, "đồng bộ một lần với trung tâm (sync once; exit 3 if offline)"
+    )
     p.add_argument("--batch-size", type=int, help="records per upload (default 200)")
     p.add_argument("--timeout", type=float, help="read timeout, seconds (default 30)")
     p.add_argument("--attempts", type=int, help="tries per request before giving up (default 5)")
 
-    p = add("reconcile", cmd_reconcile, "đối chiếu Mẫu 01-XN với trung tâm (reconcile a day)")
+    p = commands.add(
+        "reconcile", cmd_reconcile, "đối chiếu Mẫu 01-XN với trung tâm (reconcile a day)"
+    )
     p.add_argument("--date", help="YYYY-MM-DD (default: yesterday)")
     p.add_argument("--csv", help="also export the result as CSV (UTF-8 with BOM)")
     p.add_argument("--tolerance-minutes", type=int, help="time difference allowed (default 10)")
 
-    add("sync-status", cmd_sync_status, "trạng thái đồng bộ (sync status)")
+    commands.add("sync-status", cmd_sync_status, "trạng thái đồng bộ (sync status)")

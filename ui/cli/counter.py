@@ -1,0 +1,54 @@
+"""`quaythu init`: set up a counter (identity, database, signing key, first admin)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+
+from app.errors import ValidationError
+from ui.cli.base import EXIT_OK, Commands, emit, open_db
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.services.counter import init_counter
+
+    password = os.environ.get("QUAYTHU_PASSWORD")
+    if password is None:
+        password = getpass.getpass("Mật khẩu quản trị: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+            raise ValidationError(
+                "password", "Mật khẩu", "hai lần nhập không giống nhau", rule_en="mismatch"
+            )
+    db = open_db(args)
+    counter, admin = init_counter(
+        db,
+        organisation=args.organisation,
+        collection_point=args.collection_point,
+        counter_code=args.counter_code,
+        admin_username=args.admin_user,
+        admin_full_name=args.admin_name,
+        admin_password=password,
+        receipt_series=args.series,
+        central_url=args.central_url,
+    )
+    emit(
+        args,
+        {"counter": counter, "admin": admin.username, "db": db.path},
+        f"Đã khởi tạo quầy {counter.counter_code} ({counter.collection_point}).\n"
+        f"Cơ sở dữ liệu: {db.path}\nKhóa ký đã lưu trong keyring của hệ điều hành.",
+    )
+    return EXIT_OK
+
+
+def register(commands: Commands) -> None:
+    p = commands.add(
+        "init", cmd_init, "khởi tạo quầy: danh tính, CSDL, khóa ký (initialise a counter)"
+    )
+    p.add_argument("--organisation", required=True)
+    p.add_argument("--collection-point", required=True)
+    p.add_argument("--counter-code", required=True)
+    p.add_argument("--series", help="receipt series (default: the counter code)")
+    p.add_argument("--admin-user", required=True)
+    p.add_argument("--admin-name", required=True)
+    p.add_argument("--central-url")
