@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
+from app.domain.dates import parse_optional_day
 from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
 from app.domain.text import fold_key
 from app.domain.types import Sex, SupportCategory
@@ -316,23 +317,6 @@ class ImportResult:
     errors: tuple[tuple[int, str], ...]  # (line number, Vietnamese message)
 
 
-def _parse_date(text_value: str, line: int) -> date | None:
-    value = text_value.strip()
-    if not value:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(
-        "date_of_birth",
-        "Ngày sinh",
-        f"“{value}” không đúng dạng ngày/tháng/năm (dd/mm/yyyy)",
-        rule_en="expected dd/mm/yyyy",
-    )
-
-
 def _parse_row(row: dict[str, str], line: int) -> ParticipantInput:
     sex_text = fold_key(row.get("sex", ""))
     sex = {"nam": Sex.MALE, "nu": Sex.FEMALE, "": None}.get(sex_text, "bad")
@@ -350,7 +334,9 @@ def _parse_row(row: dict[str, str], line: int) -> ParticipantInput:
     assert sex is None or isinstance(sex, Sex)
     return ParticipantInput(
         full_name=row.get("full_name", ""),
-        date_of_birth=_parse_date(row.get("date_of_birth", ""), line),
+        date_of_birth=parse_optional_day(
+            row.get("date_of_birth", ""), field="date_of_birth", label="Ngày sinh"
+        ),
         sex=sex,
         cccd=row.get("cccd", "").strip() or None,
         ma_so_bhxh=row.get("ma_so_bhxh", "").strip() or None,
