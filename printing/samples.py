@@ -8,10 +8,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
+from app.domain.codes import CROCKFORD_SYMBOLS, group_symbols
 from app.domain.documents import ReceiptData, VoidInfo, Xn01Report, Xn01Row, receipt_qr_payload
 from app.domain.money import amount_in_words
-
-_SYMBOLS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 _FAMILY = (
     "Nguyễn",
@@ -46,8 +45,7 @@ _CASHIERS = ("Trần Thị Mai", "Lê Văn Khoa", "Phạm Ngọc Ánh")
 
 
 def sample_code(rng: random.Random) -> str:
-    body = "".join(rng.choice(_SYMBOLS) for _ in range(12))
-    return f"{body[:4]}-{body[4:8]}-{body[8:]}"
+    return group_symbols("".join(rng.choice(CROCKFORD_SYMBOLS) for _ in range(12)))
 
 
 def sample_receipt(
