@@ -27,13 +27,6 @@ def business_date(instant: datetime) -> date:
     return instant.astimezone(LOCAL_TZ).date()
 
 
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a business day as aware UTC instants."""
-    start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
-    end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=LOCAL_TZ)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -85,26 +78,6 @@ def check_actor(session: Session, actor: Actor) -> None:
             f"Tài khoản {actor.username} không còn hoạt động.",
             message_en=f"operator {actor.username} is not active",
         )
-
-
-@dataclass(frozen=True)
-class CounterIdentity:
-    counter_id: str
-    receipt_series: str
-
-
-def counter_identity(session: Session) -> CounterIdentity:
-    """The counter's id and receipt series (a light `require_counter`)."""
-    c = Counter.__table__
-    row = (
-        session.connection()
-        .execute(select(c.c.counter_id, c.c.receipt_series).where(c.c.id == 1))
-        .first()
-    )
-    if row is None:
-        require_counter(session)  # raises the "not initialised" error
-        raise AssertionError("unreachable")
-    return CounterIdentity(row.counter_id, row.receipt_series)
 
 
 def require_counter(session: Session) -> Counter:

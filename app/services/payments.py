@@ -568,13 +568,6 @@ def get_payment(db: Database, receipt_number: int) -> PaymentView:
         return _view(session, payment_by_number(session, receipt_number))
 
 
-def find_by_request(db: Database, client_request_id: str) -> PaymentView | None:
-    """The payment recorded for a request id, if any (used to recover after a crash)."""
-    with db.read() as session:
-        p = session.scalar(select(Payment).where(Payment.client_request_id == client_request_id))
-        return None if p is None else _view(session, p)
-
-
 def list_payments(db: Database, day: date) -> list[PaymentView]:
     """Payments of one business day, in receipt order, voided ones included and marked."""
     with db.read() as session:
