@@ -6,18 +6,13 @@ outlive their session, so a front end can hand results across threads safely.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from app.domain.types import Role
-from app.errors import ConfigurationError, PermissionDenied
-from app.storage.models import AuditEvent, Counter, Operator
+from app.errors import PermissionDenied
+from app.storage.models import Operator
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -52,59 +47,3 @@ class Actor:
 
 def actor_of(op: Operator) -> Actor:
     return Actor(id=op.id, username=op.username, full_name=op.full_name, role=Role(op.role))
-
-
-def load_actor(session: Session, actor: Actor) -> Operator:
-    """Re-read the operator inside the transaction: a deactivated account cannot act."""
-    op = session.get(Operator, actor.id)
-    if op is None or not op.active or op.username != actor.username:
-        raise PermissionDenied(
-            f"Tài khoản {actor.username} không còn hoạt động.",
-            message_en=f"operator {actor.username} is not active",
-        )
-    return op
-
-
-def check_actor(session: Session, actor: Actor) -> None:
-    """`load_actor` without loading the ORM object: for the hot path that only needs the check."""
-    ops = Operator.__table__
-    row = (
-        session.connection()
-        .execute(select(ops.c.active, ops.c.username).where(ops.c.id == actor.id))
-        .first()
-    )
-    if row is None or not row.active or row.username != actor.username:
-        raise PermissionDenied(
-            f"Tài khoản {actor.username} không còn hoạt động.",
-            message_en=f"operator {actor.username} is not active",
-        )
-
-
-def require_counter(session: Session) -> Counter:
-    counter = session.scalar(select(Counter).where(Counter.id == 1))
-    if counter is None:
-        raise ConfigurationError(
-            "Quầy chưa được khởi tạo. Hãy chạy trình thiết lập (hoặc lệnh `quaythu init`).",
-            message_en="counter not initialised: run `quaythu init`",
-        )
-    return counter
-
-
-def audit(
-    session: Session,
-    action: str,
-    *,
-    actor: Actor | None,
-    subject: str = "",
-    at: datetime | None = None,
-    **details: Any,
-) -> None:
-    session.add(
-        AuditEvent(
-            at=at or now_utc(),
-            operator_id=actor.id if actor else None,
-            action=action,
-            subject=subject,
-            details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
-        )
-    )

@@ -8,19 +8,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from app.domain.passwords import check_password
+from app.domain.passwords import check_password, hash_password, needs_rehash, password_matches
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
-from app.services.common import Actor, actor_of, audit, load_actor, now_utc
+from app.services.common import Actor, actor_of
+from app.services.queries import add_operator_row, audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Operator
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,32}$")
 
 
@@ -46,28 +43,6 @@ def validate_account(username: str, full_name: str, password: str) -> None:
     check_password(password)
 
 
-def add_operator_row(
-    session: Session, username: str, full_name: str, role: Role, password: str
-) -> Operator:
-    if session.scalar(select(Operator).where(Operator.username == username)) is not None:
-        raise ValidationError(
-            "username", "Tên đăng nhập", f"“{username}” đã có người dùng", rule_en="already taken"
-        )
-    now = now_utc()
-    op = Operator(
-        username=username,
-        full_name=full_name.strip(),
-        role=role.value,
-        password_hash=_hasher.hash(password),
-        active=True,
-        created_at=now,
-        password_changed_at=now,
-    )
-    session.add(op)
-    session.flush()
-    return op
-
-
 def create_operator(
     db: Database, *, username: str, full_name: str, role: Role, password: str, by: Actor
 ) -> OperatorView:
@@ -83,20 +58,15 @@ def create_operator(
 def authenticate(db: Database, username: str, password: str) -> Actor:
     with db.write() as session:
         op = session.scalar(select(Operator).where(Operator.username == username.strip()))
-        ok = False
-        if op is not None and op.active:
-            try:
-                ok = _hasher.verify(op.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
+        ok = op is not None and op.active and password_matches(op.password_hash, password)
         if not ok or op is None:
             audit(session, "login.failed", actor=None, subject=username)
             session.commit()
             raise UserFacingError(
                 "Sai tên đăng nhập hoặc mật khẩu.", message_en="wrong user name or password"
             )
-        if _hasher.check_needs_rehash(op.password_hash):
-            op.password_hash = _hasher.hash(password)
+        if needs_rehash(op.password_hash):
+            op.password_hash = hash_password(password)
         actor = actor_of(op)
         audit(session, "login", actor=actor, subject=username)
         return actor

@@ -26,8 +26,9 @@ from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody
 from app.domain.types import Role
 from app.errors import NotFoundError
-from app.services.common import Actor, audit, load_actor, now_utc, require_counter
+from app.services.common import Actor, now_utc
 from app.services.payments import payment_body, void_body
+from app.services.queries import audit, load_actor, require_counter
 from app.storage.db import Database
 from app.storage.models import (
     LedgerEntry,

@@ -23,7 +23,8 @@ from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
 from app.domain.text import fold_key
 from app.domain.types import Sex, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
-from app.services.common import Actor, audit, load_actor, now_utc
+from app.services.common import Actor, now_utc
+from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Participant
 
@@ -166,7 +167,7 @@ def _apply(p: Participant, data: ParticipantInput, now: datetime) -> None:
     p.updated_at = now
 
 
-def add_participant(session: Session, data: ParticipantInput, actor: Actor) -> Participant:
+def _add_participant(session: Session, data: ParticipantInput, actor: Actor) -> Participant:
     """Insert inside an open write session (used by the CSV import and by services)."""
     now = now_utc()
     data = normalise_input(data, today=now.date())
@@ -182,7 +183,7 @@ def add_participant(session: Session, data: ParticipantInput, actor: Actor) -> P
 def create_participant(db: Database, data: ParticipantInput, *, by: Actor) -> ParticipantView:
     with db.write() as session:
         load_actor(session, by)
-        return view_of(add_participant(session, data, by))
+        return view_of(_add_participant(session, data, by))
 
 
 def update_participant(
@@ -399,7 +400,7 @@ def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportRes
                 existing = session.scalar(select(Participant).where(Participant.cccd == data.cccd))
             try:
                 if existing is None:
-                    add_participant(session, data, by)
+                    _add_participant(session, data, by)
                     created += 1
                 else:
                     _check_unique(session, data, existing.id)
