@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -9,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ADMIN_PASSWORD = "quantri-2026"
+from tests.support.counters import (
+    ADMIN_FULL_NAME,
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    COUNTER_CODE,
+    ORGANISATION,
+)
+from tests.support.processes import ROOT, child_env
 
 
 class Cli:
@@ -18,16 +23,7 @@ class Cli:
 
     def __init__(self, tmp: Path) -> None:
         self.db = tmp / "counter.sqlite3"
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FileKeyring",
-            "QUAYTHU_TEST_KEYRING_FILE": str(tmp / "keyring.json"),
-            "QUAYTHU_PASSWORD": ADMIN_PASSWORD,
-            "HOME": str(tmp / "home"),
-            "XDG_DATA_HOME": str(tmp / "home" / "data"),
-            "XDG_STATE_HOME": str(tmp / "home" / "state"),
-        }
+        self.env = {**child_env(tmp, tmp / "keyring.json"), "QUAYTHU_PASSWORD": ADMIN_PASSWORD}
         self.env.pop("QUAYTHU_USER", None)
 
     def __call__(
@@ -62,15 +58,15 @@ def counter(cli: Cli) -> Cli:
     done = cli(
         "init",
         "--organisation",
-        "Bưu điện tỉnh Thái Nguyên",
+        ORGANISATION,
         "--collection-point",
         "Điểm thu xã Đồng Hỷ",
         "--counter-code",
-        "TN-DH01",
+        COUNTER_CODE,
         "--admin-user",
-        "quantri",
+        ADMIN_USERNAME,
         "--admin-name",
-        "Đặng Văn Quản",
+        ADMIN_FULL_NAME,
     )
     assert done.returncode == 0, done.stderr
     return cli
