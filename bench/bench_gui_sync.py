@@ -39,7 +39,6 @@ import os
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,17 +49,9 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import keyring  # noqa: E402
 
-from tests.support.central import CentralProcess, central_process  # noqa: E402
-from tests.support.counters import (  # noqa: E402
-    ADMIN_PASSWORD,
-    ADMIN_USERNAME,
-    cheap_password_hashing,
-    init_test_counter,
-    seed_payments,
-)
-from tests.support.keyrings import MemoryKeyring  # noqa: E402
+from bench.harness import SyncBench, sync_bench  # noqa: E402
+from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME  # noqa: E402
 
 TARGET_LONGEST_MS = 50.0
 TICK_MS = 10
@@ -123,36 +114,15 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=5.0, help="seconds of idle baseline")
     args = parser.parse_args()
 
-    keyring.set_keyring(MemoryKeyring())
-    tmp = Path(tempfile.mkdtemp(prefix="bench-gui-sync-"))
-    try:
-        with cheap_password_hashing(), central_process(tmp / "central.sqlite3") as central:
-            return _run(args, tmp, central)
-    finally:
-        if os.environ.get("BENCH_KEEP") is None:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+    with sync_bench("bench-gui-sync-", payments=args.payments, counter_code="BENCH-GUI") as bench:
+        return _run(args, bench)
 
 
-def _run(args: argparse.Namespace, tmp: Path, central: CentralProcess) -> int:
-    from app.services.counter import get_counter
-    from app.storage.db import open_database
-    from central import service
-    from central.store import CentralStore
-
-    port, central_db = central.port, central.db_path
-    db_path = tmp / "counter.sqlite3"
-    db = open_database(db_path)
-    admin = init_test_counter(db, counter_code="BENCH-GUI")
-    counter = get_counter(db)
-    n = args.payments
-    seconds = seed_payments(db, admin, n)
-    print(f"setup: recorded {n:,} payments in {seconds:.1f} s")
-    db.close()
-    store = CentralStore.at_path(central_db)
-    code = service.make_enrollment_code(store, label="bench-gui")
-    store.close()
+def _run(args: argparse.Namespace, bench: SyncBench) -> int:
+    port, central_db, db_path = bench.central.port, bench.central.db_path, bench.db_path
+    counter, code, n = bench.counter, bench.enrollment_code, args.payments
+    print(f"setup: recorded {n:,} payments in {bench.seed_seconds:.1f} s")
+    bench.db.close()
 
     from ui.qt import ops
     from ui.qt.app import make_application, start
@@ -182,6 +152,7 @@ def _run(args: argparse.Namespace, tmp: Path, central: CentralProcess) -> int:
     run_loop(lambda: time.perf_counter() - recorder.ticks[0] >= args.idle, 60)
     idle_gaps = recorder.stop()
 
+    from app.services.counter import get_counter
     from sync.enroll import enroll_counter
     from ui.qt.ops import DbOp, IoOp
 

@@ -28,23 +28,15 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import keyring  # noqa: E402
 import requests  # noqa: E402
 
-from tests.support.central import CentralProcess, central_process  # noqa: E402
-from tests.support.counters import (  # noqa: E402
-    cheap_password_hashing,
-    init_test_counter,
-    seed_payments,
-)
-from tests.support.keyrings import MemoryKeyring  # noqa: E402
+from bench.harness import SyncBench, sync_bench  # noqa: E402
 
 TARGET_RATE = 3000.0
 TARGET_RATIO = 0.5
@@ -70,43 +62,24 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
 
-    keyring.set_keyring(MemoryKeyring())
-    tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    try:
-        with cheap_password_hashing(), central_process(tmp / "central.sqlite3") as central:
-            return _run(args, tmp, central)
-    finally:
-        if os.environ.get("BENCH_KEEP") is None:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)
+    with sync_bench("bench-sync-", payments=args.payments, counter_code="BENCH-01") as bench:
+        return _run(args, bench)
 
 
-def _run(args: argparse.Namespace, tmp: Path, central: CentralProcess) -> int:
-    from app.services.counter import get_counter
+def _run(args: argparse.Namespace, bench: SyncBench) -> int:
     from app.services.outbox import pending_batch
-    from app.storage.db import open_database
-    from central import service
-    from central.store import CentralStore
     from sync.config import SyncConfig
     from sync.engine import Syncer, client_for_counter, wire
     from sync.enroll import enroll_counter
 
-    port, central_db = central.port, central.db_path
-    db = open_database(tmp / "counter.sqlite3")
-    admin = init_test_counter(db, counter_code="BENCH-01")
-    counter = get_counter(db)
-    n = args.payments
-    gen_s = seed_payments(db, admin, n)
+    port, central_db = bench.central.port, bench.central.db_path
+    db, counter, n, gen_s = bench.db, bench.counter, args.payments, bench.seed_seconds
     print(
         f"recorded {n} payments with record_payment in {gen_s:.1f} s "
         f"({n / gen_s:,.0f}/s; setup, not part of the figures below)"
     )
 
-    store = CentralStore.at_path(central_db)
-    code = service.make_enrollment_code(store, label="bench")
-    store.close()
-    enroll_counter(db, f"http://127.0.0.1:{port}", code)
+    enroll_counter(db, bench.central.url, bench.enrollment_code)
     config = SyncConfig(batch_size=args.batch)
 
     # RAW: the same JSON, prepared beforehand, POSTed back to back.
