@@ -1,7 +1,8 @@
-"""Things every service needs: the acting operator, the business day, audit events, the counter.
+"""Things every service needs: the acting operator and the business day.
 
 Services are plain functions over a `Database`; they return frozen views, never ORM objects that
-outlive their session, so a front end can hand results across threads safely.
+outlive their session, so a front end can hand results across threads safely. The helpers they
+share inside a transaction (actor checks, the counter row, audit events) are in `queries`.
 """
 
 from __future__ import annotations
