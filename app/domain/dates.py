@@ -63,7 +63,7 @@ def parse_day(text: str, *, field: str = "date", label: str = "Ngày") -> date:
         raise ValidationError(
             field,
             label,
-            f"“{raw}” không đúng dạng ngày/tháng/năm (ví dụ 14/03/1985)",
+            f"“{raw}” không đúng dạng ngày/tháng/năm (ví dụ 14/03/1985 hoặc 1985-03-14)",
             rule_en="expected dd/mm/yyyy or yyyy-mm-dd",
         )
     year, month, day = parts
