@@ -30,7 +30,6 @@ import keyring
 
 from app.domain.text import fold_key
 from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
-from app.services.counter import init_counter
 from app.services.participants import (
     ParticipantInput,
     create_participant,
@@ -38,104 +37,9 @@ from app.services.participants import (
 )
 from app.services.payments import PaymentRequest, record_payment
 from app.storage.db import open_database
+from tests.support.counters import init_test_counter
 from tests.support.keyrings import MemoryKeyring
-
-SURNAMES = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-    "Đinh",
-    "Trịnh",
-    "Đoàn",
-    "Lương",
-]
-MIDDLE = [
-    "Văn",
-    "Thị",
-    "Hữu",
-    "Đức",
-    "Minh",
-    "Ngọc",
-    "Thanh",
-    "Quang",
-    "Xuân",
-    "Thu",
-    "Kim",
-    "Bảo",
-    "Gia",
-    "Hoài",
-    "Trọng",
-    "Mỹ",
-    "Diệu",
-    "Công",
-    "Đình",
-    "Phương",
-]
-GIVEN = [
-    "An",
-    "Anh",
-    "Bình",
-    "Châu",
-    "Chi",
-    "Cường",
-    "Dũng",
-    "Duy",
-    "Đạt",
-    "Giang",
-    "Hà",
-    "Hải",
-    "Hằng",
-    "Hạnh",
-    "Hiếu",
-    "Hoa",
-    "Hùng",
-    "Huy",
-    "Hương",
-    "Khánh",
-    "Lan",
-    "Linh",
-    "Long",
-    "Mai",
-    "Minh",
-    "Nam",
-    "Nga",
-    "Ngân",
-    "Nhung",
-    "Phong",
-    "Phúc",
-    "Quân",
-    "Quỳnh",
-    "Sơn",
-    "Tâm",
-    "Thảo",
-    "Thắng",
-    "Trang",
-    "Trung",
-    "Tuấn",
-    "Tùng",
-    "Uyên",
-    "Vân",
-    "Việt",
-    "Vy",
-    "Xuân",
-    "Yến",
-    "Đông",
-    "Đào",
-    "Đức",
-]
+from tests.support.names import GIVEN, MIDDLE, SURNAMES
 
 
 def median_ms(samples: list[float]) -> float:
@@ -149,15 +53,7 @@ def p95_ms(samples: list[float]) -> float:
 def bench_record(folder: Path, n: int) -> tuple[float, float]:
     keyring.set_keyring(MemoryKeyring())
     db = open_database(folder / "ledger.sqlite3")
-    _, admin = init_counter(
-        db,
-        organisation="Bưu điện",
-        collection_point="Điểm thu",
-        counter_code="BENCH",
-        admin_username="bench",
-        admin_full_name="Bench",
-        admin_password="bench-password",
-    )
+    admin = init_test_counter(db, counter_code="BENCH")
     # A counter serves many people; each pays a few times. 100 payers, round robin.
     payers = [
         create_participant(

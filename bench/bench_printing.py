@@ -18,16 +18,21 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's packages and tests.support
 
-from printing.fonts import SANS, ensure_fonts
-from printing.receipt import ReceiptLayout, render_receipt
-from printing.samples import sample_receipt, sample_report
-from printing.xn01 import render_xn01_csv, render_xn01_pdf, render_xn01_xlsx
+from reportlab.lib.units import mm  # noqa: E402
+from reportlab.pdfgen.canvas import Canvas  # noqa: E402
+
+from printing.fonts import SANS, ensure_fonts  # noqa: E402
+from printing.receipt import ReceiptLayout, render_receipt  # noqa: E402
+from printing.xn01 import render_xn01_csv, render_xn01_pdf, render_xn01_xlsx  # noqa: E402
+from tests.support.documents import sample_receipt, sample_report  # noqa: E402
 
 RECEIPT_TARGET_MS = 20.0
 PDF_TARGET_S = 3.0

@@ -85,20 +85,12 @@ def make_database(folder: Path) -> Path:
     from tests.support.keyrings import MemoryKeyring
 
     keyring.set_keyring(MemoryKeyring())
-    from app.services.counter import init_counter
     from app.storage.db import open_database
+    from tests.support.counters import init_test_counter
 
     path = folder / "bench.sqlite3"
     db = open_database(path)
-    init_counter(
-        db,
-        organisation="Bưu điện tỉnh Thái Nguyên",
-        collection_point="Điểm thu Bưu điện xã Đồng Hỷ",
-        counter_code="TN-DH01",
-        admin_username="quantri",
-        admin_full_name="Đặng Văn Quản",
-        admin_password="quantri-2026",
-    )
+    init_test_counter(db)
     db.close()
     return path
 

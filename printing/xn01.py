@@ -24,7 +24,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -263,12 +263,27 @@ def _text_emitter(text: object) -> Callable[[str], None]:
     return cast(Callable[[str], None], emit)
 
 
-def _draw_rows(canvas: Canvas, grid: _Grid, rows: Sequence[_Row], top: float) -> float:
-    """Draw rows from `top` down; return the table's bottom edge."""
-    x0, x1 = grid.lefts[0], grid.right
-    amount_left, amount_right = grid.lefts[AMOUNT_INDEX], grid.lefts[AMOUNT_INDEX + 1]
+class _CellText:
+    """One text object for all the table's cells, switching font only when a cell needs another."""
 
-    # Backgrounds first, so text and rules go over them.
+    def __init__(self, canvas: Canvas) -> None:
+        self.text = canvas.beginText()
+        self.emit = _text_emitter(self.text)
+        self._font = ""
+
+    def font(self, name: str) -> None:
+        if name != self._font:
+            self.text.setFont(name, CELL_SIZE)
+            self._font = name
+
+    def at(self, x: float, y: float, line: str) -> None:
+        self.text.setTextOrigin(x, y)
+        self.emit(line)
+
+
+def _fill_backgrounds(canvas: Canvas, grid: _Grid, rows: Sequence[_Row], top: float) -> float:
+    """Grey behind voided and total rows (drawn first, under text and rules); the rows' bottom."""
+    x0, x1 = grid.lefts[0], grid.right
     y = top
     for row in rows:
         if row.voided or row.total is not None:
@@ -276,61 +291,45 @@ def _draw_rows(canvas: Canvas, grid: _Grid, rows: Sequence[_Row], top: float) ->
             canvas.rect(x0, y - row.height, x1 - x0, row.height, stroke=0, fill=1)
         y -= row.height
     canvas.setFillGray(0)
-    bottom = y
+    return y
 
-    rules = canvas.beginPath()
-    text = canvas.beginText()
-    emit = _text_emitter(text)
-    current_font = ""
-    y = top
-    first_baseline_drop = CELL_PAD_Y + CELL_SIZE * 0.93
-    for row in rows:
-        baseline_top = y - first_baseline_drop
-        if row.total is None:
-            for i, lines in enumerate(row.cells):
-                if not lines[0][0]:
-                    continue
-                font = grid.fonts[i]
-                if font != current_font:
-                    text.setFont(font, CELL_SIZE)
-                    current_font = font
-                left, right, align = grid.lefts[i], grid.lefts[i + 1], grid.aligns[i]
-                baseline = baseline_top
-                for line, w in lines:
-                    if align is Align.RIGHT:
-                        x = right - CELL_PAD_X - w
-                    elif align is Align.CENTER:
-                        x = (left + right - w) / 2
-                    else:
-                        x = left + CELL_PAD_X
-                    text.setTextOrigin(x, baseline)
-                    emit(line)
-                    baseline -= CELL_LEADING
-            if row.voided:
-                # strike the amount through: it is listed, not counted
-                w = row.cells[AMOUNT_INDEX][0][1]
-                strike_y = baseline_top + CELL_SIZE * 0.3
-                rules.moveTo(amount_right - CELL_PAD_X - w, strike_y)
-                rules.lineTo(amount_right - CELL_PAD_X, strike_y)
-        else:
-            if current_font != SANS_BOLD:
-                text.setFont(SANS_BOLD, CELL_SIZE)
-                current_font = SANS_BOLD
-            label, amount = row.cells
-            baseline = baseline_top
-            for line, w in label:
-                text.setTextOrigin(amount_left - CELL_PAD_X - w, baseline)
-                emit(line)
-                baseline -= CELL_LEADING
-            line, w = amount[0]
-            text.setTextOrigin(amount_right - CELL_PAD_X - w, baseline_top)
-            emit(line)
-        y -= row.height
-        rules.moveTo(x0, y)
-        rules.lineTo(x1, y)
-    canvas.drawText(text)
 
-    # Vertical rules: every column for payments; for the totals only the label/amount split.
+def _draw_payment_cells(out: _CellText, grid: _Grid, row: _Row, baseline_top: float) -> None:
+    for i, lines in enumerate(row.cells):
+        if not lines[0][0]:
+            continue
+        out.font(grid.fonts[i])
+        left, right, align = grid.lefts[i], grid.lefts[i + 1], grid.aligns[i]
+        baseline = baseline_top
+        for line, w in lines:
+            if align is Align.RIGHT:
+                x = right - CELL_PAD_X - w
+            elif align is Align.CENTER:
+                x = (left + right - w) / 2
+            else:
+                x = left + CELL_PAD_X
+            out.at(x, baseline, line)
+            baseline -= CELL_LEADING
+
+
+def _draw_total_cells(out: _CellText, grid: _Grid, row: _Row, baseline_top: float) -> None:
+    """A total: its label right-aligned before the amount column, the amount in it."""
+    amount_left, amount_right = grid.lefts[AMOUNT_INDEX], grid.lefts[AMOUNT_INDEX + 1]
+    out.font(SANS_BOLD)
+    label, amount = row.cells
+    baseline = baseline_top
+    for line, w in label:
+        out.at(amount_left - CELL_PAD_X - w, baseline, line)
+        baseline -= CELL_LEADING
+    line, w = amount[0]
+    out.at(amount_right - CELL_PAD_X - w, baseline_top, line)
+
+
+def _add_vertical_rules(
+    rules: Any, grid: _Grid, rows: Sequence[_Row], top: float, bottom: float
+) -> None:
+    """Every column for payments; for the totals only the label/amount split; the header's."""
+    x0, x1 = grid.lefts[0], grid.right
     payments_bottom = top - sum(r.height for r in rows if r.total is None)
     for i, x in enumerate(grid.lefts):
         full = i in (0, AMOUNT_INDEX, AMOUNT_INDEX + 1, len(grid.lefts) - 1)
@@ -340,6 +339,35 @@ def _draw_rows(canvas: Canvas, grid: _Grid, rows: Sequence[_Row], top: float) ->
     rules.lineTo(x1, top + grid.header_h)
     rules.moveTo(x0, top)
     rules.lineTo(x1, top)
+
+
+def _draw_rows(canvas: Canvas, grid: _Grid, rows: Sequence[_Row], top: float) -> float:
+    """Draw rows from `top` down; return the table's bottom edge."""
+    x0, x1 = grid.lefts[0], grid.right
+    amount_right = grid.lefts[AMOUNT_INDEX + 1]
+    bottom = _fill_backgrounds(canvas, grid, rows, top)
+
+    rules = canvas.beginPath()
+    out = _CellText(canvas)
+    y = top
+    first_baseline_drop = CELL_PAD_Y + CELL_SIZE * 0.93
+    for row in rows:
+        baseline_top = y - first_baseline_drop
+        if row.total is not None:
+            _draw_total_cells(out, grid, row, baseline_top)
+        else:
+            _draw_payment_cells(out, grid, row, baseline_top)
+            if row.voided:
+                # strike the amount through: it is listed, not counted
+                w = row.cells[AMOUNT_INDEX][0][1]
+                strike_y = baseline_top + CELL_SIZE * 0.3
+                rules.moveTo(amount_right - CELL_PAD_X - w, strike_y)
+                rules.lineTo(amount_right - CELL_PAD_X, strike_y)
+        y -= row.height
+        rules.moveTo(x0, y)
+        rules.lineTo(x1, y)
+    canvas.drawText(out.text)
+    _add_vertical_rules(rules, grid, rows, top, bottom)
     canvas.setLineWidth(0.4)
     canvas.drawPath(rules, stroke=1, fill=0)
     return bottom
@@ -419,42 +447,25 @@ def render_xn01_pdf(report: Xn01Report) -> bytes:
 SHEET_TITLE: Final = "Mẫu 01-XN"
 
 
-def render_xn01_xlsx(report: Xn01Report) -> bytes:
-    """Mẫu 01-XN as an Excel workbook. See the module docstring."""
-    check_totals(report)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
+def _cell(
+    sheet: Any, value: object, *, font: Font | None = None, number_format: str | None = None
+) -> WriteOnlyCell:
+    c = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        c.font = font
+    if number_format is not None:
+        c.number_format = number_format
+    return c
+
+
+_BOLD: Final = Font(bold=True)
+
+
+def _xlsx_page_setup(sheet: Any, header_row: int) -> None:
+    """Sheet-level settings. They go in before the first row: write-only mode streams the
+    sheet's header (views, columns, page set-up) when the first row arrives."""
     for i, column in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = column.xlsx_chars
-
-    bold = Font(bold=True)
-    title_font = Font(bold=True, size=13)
-    header_fill = PatternFill("solid", fgColor="D9D9D9")
-    void_fill = PatternFill("solid", fgColor="EDEDED")
-    wrap_center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
-    def cell(
-        value: object, *, font: Font | None = None, number_format: str | None = None
-    ) -> WriteOnlyCell:
-        c = WriteOnlyCell(sheet, value=value)
-        if font is not None:
-            c.font = font
-        if number_format is not None:
-            c.number_format = number_format
-        return c
-
-    title_rows: list[list[object]] = [
-        [cell(report.organisation, font=bold)],
-        [cell(TITLE, font=title_font)],
-        [cell(FORM_NAME, font=bold)],
-        [date_line(report)],
-        [unit_line(report)],
-        [generated_text(report)],
-        [],
-    ]
-    header_row = len(title_rows) + 1
-    # Sheet-level settings go in before the first row: write-only mode streams the sheet's
-    # header (views, columns, page set-up) when the first row arrives.
     sheet.freeze_panes = f"A{header_row + 1}"
     sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.page_setup.orientation = "landscape"
@@ -463,16 +474,20 @@ def render_xn01_xlsx(report: Xn01Report) -> bytes:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
-    for title_row in title_rows:
-        sheet.append(title_row)
+
+def _xlsx_header(sheet: Any) -> list[WriteOnlyCell]:
+    fill = PatternFill("solid", fgColor="D9D9D9")
+    wrap_center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     header = []
     for column in COLUMNS:
-        c = cell(column.header, font=bold)
-        c.fill = header_fill
+        c = _cell(sheet, column.header, font=_BOLD)
+        c.fill = fill
         c.alignment = wrap_center
         header.append(c)
-    sheet.append(header)
+    return header
 
+
+def _xlsx_payment_rows(sheet: Any, report: Xn01Report) -> Iterator[list[object]]:
     # Plain values cost a fraction of styled cells; only the columns whose display depends on
     # a number format (money, date-time) get a WriteOnlyCell.
     formats = [
@@ -483,6 +498,7 @@ def render_xn01_xlsx(report: Xn01Report) -> bytes:
         else None
         for c in COLUMNS
     ]
+    void_fill = PatternFill("solid", fgColor="EDEDED")
     for row in report.rows:
         values: list[object] = []
         for column, fmt in zip(COLUMNS, formats, strict=True):
@@ -490,20 +506,42 @@ def render_xn01_xlsx(report: Xn01Report) -> bytes:
             if value == "":
                 value = None  # a truly empty cell, not an empty string
             if fmt is not None or row.voided:
-                c = cell(value, number_format=fmt)
+                c = _cell(sheet, value, number_format=fmt)
                 if row.voided:
                     c.fill = void_fill
                 values.append(c)
             else:
                 values.append(value)
+        yield values
+
+
+def render_xn01_xlsx(report: Xn01Report) -> bytes:
+    """Mẫu 01-XN as an Excel workbook. See the module docstring."""
+    check_totals(report)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(SHEET_TITLE)
+    title_rows: list[list[object]] = [
+        [_cell(sheet, report.organisation, font=_BOLD)],
+        [_cell(sheet, TITLE, font=Font(bold=True, size=13))],
+        [_cell(sheet, FORM_NAME, font=_BOLD)],
+        [date_line(report)],
+        [unit_line(report)],
+        [generated_text(report)],
+        [],
+    ]
+    _xlsx_page_setup(sheet, header_row=len(title_rows) + 1)
+    for title_row in title_rows:
+        sheet.append(title_row)
+    sheet.append(_xlsx_header(sheet))
+    for values in _xlsx_payment_rows(sheet, report):
         sheet.append(values)
 
     blank = [None] * len(COLUMNS)
     for line in total_lines(report):
-        values = list(blank)
-        values[0] = cell(line.label, font=bold)
-        values[AMOUNT_INDEX] = cell(line.amount, font=bold, number_format=MONEY_EXCEL)
-        sheet.append(values)
+        totals: list[object] = list(blank)
+        totals[0] = _cell(sheet, line.label, font=_BOLD)
+        totals[AMOUNT_INDEX] = _cell(sheet, line.amount, font=_BOLD, number_format=MONEY_EXCEL)
+        sheet.append(totals)
     sheet.append([])
     sheet.append([VOID_NOTE])
     sheet.append([void_summary(report)])

@@ -4,7 +4,7 @@ Run: `.venv/bin/python scripts/render_samples.py [--out docs/samples]`
 
 Writes receipts (new, reprint, voided — the voided one for a payer with no mã số BHXH yet) on
 the 80 mm roll and on A5, and the first page of a Mẫu 01-XN, using poppler's `pdftoppm`.
-The data is the made-up sample data of `printing.samples`.
+The data is the made-up sample data of `tests/support/documents.py`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from printing.receipt import ReceiptLayout, render_receipt
-from printing.samples import sample_receipt, sample_report
-from printing.xn01 import render_xn01_pdf
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's packages and tests.support
+
+from printing.receipt import ReceiptLayout, render_receipt  # noqa: E402
+from printing.xn01 import render_xn01_pdf  # noqa: E402
+from tests.support.documents import sample_receipt, sample_report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIPT_DPI = 110

@@ -17,9 +17,7 @@ so the status bar shows the payment taken in the window as waiting until "Đồn
 
 from __future__ import annotations
 
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,20 +33,24 @@ OUT = ROOT / "docs" / "screenshots"
 
 import keyring  # noqa: E402
 
+from tests.support.central import central_process  # noqa: E402
+from tests.support.counters import (  # noqa: E402
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    CASHIER,
+    SUPERVISOR,
+    add_staff,
+    init_test_counter,
+)
 from tests.support.keyrings import MemoryKeyring  # noqa: E402
+from tests.support.qt import type_text  # noqa: E402
 
 keyring.set_keyring(MemoryKeyring())
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from ui.qt import ops  # noqa: E402
 from ui.qt.app import make_application, start  # noqa: E402
-
-ADMIN_PASSWORD = "quantri-2026"
-CASHIER_PASSWORD = "thungan-2026"
-SUPERVISOR_PASSWORD = "giamsat-2026"
 
 
 def wait_until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -68,14 +70,6 @@ def settle(seconds: float = 0.3) -> None:
         time.sleep(0.01)
 
 
-def type_text(widget: QWidget, text: str) -> None:
-    widget.setFocus()
-    for ch in text:
-        QTest.sendKeyEvent(
-            QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier
-        )
-
-
 def save(widget: QWidget, name: str) -> Path:
     settle()
     path = OUT / f"{name}.png"
@@ -90,10 +84,8 @@ def seed(db_path: Path) -> dict[str, int]:
     Returns receipt numbers the screens pick: "first" (today's first BHYT payment),
     "altered" and "late" (yesterday's, see the module docs).
     """
-    from app.domain.types import PaymentMethod, Role, Scheme, Sex, SupportCategory
+    from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
     from app.services.common import LOCAL_TZ, business_date, now_utc
-    from app.services.counter import init_counter
-    from app.services.operators import authenticate, create_operator
     from app.services.participants import ParticipantInput, create_participant
     from app.services.payments import (
         PaymentRequest,
@@ -104,33 +96,9 @@ def seed(db_path: Path) -> dict[str, int]:
     from app.storage.db import open_database
 
     db = open_database(db_path)
-    _, admin = init_counter(
-        db,
-        organisation="Bưu điện tỉnh Thái Nguyên",
-        collection_point="Điểm thu Bưu điện xã Đồng Hỷ",
-        counter_code="TN-DH01",
-        admin_username="quantri",
-        admin_full_name="Đặng Văn Quản",
-        admin_password=ADMIN_PASSWORD,
-    )
-    create_operator(
-        db,
-        username="thungan1",
-        full_name="Nguyễn Thị Hằng",
-        role=Role.CASHIER,
-        password=CASHIER_PASSWORD,
-        by=admin,
-    )
-    create_operator(
-        db,
-        username="giamsat",
-        full_name="Trần Đức Giám",
-        role=Role.SUPERVISOR,
-        password=SUPERVISOR_PASSWORD,
-        by=admin,
-    )
-    cashier = authenticate(db, "thungan1", CASHIER_PASSWORD)
-    supervisor = authenticate(db, "giamsat", SUPERVISOR_PASSWORD)
+    admin = init_test_counter(db, admin_password=ADMIN_PASSWORD)
+    cashier = add_staff(db, admin, CASHIER)
+    supervisor = add_staff(db, admin, SUPERVISOR)
     people = [
         ("Lê Thị Mỹ Đào", date(1985, 3, 14), Sex.FEMALE, "019185001234", "0123456789"),
         ("Hoàng Văn Thắng", date(1978, 11, 2), Sex.MALE, "019078004321", "1923456780"),
@@ -204,41 +172,6 @@ def seed(db_path: Path) -> dict[str, int]:
     return {"first": first, "altered": altered, "late": late}
 
 
-def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """The reference central server in its own process; returns it, its URL and its file."""
-    import requests
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    central_db = folder / "central.sqlite3"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "central.cli",
-            "serve",
-            "--db",
-            str(central_db),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/v1/health", timeout=1)
-            return proc, url, central_db
-        except requests.ConnectionError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("central server did not start") from None
-            time.sleep(0.1)
-
-
 def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str, int]) -> None:
     """Enrol; yesterday's sync sends everything but two records; this morning's reconciliation
     finds both missing at central (see the module docs)."""
@@ -309,13 +242,9 @@ def main() -> int:
         # 2. A counter in use, enrolled with central.
         db_path = tmp_path / "counter.sqlite3"
         receipts = seed(db_path)
-        central, url, central_db = start_central(tmp_path)
-        try:
-            enrol_and_sync(db_path, url, central_db, receipts)
+        with central_process(tmp_path / "central.sqlite3") as central:
+            enrol_and_sync(db_path, central.url, central.db_path, receipts)
             counter_in_use(db_path, receipts)
-        finally:
-            central.terminate()
-            central.wait(10)
     ops.shutdown()
     app.quit()
     return 0
@@ -328,11 +257,11 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     window = start(db_path)
     window.state.sync_config = SyncConfig(sync_after_change=None, reconcile_at=None)
     wait_until(lambda: window.state.db_ready and window.state.counter is not None)
-    window.login.username.setText("thungan1")
+    window.login.username.setText(CASHIER.username)
     window.login.password.setFocus()
     save(window, "03-login")
 
-    window.login.password.setText(CASHIER_PASSWORD)
+    window.login.password.setText(CASHIER.password)
     window.login.attempt()
     wait_until(lambda: window.work is not None and window.stack.currentWidget() is window.work)
     page = window.work.pages["payment"]
@@ -373,7 +302,7 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     save(window, "09-today")
     void = today.void_selected()
     type_text(void.reason, "Thu nhầm loại hình tham gia")
-    void.supervisor.setText("giamsat")
+    void.supervisor.setText(SUPERVISOR.username)
     void.password.setText("sai-mat-khau")
     void.submit()
     settle()
@@ -420,7 +349,7 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
 
     window.logout()  # nothing waits now: no question, signed out once the count says so
     wait_until(lambda: window.state.actor is None)
-    window.login.username.setText("quantri")
+    window.login.username.setText(ADMIN_USERNAME)
     window.login.password.setText(ADMIN_PASSWORD)
     window.login.attempt()
     wait_until(lambda: window.stack.currentWidget() is window.work)

@@ -1,4 +1,5 @@
-"""Shared fixtures: headless Qt, an in-memory keyring, a real SQLite file per test."""
+"""Shared fixtures: headless Qt, an in-memory keyring, a real SQLite file per test, and the
+counter's people (made up once in tests/support/counters.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ import keyring
 import pytest
 
 from app.services.common import Actor
+from app.services.participants import ParticipantView, create_participant
 from app.storage.db import Database, open_database
+from tests.support.counters import ADMIN_PASSWORD as ADMIN_PASSWORD  # tests sign in with it
+from tests.support.counters import (
+    CASHIER,
+    PAYER,
+    SUPERVISOR,
+    add_staff,
+    init_test_counter,
+)
 from tests.support.keyrings import MemoryKeyring
-
-ADMIN_PASSWORD = "quantri-2026"
 
 
 @pytest.fixture(autouse=True)
@@ -42,15 +50,19 @@ def db(db_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def admin(db: Database) -> Actor:
-    from app.services.counter import init_counter
+    return init_test_counter(db)
 
-    _, actor = init_counter(
-        db,
-        organisation="Bưu điện tỉnh Thái Nguyên",
-        collection_point="Điểm thu Bưu điện xã Đồng Hỷ",
-        counter_code="TN-DH01",
-        admin_username="quantri",
-        admin_full_name="Đặng Văn Quản",
-        admin_password=ADMIN_PASSWORD,
-    )
-    return actor
+
+@pytest.fixture
+def cashier(db: Database, admin: Actor) -> Actor:
+    return add_staff(db, admin, CASHIER)
+
+
+@pytest.fixture
+def supervisor(db: Database, admin: Actor) -> Actor:
+    return add_staff(db, admin, SUPERVISOR)
+
+
+@pytest.fixture
+def payer(db: Database, cashier: Actor) -> ParticipantView:
+    return create_participant(db, PAYER, by=cashier)

@@ -20,26 +20,33 @@ from collections.abc import Mapping
 from app.domain.canonical import CanonicalValue, canonical_bytes
 
 CODE_BITS = 55
-_SYMBOLS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CROCKFORD_SYMBOLS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford base32: digits and upper-case letters without I, L, O, U (the one copy)."""
 # Crockford's check symbols for values 32..36
-_CHECK_SYMBOLS = _SYMBOLS + "*~$=U"
+_CHECK_SYMBOLS = CROCKFORD_SYMBOLS + "*~$=U"
 _BODY_LEN = CODE_BITS // 5
 # Crockford decoding is forgiving: O→0, I/L→1; hyphens and spaces are ignored.
 _ALIASES = {"O": "0", "I": "1", "L": "1"}
 
 
-def _encode(value: int, length: int) -> str:
+def encode_crockford(value: int, length: int) -> str:
+    """The low `5 × length` bits of `value` as `length` Crockford symbols, high bits first."""
     out = []
     for _ in range(length):
-        out.append(_SYMBOLS[value & 31])
+        out.append(CROCKFORD_SYMBOLS[value & 31])
         value >>= 5
     return "".join(reversed(out))
+
+
+def group_symbols(compact: str, size: int = 4) -> str:
+    """Hyphen every `size` symbols for reading aloud: 7KQ29XMD4TR6 → 7KQ2-9XMD-4TR6."""
+    return "-".join(compact[i : i + size] for i in range(0, len(compact), size))
 
 
 def _decode(body: str) -> int:
     value = 0
     for ch in body:
-        value = (value << 5) | _SYMBOLS.index(ch)
+        value = (value << 5) | CROCKFORD_SYMBOLS.index(ch)
     return value
 
 
@@ -53,7 +60,7 @@ def compute_code(key: bytes, record: Mapping[str, CanonicalValue]) -> str:
         raise ValueError("signing key too short")
     digest = hmac.new(key, canonical_bytes(record), hashlib.sha256).digest()
     value = int.from_bytes(digest[:8], "big") >> (64 - CODE_BITS)
-    return _encode(value, _BODY_LEN) + check_symbol(value)
+    return encode_crockford(value, _BODY_LEN) + check_symbol(value)
 
 
 def normalise_code(text: str) -> str:
@@ -62,7 +69,7 @@ def normalise_code(text: str) -> str:
     if len(cleaned) != _BODY_LEN + 1:
         raise ValueError(f"a confirmation code has {_BODY_LEN + 1} symbols")
     body, check = cleaned[:-1], cleaned[-1]
-    if any(c not in _SYMBOLS for c in body) or check not in _CHECK_SYMBOLS:
+    if any(c not in CROCKFORD_SYMBOLS for c in body) or check not in _CHECK_SYMBOLS:
         raise ValueError("a confirmation code uses only Crockford base32 symbols")
     if check_symbol(_decode(body)) != check:
         raise ValueError("the check symbol does not match: a symbol was misread")
@@ -71,8 +78,7 @@ def normalise_code(text: str) -> str:
 
 def format_code(code: str) -> str:
     """Group for reading aloud: 7KQ29XMD4TR6 → 7KQ2-9XMD-4TR6."""
-    compact = normalise_code(code)
-    return "-".join(compact[i : i + 4] for i in range(0, len(compact), 4))
+    return group_symbols(normalise_code(code))
 
 
 def verify_code(key: bytes, record: Mapping[str, CanonicalValue], code: str) -> bool:

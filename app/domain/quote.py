@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -33,6 +33,9 @@ PERCENT_PER_UNIT = 100
 
 BreakdownLine = tuple[str, str]
 """(Vietnamese label, value text), ready to show on screen or a receipt."""
+
+TOTAL_LABEL = "Số tiền phải nộp"
+VERSION_LABEL = "Phiên bản bảng mức đóng"
 
 _FIXED_MONTHS = {
     PaymentMethod.MONTHLY: 1,
@@ -50,6 +53,10 @@ class Quote:
     month that receives state support when any does; `support_months` says how many of the
     `months` do (the lifetime cap can cut support off part-way). Totals are exact sums over the
     months: `total = total_gross - total_support - lump_sum_discount` is what the payer hands over.
+
+    `breakdown` explains how the total was reached; `total_line` and `version_line` are the two
+    lines that close every quote; `lines` is all of them in order, for a plain listing. A screen
+    that shows the total apart shows `breakdown` and `version_line`.
     """
 
     scheme: Scheme
@@ -69,7 +76,19 @@ class Quote:
     method: PaymentMethod | None
     support_months: int
     lump_sum_discount: int
-    lines: tuple[BreakdownLine, ...]
+    breakdown: tuple[BreakdownLine, ...]
+    lines: tuple[BreakdownLine, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", (*self.breakdown, self.total_line, self.version_line))
+
+    @property
+    def total_line(self) -> BreakdownLine:
+        return (TOTAL_LABEL, format_vnd(self.total))
+
+    @property
+    def version_line(self) -> BreakdownLine:
+        return (VERSION_LABEL, self.rate_version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,10 +330,6 @@ def quote_bhxh_tn(
         ]
 
     total = undiscounted - discount
-    lines += [
-        ("Số tiền phải nộp", format_vnd(total)),
-        ("Phiên bản bảng mức đóng", table.version),
-    ]
     return Quote(
         scheme=Scheme.BHXH_TN,
         months=n,
@@ -333,7 +348,7 @@ def quote_bhxh_tn(
         method=method,
         support_months=supported,
         lump_sum_discount=discount,
-        lines=tuple(lines),
+        breakdown=tuple(lines),
     )
 
 
@@ -397,8 +412,6 @@ def quote_bhyt_hgd(
         ("Mức đóng/tháng", format_vnd(per_month)),
         ("Số tháng", str(months)),
         ("Từ tháng – Đến tháng", _period_text(period_from, period_to)),
-        ("Số tiền phải nộp", format_vnd(total)),
-        ("Phiên bản bảng mức đóng", table.version),
     ]
     return Quote(
         scheme=Scheme.BHYT_HGD,
@@ -418,7 +431,7 @@ def quote_bhyt_hgd(
         method=None,
         support_months=0,
         lump_sum_discount=0,
-        lines=tuple(lines),
+        breakdown=tuple(lines),
     )
 
 

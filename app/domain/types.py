@@ -71,6 +71,3 @@ class Role(StrEnum):
     @property
     def label(self) -> str:
         return {"cashier": "Thu ngân", "supervisor": "Giám sát", "admin": "Quản trị"}[self.value]
-
-    def can_void(self) -> bool:
-        return self in (Role.SUPERVISOR, Role.ADMIN)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.services.common import audit, now_utc
+from app.services.common import now_utc
+from app.services.queries import audit
 from app.services.sync_state import PARTICIPANT_CURSOR, put_sync_value
 from app.storage.db import Database
 from app.storage.models import Participant

@@ -1,23 +1,19 @@
-"""Things every service needs: the acting operator, the business day, audit events, the counter.
+"""Things every service needs: the acting operator and the business day.
 
 Services are plain functions over a `Database`; they return frozen views, never ORM objects that
-outlive their session, so a front end can hand results across threads safely.
+outlive their session, so a front end can hand results across threads safely. The helpers they
+share inside a transaction (actor checks, the counter row, audit events) are in `queries`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from app.domain.types import Role
-from app.errors import ConfigurationError, PermissionDenied
-from app.storage.models import AuditEvent, Counter, Operator
+from app.errors import PermissionDenied
+from app.storage.models import Operator
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -25,13 +21,6 @@ LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 def business_date(instant: datetime) -> date:
     """The counter's business day: the local date in Asia/Ho_Chi_Minh."""
     return instant.astimezone(LOCAL_TZ).date()
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a business day as aware UTC instants."""
-    start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
-    end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=LOCAL_TZ)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def now_utc() -> datetime:
@@ -59,79 +48,3 @@ class Actor:
 
 def actor_of(op: Operator) -> Actor:
     return Actor(id=op.id, username=op.username, full_name=op.full_name, role=Role(op.role))
-
-
-def load_actor(session: Session, actor: Actor) -> Operator:
-    """Re-read the operator inside the transaction: a deactivated account cannot act."""
-    op = session.get(Operator, actor.id)
-    if op is None or not op.active or op.username != actor.username:
-        raise PermissionDenied(
-            f"Tài khoản {actor.username} không còn hoạt động.",
-            message_en=f"operator {actor.username} is not active",
-        )
-    return op
-
-
-def check_actor(session: Session, actor: Actor) -> None:
-    """`load_actor` without loading the ORM object: for the hot path that only needs the check."""
-    ops = Operator.__table__
-    row = (
-        session.connection()
-        .execute(select(ops.c.active, ops.c.username).where(ops.c.id == actor.id))
-        .first()
-    )
-    if row is None or not row.active or row.username != actor.username:
-        raise PermissionDenied(
-            f"Tài khoản {actor.username} không còn hoạt động.",
-            message_en=f"operator {actor.username} is not active",
-        )
-
-
-@dataclass(frozen=True)
-class CounterIdentity:
-    counter_id: str
-    receipt_series: str
-
-
-def counter_identity(session: Session) -> CounterIdentity:
-    """The counter's id and receipt series (a light `require_counter`)."""
-    c = Counter.__table__
-    row = (
-        session.connection()
-        .execute(select(c.c.counter_id, c.c.receipt_series).where(c.c.id == 1))
-        .first()
-    )
-    if row is None:
-        require_counter(session)  # raises the "not initialised" error
-        raise AssertionError("unreachable")
-    return CounterIdentity(row.counter_id, row.receipt_series)
-
-
-def require_counter(session: Session) -> Counter:
-    counter = session.scalar(select(Counter).where(Counter.id == 1))
-    if counter is None:
-        raise ConfigurationError(
-            "Quầy chưa được khởi tạo. Hãy chạy trình thiết lập (hoặc lệnh `quaythu init`).",
-            message_en="counter not initialised: run `quaythu init`",
-        )
-    return counter
-
-
-def audit(
-    session: Session,
-    action: str,
-    *,
-    actor: Actor | None,
-    subject: str = "",
-    at: datetime | None = None,
-    **details: Any,
-) -> None:
-    session.add(
-        AuditEvent(
-            at=at or now_utc(),
-            operator_id=actor.id if actor else None,
-            action=action,
-            subject=subject,
-            details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
-        )
-    )

@@ -18,9 +18,9 @@ from app.domain.rates import load_default_rate_table
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.secrets import new_signing_key
-from app.services.common import Actor, actor_of, audit, now_utc, require_counter
-from app.services.operators import add_operator_row, validate_account
-from app.services.rates import install_table
+from app.services.common import Actor, actor_of, now_utc
+from app.services.operators import validate_account
+from app.services.queries import add_operator_row, audit, install_table, require_counter
 from app.storage.db import Database
 from app.storage.models import Counter
 

@@ -22,8 +22,8 @@ from app.domain.documents import (
 )
 from app.domain.money import amount_in_words, format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
-from app.services.common import now_utc, require_counter
-from app.services.payments import payment_by_number
+from app.services.common import now_utc
+from app.services.queries import payment_by_number, require_counter
 from app.storage.db import Database
 from app.storage.models import Operator, Payment, Void
 

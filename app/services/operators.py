@@ -8,20 +8,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
+from app.domain.passwords import check_password, hash_password, needs_rehash, password_matches
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
-from app.services.common import Actor, actor_of, audit, load_actor, now_utc
+from app.services.common import Actor, actor_of
+from app.services.queries import add_operator_row, audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Operator
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,32}$")
-MIN_PASSWORD = 8
 
 
 @dataclass(frozen=True)
@@ -46,52 +43,6 @@ def validate_account(username: str, full_name: str, password: str) -> None:
     check_password(password)
 
 
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError(
-            "password",
-            "Mật khẩu",
-            f"phải có ít nhất {MIN_PASSWORD} ký tự",
-            rule_en=f"at least {MIN_PASSWORD} characters",
-        )
-
-
-def add_operator_row(
-    session: Session, username: str, full_name: str, role: Role, password: str
-) -> Operator:
-    if session.scalar(select(Operator).where(Operator.username == username)) is not None:
-        raise ValidationError(
-            "username", "Tên đăng nhập", f"“{username}” đã có người dùng", rule_en="already taken"
-        )
-    now = now_utc()
-    op = Operator(
-        username=username,
-        full_name=full_name.strip(),
-        role=role.value,
-        password_hash=_hasher.hash(password),
-        active=True,
-        created_at=now,
-        password_changed_at=now,
-    )
-    session.add(op)
-    session.flush()
-    return op
-
-
-def create_first_admin(db: Database, *, username: str, full_name: str, password: str) -> Actor:
-    """The first account of a new counter; refused once any operator exists."""
-    validate_account(username, full_name, password)
-    with db.write() as session:
-        if session.scalar(select(func.count()).select_from(Operator)):
-            raise UserFacingError(
-                "Quầy đã có tài khoản; hãy đăng nhập bằng tài khoản quản trị để thêm người dùng."
-            )
-        op = add_operator_row(session, username, full_name, Role.ADMIN, password)
-        actor = actor_of(op)
-        audit(session, "operator.create", actor=actor, subject=username, role=Role.ADMIN.value)
-        return actor
-
-
 def create_operator(
     db: Database, *, username: str, full_name: str, role: Role, password: str, by: Actor
 ) -> OperatorView:
@@ -107,33 +58,18 @@ def create_operator(
 def authenticate(db: Database, username: str, password: str) -> Actor:
     with db.write() as session:
         op = session.scalar(select(Operator).where(Operator.username == username.strip()))
-        ok = False
-        if op is not None and op.active:
-            try:
-                ok = _hasher.verify(op.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
+        ok = op is not None and op.active and password_matches(op.password_hash, password)
         if not ok or op is None:
             audit(session, "login.failed", actor=None, subject=username)
             session.commit()
             raise UserFacingError(
                 "Sai tên đăng nhập hoặc mật khẩu.", message_en="wrong user name or password"
             )
-        if _hasher.check_needs_rehash(op.password_hash):
-            op.password_hash = _hasher.hash(password)
+        if needs_rehash(op.password_hash):
+            op.password_hash = hash_password(password)
         actor = actor_of(op)
         audit(session, "login", actor=actor, subject=username)
         return actor
-
-
-def change_password(db: Database, actor: Actor, old: str, new: str) -> None:
-    check_password(new)
-    authenticate(db, actor.username, old)
-    with db.write() as session:
-        op = load_actor(session, actor)
-        op.password_hash = _hasher.hash(new)
-        op.password_changed_at = now_utc()
-        audit(session, "operator.password", actor=actor, subject=actor.username)
 
 
 def list_operators(db: Database) -> list[OperatorView]:

@@ -26,8 +26,9 @@ from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord
 from app.domain.types import Role
 from app.errors import NotFoundError
-from app.services.common import Actor, audit, load_actor, now_utc
+from app.services.common import Actor, now_utc
 from app.services.ledger_records import StoredContent
+from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import LedgerEntry, OutboxItem, Payment, Void
 

@@ -18,11 +18,13 @@ from pathlib import Path
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
+from app.domain.dates import parse_optional_day
 from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
 from app.domain.text import fold_key
 from app.domain.types import Sex, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
-from app.services.common import Actor, audit, load_actor, now_utc
+from app.services.common import Actor, now_utc
+from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Participant
 
@@ -165,7 +167,7 @@ def _apply(p: Participant, data: ParticipantInput, now: datetime) -> None:
     p.updated_at = now
 
 
-def add_participant(session: Session, data: ParticipantInput, actor: Actor) -> Participant:
+def _add_participant(session: Session, data: ParticipantInput, actor: Actor) -> Participant:
     """Insert inside an open write session (used by the CSV import and by services)."""
     now = now_utc()
     data = normalise_input(data, today=now.date())
@@ -181,7 +183,7 @@ def add_participant(session: Session, data: ParticipantInput, actor: Actor) -> P
 def create_participant(db: Database, data: ParticipantInput, *, by: Actor) -> ParticipantView:
     with db.write() as session:
         load_actor(session, by)
-        return view_of(add_participant(session, data, by))
+        return view_of(_add_participant(session, data, by))
 
 
 def update_participant(
@@ -316,23 +318,6 @@ class ImportResult:
     errors: tuple[tuple[int, str], ...]  # (line number, Vietnamese message)
 
 
-def _parse_date(text_value: str, line: int) -> date | None:
-    value = text_value.strip()
-    if not value:
-        return None
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(
-        "date_of_birth",
-        "Ngày sinh",
-        f"“{value}” không đúng dạng ngày/tháng/năm (dd/mm/yyyy)",
-        rule_en="expected dd/mm/yyyy",
-    )
-
-
 def _parse_row(row: dict[str, str], line: int) -> ParticipantInput:
     sex_text = fold_key(row.get("sex", ""))
     sex = {"nam": Sex.MALE, "nu": Sex.FEMALE, "": None}.get(sex_text, "bad")
@@ -350,7 +335,9 @@ def _parse_row(row: dict[str, str], line: int) -> ParticipantInput:
     assert sex is None or isinstance(sex, Sex)
     return ParticipantInput(
         full_name=row.get("full_name", ""),
-        date_of_birth=_parse_date(row.get("date_of_birth", ""), line),
+        date_of_birth=parse_optional_day(
+            row.get("date_of_birth", ""), field="date_of_birth", label="Ngày sinh"
+        ),
         sex=sex,
         cccd=row.get("cccd", "").strip() or None,
         ma_so_bhxh=row.get("ma_so_bhxh", "").strip() or None,
@@ -413,7 +400,7 @@ def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportRes
                 existing = session.scalar(select(Participant).where(Participant.cccd == data.cccd))
             try:
                 if existing is None:
-                    add_participant(session, data, by)
+                    _add_participant(session, data, by)
                     created += 1
                 else:
                     _check_unique(session, data, existing.id)

@@ -34,16 +34,16 @@ from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.secrets import load_signing_key
-from app.services.common import (
-    Actor,
+from app.services.common import Actor, business_date, now_utc
+from app.services.queries import (
     audit,
-    business_date,
     check_actor,
+    current_table,
     load_actor,
-    now_utc,
+    payment_by_number,
     require_counter,
+    table_for_version,
 )
-from app.services.rates import current_table, table_for_version
 from app.storage.db import Database
 from app.storage.models import (
     AuditEvent,
@@ -474,16 +474,6 @@ def record_payment(
         return _make_view(SimpleNamespace(**row), None, 0)
 
 
-def payment_by_number(session: Session, receipt_number: int) -> Payment:
-    p = session.scalar(select(Payment).where(Payment.receipt_number == receipt_number))
-    if p is None:
-        raise NotFoundError(
-            f"Không có biên lai số {receipt_number} tại quầy này.",
-            message_en=f"no receipt number {receipt_number}",
-        )
-    return p
-
-
 def void_payment(
     db: Database,
     *,
@@ -566,13 +556,6 @@ def record_reprint(db: Database, receipt_number: int, *, by: Actor) -> int:
 def get_payment(db: Database, receipt_number: int) -> PaymentView:
     with db.read() as session:
         return _view(session, payment_by_number(session, receipt_number))
-
-
-def find_by_request(db: Database, client_request_id: str) -> PaymentView | None:
-    """The payment recorded for a request id, if any (used to recover after a crash)."""
-    with db.read() as session:
-        p = session.scalar(select(Payment).where(Payment.client_request_id == client_request_id))
-        return None if p is None else _view(session, p)
 
 
 def list_payments(db: Database, day: date) -> list[PaymentView]:

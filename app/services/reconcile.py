@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 from app.domain.codes import format_code, normalise_code
 from app.domain.money import format_vnd
 from app.errors import NotFoundError
-from app.services.common import LOCAL_TZ, audit, business_date, now_utc
+from app.services.common import LOCAL_TZ, now_utc
 from app.services.documents import daily_summary
+from app.services.queries import audit
 from app.storage.db import Database
 from app.storage.models import ReconciliationIssue, ReconciliationRun
 
@@ -316,10 +317,6 @@ def export_reconciliation_csv(db: Database, run_id: int, path: Path) -> Path:
                 ]
             )
     return path
-
-
-def previous_business_day(now: datetime) -> date:
-    return business_date(now) - timedelta(days=1)
 
 
 def reconciliation_due(

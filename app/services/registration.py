@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.services.common import audit, require_counter
+from app.services.queries import audit, require_counter
 from app.services.sync_state import LAST_ERROR, NEEDS_ENROLLMENT, put_sync_value
 from app.storage.db import Database
 

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from app.domain.types import Role
 from app.errors import ValidationError
-from app.services.common import Actor, audit, load_actor
+from app.services.common import Actor
+from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Setting
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from app.domain.chain import GENESIS
 from app.domain.ledger import check_record
 from app.secrets import load_signing_key
-from app.services.common import require_counter
 from app.services.ledger_records import StoredContent
+from app.services.queries import require_counter
 from app.storage.db import Database
 from app.storage.models import LedgerEntry, Payment, Void
 

@@ -8,7 +8,6 @@ other's records. `assert_consistent` is the recovery invariant every fault test 
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -22,14 +21,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from app.domain.types import Role, Scheme, Sex
-from app.services import operators
+from app.domain import passwords
+from app.domain.types import Scheme, Sex
 from app.services.common import Actor
 from app.services.counter import get_counter
-from app.services.operators import OperatorView, create_operator
 from app.services.participants import ParticipantInput, ParticipantView, create_participant
 from app.services.payments import PaymentRequest, PaymentView, record_payment
 from app.storage.db import Database
@@ -41,8 +38,9 @@ from central.store import CentralStore
 from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
+from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
+from tests.support.processes import child_env
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.4, attempts=6, max_inline_wait=5.0)
 FAST = SyncConfig(
@@ -148,38 +146,14 @@ class Counter:
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Operators are set up for every test here; argon2's production cost is not under test."""
-    monkeypatch.setattr(
-        operators, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    )
-
-
-def _actor(view: OperatorView) -> Actor:
-    return Actor(view.id, view.username, view.full_name, view.role)
+    monkeypatch.setattr(passwords, "_hasher", cheap_password_hasher())
 
 
 def make_counter(
     db: Database, admin: Actor, central: CentralServer, *, enroll: bool = True
 ) -> Counter:
-    cashier = _actor(
-        create_operator(
-            db,
-            username="thungan1",
-            full_name="Nguyễn Thị Hằng",
-            role=Role.CASHIER,
-            password="thungan-pass",
-            by=admin,
-        )
-    )
-    supervisor = _actor(
-        create_operator(
-            db,
-            username="giamsat",
-            full_name="Trần Đức Giám",
-            role=Role.SUPERVISOR,
-            password="giamsat-pass",
-            by=admin,
-        )
-    )
+    cashier = add_staff(db, admin, CASHIER, log_in=False)
+    supervisor = add_staff(db, admin, SUPERVISOR, log_in=False)
     payer = create_participant(
         db,
         ParticipantInput(full_name="Lê Thị Mỹ Đào", ma_so_bhxh=f"{uuid.uuid4().int % 10**10:010d}"),
@@ -280,15 +254,7 @@ class Shell:
         self.keyring_file.write_text(
             json.dumps({f"{svc}\x00{user}": pw for (svc, user), pw in entries.items()})
         )
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHON_KEYRING_BACKEND": "tests.support.keyrings.FileKeyring",
-            "QUAYTHU_TEST_KEYRING_FILE": str(self.keyring_file),
-            "HOME": str(tmp / "home"),
-            "XDG_DATA_HOME": str(tmp / "home" / "data"),
-            "XDG_STATE_HOME": str(tmp / "home" / "state"),
-        }
+        self.env = child_env(tmp, self.keyring_file)
 
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "ui.cli", *args, "--db", str(self.db_path)]

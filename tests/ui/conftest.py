@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.domain.types import Role, Sex
-from app.services.common import Actor
-from app.services.operators import authenticate, create_operator
-from app.services.participants import ParticipantInput, ParticipantView, create_participant
-from app.storage.db import Database
+from tests.support.counters import CASHIER, SUPERVISOR
+from tests.support.qt import type_text as type_text  # the window tests import it from here
 
-CASHIER_PASSWORD = "thungan-pass"
-SUPERVISOR_PASSWORD = "giamsat-pass"
+CASHIER_PASSWORD = CASHIER.password
+SUPERVISOR_PASSWORD = SUPERVISOR.password
 OPS_TIMEOUT_MS = 15_000
 
 
@@ -51,19 +47,6 @@ def wait_ops(qtbot: Any, timeout: int = OPS_TIMEOUT_MS) -> None:
     qtbot.waitUntil(lambda: ops.pending_count() == 0, timeout=timeout)
 
 
-def type_text(widget: QWidget, text: str) -> None:
-    """Type any text, Vietnamese included, one key event per character.
-
-    `qtbot.keyClicks` aborts Qt on non-ASCII characters; a Key_unknown event carrying the
-    character as its text is what an input method delivers.
-    """
-    widget.setFocus()
-    for ch in text:
-        QTest.sendKeyEvent(
-            QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier
-        )
-
-
 def press(widget: QWidget, key: Qt.Key) -> None:
     QTest.keyClick(widget, key)
 
@@ -74,48 +57,6 @@ def activate(qtbot: Any, widget: QWidget) -> None:
     window = widget.window()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-
-
-@pytest.fixture
-def cashier(db: Database, admin: Actor) -> Actor:
-    create_operator(
-        db,
-        username="thungan1",
-        full_name="Nguyễn Thị Hằng",
-        role=Role.CASHIER,
-        password=CASHIER_PASSWORD,
-        by=admin,
-    )
-    return authenticate(db, "thungan1", CASHIER_PASSWORD)
-
-
-@pytest.fixture
-def supervisor(db: Database, admin: Actor) -> Actor:
-    create_operator(
-        db,
-        username="giamsat",
-        full_name="Trần Đức Giám",
-        role=Role.SUPERVISOR,
-        password=SUPERVISOR_PASSWORD,
-        by=admin,
-    )
-    return authenticate(db, "giamsat", SUPERVISOR_PASSWORD)
-
-
-@pytest.fixture
-def payer(db: Database, cashier: Actor) -> ParticipantView:
-    return create_participant(
-        db,
-        ParticipantInput(
-            full_name="Lê Thị Mỹ Đào",
-            date_of_birth=date(1985, 3, 14),
-            sex=Sex.FEMALE,
-            cccd="019185001234",
-            ma_so_bhxh="0123456789",
-            phone="0912345678",
-        ),
-        by=cashier,
-    )
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.money import format_vnd
 from app.domain.quote import (
     Quote,
     bhyt_card_start,
@@ -86,6 +87,29 @@ def test_bhxh_worked_example() -> None:
     assert line(q, "Nhà nước hỗ trợ/tháng").startswith("66.000 đ")
     assert line(q, "Từ tháng – Đến tháng") == "12/2026 – 11/2027"
     assert line(q, "Phiên bản bảng mức đóng") == "2025.07-1"
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        quote_bhxh_tn(
+            TABLE,
+            income=1_500_000,
+            category=SupportCategory.OTHER,
+            method=PaymentMethod.YEARLY,
+            start_month=START,
+            paid_on=PAID,
+        ),
+        quote_bhyt_hgd(TABLE, member_order=2, months=6, start_month=START, paid_on=PAID),
+    ],
+    ids=["bhxh", "bhyt"],
+)
+def test_total_and_version_are_typed_not_found_by_label(q: Quote) -> None:
+    assert q.total_line == ("Số tiền phải nộp", format_vnd(q.total))
+    assert q.version_line == ("Phiên bản bảng mức đóng", q.rate_version)
+    # The breakdown is every line above the total; the listing closes with total then version.
+    assert q.lines == (*q.breakdown, q.total_line, q.version_line)
+    assert all(label not in {q.total_line[0], q.version_line[0]} for label, _ in q.breakdown)
 
 
 def test_bhxh_months_given_must_match_method() -> None:

@@ -25,6 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
+from app.domain import dates
 from app.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -90,28 +91,11 @@ def emit(args: argparse.Namespace, payload: object, text: str) -> None:
 
 
 def parse_day(text: str) -> date:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValidationError(
-        "date", "Ngày", f"“{text}” phải có dạng YYYY-MM-DD hoặc dd/mm/yyyy", rule_en="YYYY-MM-DD"
-    )
+    return dates.parse_day(text)
 
 
 def parse_month(text: str) -> date:
-    for fmt in ("%Y-%m", "%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date().replace(day=1)
-        except ValueError:
-            continue
-    raise ValidationError(
-        "start_month",
-        "Tháng bắt đầu",
-        f"“{text}” phải có dạng YYYY-MM hoặc mm/yyyy",
-        rule_en="YYYY-MM",
-    )
+    return dates.parse_month(text)
 
 
 def parse_money(text: str, field: str, label: str) -> int:

@@ -814,8 +814,7 @@ class PaymentPage(QWidget):
         rows = "".join(
             f"<tr><td style='color:#4a5561; padding:2px 10px 2px 0'>{label}</td>"
             f"<td style='padding:2px 0'>{value}</td></tr>"
-            for label, value in quote.lines
-            if label != "Số tiền phải nộp"
+            for label, value in (*quote.breakdown, quote.version_line)
         )
         self.breakdown.setText(f"<table>{rows}</table>")
         self.total.setText(format_vnd(quote.total))

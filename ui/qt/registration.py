@@ -9,7 +9,6 @@ message appears under the field it names and the cursor goes there.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.dates import parse_day
 from app.domain.identifiers import validate_cccd
 from app.domain.types import PaymentMethod, Sex, SupportCategory
 from app.errors import ValidationError
@@ -56,25 +56,9 @@ class PaymentChoices:
     support_category: SupportCategory
 
 
-_DATE = re.compile(r"^\s*(\d{1,2})[/.\-\s]?(\d{1,2})[/.\-\s]?(\d{4})\s*$")
-
-
 def parse_date_text(text: str, field: str = "date_of_birth", label: str = "Ngày sinh") -> date:
-    """`14/03/1985`, `14-3-1985`, `14.03.1985` or `14031985` → date; ValidationError otherwise."""
-    raw = text.strip()
-    match = _DATE.match(raw)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        try:
-            return date(year, month, day)
-        except ValueError:
-            pass
-    raise ValidationError(
-        field,
-        label,
-        "không đúng dạng ngày/tháng/năm (ví dụ 14/03/1985)",
-        rule_en="expected dd/mm/yyyy",
-    )
+    """`14/03/1985`, `4-3-1985`, `14.03.1985`, `14031985` or `1985-03-14` → date."""
+    return parse_day(text, field=field, label=label)
 
 
 class RegistrationDialog(QDialog):

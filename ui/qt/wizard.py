@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.passwords import PASSWORD_RULE, check_password
 from app.errors import ValidationError
 from ui.qt.ops import DbOp
 from ui.qt.state import AppState
@@ -124,7 +125,7 @@ class SetupWizard(QWidget):
                 ("Nhập lại mật khẩu:", self.admin_password2, "password2"),
             ],
             "Tài khoản quản trị dùng để thêm thu ngân, giám sát viên và sửa cài đặt. "
-            "Mật khẩu ít nhất 8 ký tự.",
+            f"Mật khẩu {PASSWORD_RULE}.",
         )
         self._add_step(
             [("Địa chỉ máy chủ trung tâm:", self.central_url, "central_url")],
@@ -224,8 +225,10 @@ class SetupWizard(QWidget):
                 return ValidationError("username", "Tên đăng nhập", required)
             if not self.admin_full_name.text().strip():
                 return ValidationError("full_name", "Họ và tên", required)
-            if len(self.admin_password.text()) < 8:
-                return ValidationError("password", "Mật khẩu", "phải có ít nhất 8 ký tự")
+            try:
+                check_password(self.admin_password.text())
+            except ValidationError as exc:
+                return exc
             if self.admin_password.text() != self.admin_password2.text():
                 return ValidationError(
                     "password2", "Nhập lại mật khẩu", "không khớp với mật khẩu đã nhập"
