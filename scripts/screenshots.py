@@ -90,8 +90,8 @@ def seed(db_path: Path) -> dict[str, int]:
     Returns receipt numbers the screens pick: "first" (today's first BHYT payment),
     "altered" and "late" (yesterday's, see the module docs).
     """
+    from app.domain.clock import LOCAL_TZ, business_date, now_utc
     from app.domain.types import PaymentMethod, Role, Scheme, Sex, SupportCategory
-    from app.services.common import LOCAL_TZ, business_date, now_utc
     from app.services.counter import init_counter
     from app.services.operators import authenticate, create_operator
     from app.services.participants import ParticipantInput, create_participant
@@ -242,7 +242,7 @@ def start_central(folder: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
 def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str, int]) -> None:
     """Enrol; yesterday's sync sends everything but two records; this morning's reconciliation
     finds both missing at central (see the module docs)."""
-    from app.services.common import business_date, now_utc
+    from app.domain.clock import business_date, now_utc
     from app.storage.db import open_database
     from central import service
     from central.store import CentralStore

@@ -32,11 +32,11 @@ from typing import TypeVar
 
 import requests
 
+from app.domain.clock import now_utc
 from app.domain.rates import RateTable
 from app.errors import UserFacingError
 from app.secrets import get_secret
 from app.services import outbox
-from app.services.common import now_utc
 from app.services.outbox import (
     AssignedCode,
     ItemVerdict,

@@ -105,7 +105,7 @@ def parse_money(text: str, field: str, label: str) -> int:
 
 
 def today_local() -> date:
-    from app.services.common import business_date, now_utc
+    from app.domain.clock import business_date, now_utc
 
     return business_date(now_utc())
 
@@ -294,8 +294,8 @@ def cmd_void(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from app.domain.clock import LOCAL_TZ
     from app.domain.money import format_vnd
-    from app.services.common import LOCAL_TZ
     from app.services.payments import list_payments
 
     db = open_db(args)

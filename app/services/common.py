@@ -1,4 +1,4 @@
-"""Things every service needs: the acting operator, the business day, audit events, the counter.
+"""Things every service needs: the acting operator, audit events, the counter.
 
 Services are plain functions over a `Database`; they return frozen views, never ORM objects that
 outlive their session, so a front end can hand results across threads safely.
@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import now_utc
 from app.domain.types import Role
 from app.errors import ConfigurationError, PermissionDenied
 from app.storage.models import AuditEvent, Counter, Operator
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def business_date(instant: datetime) -> date:
-    """The counter's business day: the local date in Asia/Ho_Chi_Minh."""
-    return instant.astimezone(LOCAL_TZ).date()
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a business day as aware UTC instants."""
-    start = datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
-    end = datetime.fromordinal(day.toordinal() + 1).replace(tzinfo=LOCAL_TZ)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

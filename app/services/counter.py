@@ -14,11 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.domain.clock import now_utc
 from app.domain.rates import load_default_rate_table
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.secrets import new_signing_key
-from app.services.common import Actor, actor_of, audit, now_utc, require_counter
+from app.services.common import Actor, actor_of, audit, require_counter
 from app.services.operators import add_operator_row, validate_account
 from app.services.rates import install_table
 from app.storage.db import Database

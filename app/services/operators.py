@@ -13,9 +13,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import now_utc
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
-from app.services.common import Actor, actor_of, audit, load_actor, now_utc
+from app.services.common import Actor, actor_of, audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Operator
 

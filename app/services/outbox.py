@@ -22,11 +22,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.canonical import CanonicalValue
+from app.domain.clock import now_utc
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody
 from app.domain.types import Role
 from app.errors import NotFoundError
-from app.services.common import Actor, audit, load_actor, now_utc, require_counter
+from app.services.common import Actor, audit, load_actor, require_counter
 from app.services.payments import payment_body, void_body
 from app.storage.db import Database
 from app.storage.models import (

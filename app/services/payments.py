@@ -26,6 +26,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.chain import GENESIS
+from app.domain.clock import business_date, now_utc
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord, VoidBody, seal
 from app.domain.money import format_vnd
@@ -34,15 +35,7 @@ from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.secrets import load_signing_key
-from app.services.common import (
-    Actor,
-    audit,
-    business_date,
-    check_actor,
-    load_actor,
-    now_utc,
-    require_counter,
-)
+from app.services.common import Actor, audit, check_actor, load_actor, require_counter
 from app.services.rates import current_table, table_for_version
 from app.storage.db import Database
 from app.storage.models import (

@@ -15,9 +15,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import now_utc
 from app.domain.rates import RateTable, load_default_rate_table
 from app.errors import UserFacingError
-from app.services.common import Actor, audit, now_utc
+from app.services.common import Actor, audit
 from app.storage.db import Database
 from app.storage.models import RateTableVersion
 

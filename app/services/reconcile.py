@@ -22,10 +22,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import LOCAL_TZ, business_date, now_utc
 from app.domain.codes import format_code, normalise_code
 from app.domain.money import format_vnd
 from app.errors import NotFoundError
-from app.services.common import LOCAL_TZ, audit, business_date, now_utc
+from app.services.common import audit
 from app.services.documents import daily_summary
 from app.storage.db import Database
 from app.storage.models import ReconciliationIssue, ReconciliationRun

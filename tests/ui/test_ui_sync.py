@@ -22,9 +22,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from sqlalchemy import text
 
+from app.domain.clock import LOCAL_TZ, business_date, now_utc
 from app.domain.codes import format_code
 from app.domain.types import Scheme
-from app.services.common import LOCAL_TZ, Actor, business_date, now_utc
+from app.services.common import Actor
 from app.storage.db import Database
 from central import service as central_service
 from sync.events import SyncStatus

@@ -440,10 +440,10 @@ class MainWindow(QMainWindow):
         state = self.state
 
         def status() -> Any:
-            from app.services.common import business_date, now_utc
+            from app.domain.clock import today
             from app.services.rates import current_rate_table, rate_status
 
-            return rate_status(current_rate_table(state.db), business_date(now_utc()))
+            return rate_status(current_rate_table(state.db), today())
 
         def show(result: Any) -> None:
             self.rate_status.setVisible(bool(result.stale))

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.identifiers import looks_like_cccd_qr, parse_cccd_qr
 from app.domain.money import amount_in_words, format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
@@ -58,12 +59,6 @@ if TYPE_CHECKING:
 
 QUOTE_DELAY_MS = 150
 SEARCH_DELAY_MS = 250
-
-
-def _today() -> date:
-    from app.services.common import business_date, now_utc
-
-    return business_date(now_utc())
 
 
 def participant_line(p: ParticipantView) -> str:
@@ -492,7 +487,7 @@ class PaymentPage(QWidget):
         def load() -> tuple[RateTable, date]:
             from app.services.rates import current_rate_table
 
-            return current_rate_table(state.db), _today()
+            return current_rate_table(state.db), today()
 
         def loaded(result: tuple[RateTable, date]) -> None:
             self._loading_table = False
@@ -878,7 +873,7 @@ class PaymentPage(QWidget):
             f"({payment.period_from:%m/%Y} – {payment.period_to:%m/%Y})<br>"
             f"Số tiền: <b>{format_vnd(payment.amount)}</b>{cash}<br>"
             f"Biên lai số {payment.receipt_number:07d}, ký hiệu {payment.series} · "
-            f"{payment.paid_at.astimezone(_local_tz()):%H:%M %d/%m/%Y}"
+            f"{format_local(payment.paid_at, '%H:%M %d/%m/%Y')}"
         )
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
@@ -898,9 +893,3 @@ class PaymentPage(QWidget):
             self.receipt.reprint(self.last_payment.receipt_number)
         else:
             self.receipt.print()
-
-
-def _local_tz() -> Any:
-    from app.services.common import LOCAL_TZ
-
-    return LOCAL_TZ

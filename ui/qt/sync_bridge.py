@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.domain.clock import format_local
 from ui.qt.ops import DbOp, IoOp
 
 if TYPE_CHECKING:
@@ -74,9 +75,7 @@ class SyncLogEntry:
 
     @property
     def local_time(self) -> str:
-        from app.services.common import LOCAL_TZ
-
-        return self.at.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+        return format_local(self.at, "%H:%M:%S")
 
 
 # --- texts (built on the sync thread, so the GUI thread only shows them) ------------------------

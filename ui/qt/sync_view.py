@@ -17,7 +17,7 @@ are on the I/O pool.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
 from app.domain.types import Role
 from app.errors import ValidationError
@@ -100,22 +101,12 @@ def _table(headers: tuple[str, ...], name: str, stretch: int, *, wrap: bool) -> 
     return table
 
 
-def _local(instant: Any, fmt: str = "%H:%M:%S") -> str:
-    if instant is None:
-        return ""
-    from app.services.common import LOCAL_TZ
-
-    return str(instant.astimezone(LOCAL_TZ).strftime(fmt))
+def _local(instant: datetime | None, fmt: str = "%H:%M:%S") -> str:
+    return "" if instant is None else format_local(instant, fmt)
 
 
 def _amount(value: int | None) -> str:
     return "" if value is None else format_vnd(value)
-
-
-def _today() -> date:
-    from app.services.common import business_date, now_utc
-
-    return business_date(now_utc())
 
 
 class RequeueDialog(FormDialog):
@@ -382,7 +373,7 @@ class SyncPage(QWidget):
         controls.addWidget(caption)
         controls.addWidget(self.day)
         yesterday = QPushButton("Hôm qua")
-        yesterday.clicked.connect(lambda: self.set_day(_today() - timedelta(1)))
+        yesterday.clicked.connect(lambda: self.set_day(today() - timedelta(1)))
         controls.addWidget(yesterday)
         controls.addStretch(1)
         self.reconcile_button = QPushButton(fkey_text("Đối chiếu", "Ctrl+D"))
@@ -414,7 +405,7 @@ class SyncPage(QWidget):
         self.refresh_rejected()
         if not self._day_set:
             self._day_set = True
-            self.set_day(_today() - timedelta(1))
+            self.set_day(today() - timedelta(1))
         else:
             self.load_run()
         self.tabs.setFocus()

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
 from app.domain.text import fold_key
 from app.domain.types import Scheme
@@ -63,9 +64,7 @@ AMOUNT_COLUMN = 7
 
 
 def _local_time(p: PaymentView) -> str:
-    from app.services.common import LOCAL_TZ
-
-    return p.paid_at.astimezone(LOCAL_TZ).strftime("%H:%M")
+    return format_local(p.paid_at, "%H:%M")
 
 
 def status_text(p: PaymentView) -> str:
@@ -399,10 +398,9 @@ class TodayPage(QWidget):
         state = self.state
 
         def load() -> tuple[date, list[PaymentView]]:
-            from app.services.common import business_date, now_utc
             from app.services.payments import list_payments
 
-            day = business_date(now_utc())
+            day = today()
             return day, list_payments(state.db, day)
 
         DbOp(self, load).success(lambda r: self._loaded(seq, *r)).run()

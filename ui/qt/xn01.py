@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
 from ui.qt.ops import DbOp, IoOp
 from ui.qt.widgets import card, hint, page_title
@@ -92,10 +93,10 @@ class Xn01Page(QWidget):
         controls.addWidget(caption)
         controls.addWidget(self.day)
         self.yesterday_button = QPushButton("Hôm qua")
-        self.yesterday_button.clicked.connect(lambda: self.set_day(self._today() - timedelta(1)))
+        self.yesterday_button.clicked.connect(lambda: self.set_day(today() - timedelta(1)))
         controls.addWidget(self.yesterday_button)
         self.today_button = QPushButton("Hôm nay")
-        self.today_button.clicked.connect(lambda: self.set_day(self._today()))
+        self.today_button.clicked.connect(lambda: self.set_day(today()))
         controls.addWidget(self.today_button)
         controls.addStretch(1)
         self.export_buttons: dict[str, QPushButton] = {}
@@ -133,16 +134,10 @@ class Xn01Page(QWidget):
         self.day.dateChanged.connect(lambda _d: self.refresh())
         self._initialised = False
 
-    @staticmethod
-    def _today() -> date:
-        from app.services.common import business_date, now_utc
-
-        return business_date(now_utc())
-
     def activate(self) -> None:
         if not self._initialised:
             self._initialised = True
-            self.set_day(self._today())
+            self.set_day(today())
         else:
             self.refresh()
         self.day.setFocus()
@@ -179,8 +174,6 @@ class Xn01Page(QWidget):
     def _loaded(self, seq: int, report: Xn01Report) -> None:
         if seq != self._seq:
             return
-        from app.services.common import LOCAL_TZ
-
         self.report = report
         self.table.setRowCount(len(report.rows))
         for r, row in enumerate(report.rows):
@@ -193,7 +186,7 @@ class Xn01Page(QWidget):
                 str(row.months),
                 row.period_text,
                 format_vnd(row.amount),
-                row.paid_at.astimezone(LOCAL_TZ).strftime("%H:%M:%S"),
+                format_local(row.paid_at, "%H:%M:%S"),
                 row.cashier,
                 "ĐÃ HỦY" if row.voided else "",
             )
