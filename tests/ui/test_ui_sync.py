@@ -41,6 +41,7 @@ from tests.ui.conftest import (
     type_text,
     wait_ops,
 )
+from ui.qt.operations.payments import RECORDED
 from ui.qt.state import AppState
 from ui.qt.sync_bridge import SyncBridge
 
@@ -172,7 +173,7 @@ def test_offline_window_stays_responsive_and_closing_warns_with_the_count(
         server.stop()  # central goes away: connection refused from now on
 
     c.pay(2)
-    window.state.payments_changed.emit()  # what the payment screen does after recording
+    window.state.notify(RECORDED)  # what a payment op announces when it has recorded one
     wait_status(qtbot, window, lambda s: s.pending == 2)
 
     ticks: list[float] = []

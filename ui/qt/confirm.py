@@ -12,6 +12,7 @@ Guarantees:
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import amount_in_words, format_vnd, parse_vnd
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import payments
 from ui.qt.widgets import fkey_text, hint
 
 if TYPE_CHECKING:
@@ -183,23 +184,17 @@ class ConfirmDialog(QDialog):
             self.tendered.setFocus()
             self.tendered.selectAll()
             return
-        from dataclasses import replace
-
-        from app.services.payments import record_payment
-
         request = replace(
             self.request,
             client_request_id=self.request_id,
             expected_amount=self.quote.total,
             tendered=tendered,
         )
-        state = self.state
-        actor = state.require_actor()
         self.attempts += 1
         self._set_busy(True)
-        DbOp(self, lambda: record_payment(state.db, request, by=actor)).success(
-            self._recorded
-        ).failure(self._failed).run()
+        payments.record(self, self.state, request).success(self._recorded).failure(
+            self._failed
+        ).run()
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

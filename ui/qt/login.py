@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.qt.basic import card, fkey_text, hint, page_title
-from ui.qt.ops import DbOp
+from ui.qt.operations import operators
 from ui.qt.state import AppState
 
 if TYPE_CHECKING:
@@ -175,14 +175,9 @@ class LoginPage(QWidget):
             return
         self.error.hide()
         self._set_busy(True)
-        state = self.state
-
-        def authenticate() -> Actor:
-            from app.services.operators import authenticate
-
-            return authenticate(state.db, username, password)
-
-        DbOp(self, authenticate).success(self._done).failure(self._failed).run()
+        operators.sign_in(self, self.state, username, password).success(self._done).failure(
+            self._failed
+        ).run()
 
     def _done(self, actor: Actor) -> None:
         self._set_busy(False)

@@ -39,12 +39,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.clock import format_local, today
+from app.domain.clock import format_local
 from app.domain.identifiers import looks_like_cccd_qr, parse_cccd_qr
 from app.domain.money import amount_in_words, format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import participants, payments
 from ui.qt.receipt_view import ReceiptActions, ReceiptPreview
 from ui.qt.widgets import EnterNavigator, MoneySpinBox, card, enum_data, fkey_text, hint
 
@@ -481,13 +481,7 @@ class PaymentPage(QWidget):
         return self._chain_all[1:]
 
     def _load_rates(self) -> None:
-        state = self.state
         self._loading_table = True
-
-        def load() -> tuple[RateTable, date]:
-            from app.services.rates import current_rate_table
-
-            return current_rate_table(state.db), today()
 
         def loaded(result: tuple[RateTable, date]) -> None:
             self._loading_table = False
@@ -499,7 +493,7 @@ class PaymentPage(QWidget):
 
             show_error(self, exc)
 
-        DbOp(self, load).success(loaded).failure(failed).run()
+        payments.current_rates(self, self.state).success(loaded).failure(failed).run()
 
     def apply_rates(self, table: RateTable, today: date) -> None:
         self.table = table
@@ -557,14 +551,9 @@ class PaymentPage(QWidget):
             return
         self._search_seq += 1
         seq = self._search_seq
-        state = self.state
-
-        def search() -> list[ParticipantView]:
-            from app.services.participants import search_participants
-
-            return search_participants(state.db, query, limit=20)
-
-        DbOp(self, search).success(lambda found: self._found(seq, found, pick)).run()
+        participants.search(self, self.state, query).success(
+            lambda found: self._found(seq, found, pick)
+        ).run()
 
     def _found(self, seq: int, found: list[ParticipantView], pick: bool) -> None:
         if seq != self._search_seq:
@@ -601,12 +590,6 @@ class PaymentPage(QWidget):
             self._repolish(self.search_hint)
             self.search.selectAll()
             return
-        state = self.state
-
-        def lookup() -> list[ParticipantView]:
-            from app.services.participants import search_participants
-
-            return [p for p in search_participants(state.db, qr.cccd) if p.cccd == qr.cccd]
 
         def found(people: list[ParticipantView]) -> None:
             if people:
@@ -618,7 +601,7 @@ class PaymentPage(QWidget):
                 self._notify("Quét CCCD: người này chưa đăng ký — mở tờ khai đăng ký lần đầu.")
                 self.open_registration(qr=qr)
 
-        DbOp(self, lookup).success(found).run()
+        participants.with_cccd(self, self.state, qr.cccd).success(found).run()
 
     def _notify(self, text: str, kind: str = "info") -> None:
         from ui.qt.errors import notify
@@ -765,14 +748,7 @@ class PaymentPage(QWidget):
         if request is None:
             return
         seq = self._quote_seq
-        state = self.state
-
-        def preview() -> Quote:
-            from app.services.payments import preview_payment
-
-            return preview_payment(state.db, request)
-
-        DbOp(self, preview).success(lambda q: self._quoted(seq, q)).failure(
+        payments.preview(self, self.state, request).success(lambda q: self._quoted(seq, q)).failure(
             lambda exc: self._quote_failed(seq, exc)
         ).run()
 
@@ -857,7 +833,6 @@ class PaymentPage(QWidget):
 
     def _recorded(self, payment: PaymentView) -> None:
         self.last_payment = payment
-        self.state.payments_changed.emit()
         self.code_label.setText(payment.confirmation_code)
         self.done_amount.setText(f"Đã thu: {format_vnd(payment.amount)}")
         change = payment.change_due

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.domain.identifiers import validate_cccd
 from app.domain.types import PaymentMethod, Sex, SupportCategory
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import participants
 from ui.qt.widgets import (
     EnterNavigator,
     FieldErrors,
@@ -319,18 +319,8 @@ class RegistrationDialog(QDialog):
         except ValidationError as exc:
             self._show_error(exc)
             return
-        state = self.state
-        actor = state.require_actor()
-        existing = self.existing
+        existing_id = self.existing.id if self.existing is not None else None
         choices = self.choices()
-
-        def store() -> ParticipantView:
-            from app.services.participants import create_participant, update_participant
-
-            if existing is None:
-                return create_participant(state.db, data, by=actor)
-            return update_participant(state.db, existing.id, data, by=actor)
-
         self.busy = True
         self.save_button.setEnabled(False)
 
@@ -344,7 +334,9 @@ class RegistrationDialog(QDialog):
             self.save_button.setEnabled(True)
             self._show_error(exc)
 
-        DbOp(self, store).success(done).failure(failed).run()
+        participants.save(self, self.state, data, existing_id=existing_id).success(done).failure(
+            failed
+        ).run()
 
     def _show_error(self, exc: BaseException) -> None:
         from ui.qt.errors import message_for

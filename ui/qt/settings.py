@@ -31,11 +31,15 @@ from PySide6.QtWidgets import (
 
 from app.domain.types import Role
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import counter as counter_ops
+from ui.qt.operations import operators as operator_ops
 from ui.qt.widgets import FieldErrors, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
+    from app.services.counter import CounterView
     from app.services.operators import OperatorView
+    from app.services.settings import CounterSettings
+    from ui.qt.changes import OpChanges
     from ui.qt.state import AppState
 
 ASK_EACH_TIME = "(Hỏi chọn máy in mỗi lần in)"
@@ -169,6 +173,7 @@ class SettingsPage(QWidget):
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.save)
         self.new_password.returnPressed.connect(self.add_user)
+        state.changed.connect(self._changed)
 
     @staticmethod
     def _heading(text: str) -> QLabel:
@@ -213,14 +218,11 @@ class SettingsPage(QWidget):
         self._load_users()
 
     def _load_users(self) -> None:
-        state = self.state
+        operator_ops.all_operators(self, self.state).success(self._show_users).run()
 
-        def load() -> list[OperatorView]:
-            from app.services.operators import list_operators
-
-            return list_operators(state.db)
-
-        DbOp(self, load).success(self._show_users).run()
+    def _changed(self, changes: OpChanges) -> None:
+        if changes.operators and self.isVisible():
+            self._load_users()
 
     def _show_users(self, operators: list[OperatorView]) -> None:
         self.operators = operators
@@ -245,7 +247,6 @@ class SettingsPage(QWidget):
 
     def save(self) -> None:
         state = self.state
-        actor = state.require_actor()
         new = self.current_settings()
         organisation = self.organisation.text()
         collection_point = self.collection_point.text()
@@ -259,17 +260,7 @@ class SettingsPage(QWidget):
             self.errors.show(ValidationError("collection_point", "Điểm thu", "không được để trống"))
             return
 
-        def store() -> tuple[Any, Any]:
-            from app.services.counter import update_counter_details
-            from app.services.settings import save_settings
-
-            saved = save_settings(state.db, new, by=actor)
-            counter = update_counter_details(
-                state.db, organisation=organisation, collection_point=collection_point, by=actor
-            )
-            return saved, counter
-
-        def done(result: tuple[Any, Any]) -> None:
+        def done(result: tuple[CounterSettings, CounterView]) -> None:
             saved, counter = result
             state.set_settings(saved)
             state.set_counter(counter)
@@ -287,30 +278,16 @@ class SettingsPage(QWidget):
             self.save_status.style().polish(self.save_status)
 
         self.save_button.setEnabled(False)
-        DbOp(self, store).success(done).failure(failed).finally_(
-            lambda: self.save_button.setEnabled(True)
-        ).run()
+        counter_ops.save_settings(
+            self, state, new, organisation=organisation, collection_point=collection_point
+        ).success(done).failure(failed).finally_(lambda: self.save_button.setEnabled(True)).run()
 
     def add_user(self) -> None:
-        state = self.state
-        actor = state.require_actor()
         username = self.new_username.text().strip()
         full_name = self.new_full_name.text()
         role = enum_data(self.new_role, Role) or Role.CASHIER
         password = self.new_password.text()
         self.user_errors.clear()
-
-        def create() -> OperatorView:
-            from app.services.operators import create_operator
-
-            return create_operator(
-                state.db,
-                username=username,
-                full_name=full_name,
-                role=role,
-                password=password,
-                by=actor,
-            )
 
         def done(op: OperatorView) -> None:
             self.user_status.setText(
@@ -318,7 +295,6 @@ class SettingsPage(QWidget):
             )
             for field in (self.new_username, self.new_full_name, self.new_password):
                 field.clear()
-            self._load_users()
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
@@ -327,4 +303,6 @@ class SettingsPage(QWidget):
                 return
             self.user_status.setText(message_for(exc))
 
-        DbOp(self, create).success(done).failure(failed).run()
+        operator_ops.add(
+            self, self.state, username=username, full_name=full_name, role=role, password=password
+        ).success(done).failure(failed).run()

@@ -35,16 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.clock import format_local, today
+from app.domain.clock import format_local
 from app.domain.money import format_vnd
 from app.domain.text import fold_key
 from app.domain.types import Scheme
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import payments
 from ui.qt.widgets import FormDialog, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.payments import PaymentView
+    from ui.qt.changes import OpChanges
     from ui.qt.receipt_view import ReceiptDialog
     from ui.qt.state import AppState
 
@@ -231,23 +232,6 @@ class VoidDialog(FormDialog):
                 self.supervisor if not username else self.password,
             )
             return
-        state = self.state
-        cashier = state.require_actor()
-        number = self.payment.receipt_number
-
-        def sign_and_void() -> PaymentView:
-            from app.services.operators import authenticate
-            from app.services.payments import void_payment
-
-            supervisor = authenticate(state.db, username, password)
-            return void_payment(
-                state.db,
-                receipt_number=number,
-                reason=reason,
-                supervisor=supervisor,
-                requested_by=cashier,
-            )
-
         self.set_busy(True, "Đang ký hủy…")
 
         def done(view: PaymentView) -> None:
@@ -263,7 +247,14 @@ class VoidDialog(FormDialog):
             focus = self.reason if isinstance(exc, ValidationError) else self.supervisor
             self._error(message_for(exc), focus)
 
-        DbOp(self, sign_and_void).success(done).failure(failed).run()
+        payments.void(
+            self,
+            self.state,
+            self.payment.receipt_number,
+            reason,
+            supervisor=username,
+            password=password,
+        ).success(done).failure(failed).run()
 
     def _error(self, text: str, focus: QWidget) -> None:
         self.show_message(text)
@@ -353,7 +344,7 @@ class TodayPage(QWidget):
         self.search.returnPressed.connect(self._focus_table)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _i: self.reprint_selected())
-        state.payments_changed.connect(self._changed_elsewhere)
+        state.changed.connect(self._changed)
 
         def key(keys: str, slot: Any) -> None:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -387,7 +378,9 @@ class TodayPage(QWidget):
         self.status_filter.setCurrentIndex(0)
         self._dirty = True
 
-    def _changed_elsewhere(self) -> None:
+    def _changed(self, changes: OpChanges) -> None:
+        if not changes.payments:
+            return
         self._dirty = True
         if self.isVisible():
             self.refresh()
@@ -395,15 +388,7 @@ class TodayPage(QWidget):
     def refresh(self) -> None:
         self._seq += 1
         seq = self._seq
-        state = self.state
-
-        def load() -> tuple[date, list[PaymentView]]:
-            from app.services.payments import list_payments
-
-            day = today()
-            return day, list_payments(state.db, day)
-
-        DbOp(self, load).success(lambda r: self._loaded(seq, *r)).run()
+        payments.todays(self, self.state).success(lambda r: self._loaded(seq, *r)).run()
 
     def _loaded(self, seq: int, day: date, rows: list[PaymentView]) -> None:
         if seq != self._seq:
@@ -512,4 +497,3 @@ class TodayPage(QWidget):
                 f"Đã hủy biên lai số {view.receipt_number:07d} ({format_vnd(view.amount)}).",
                 "info",
             )
-        self.state.payments_changed.emit()

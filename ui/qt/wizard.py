@@ -30,12 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import counter as counter_ops
 from ui.qt.state import AppState
 from ui.qt.widgets import EnterNavigator, FieldErrors, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.common import Actor
+    from app.services.counter import CounterView
 
 STEP_TITLES = (
     "Bước 1/3 — Đơn vị thu",
@@ -275,30 +276,25 @@ class SetupWizard(QWidget):
             self._go(self.step)
 
     def _initialise(self) -> None:
-        state = self.state
-        values = {
-            "organisation": self.organisation.text(),
-            "collection_point": self.collection_point.text(),
-            "counter_code": self.counter_code.text(),
-            "receipt_series": self.receipt_series.text().strip() or None,
-            "admin_username": self.admin_username.text().strip(),
-            "admin_full_name": self.admin_full_name.text(),
-            "admin_password": self.admin_password.text(),
-            "central_url": self.central_url.text().strip() or None,
-        }
-
-        def init() -> tuple[object, Actor]:
-            from app.services.counter import init_counter
-
-            return init_counter(state.db, **values)  # type: ignore[arg-type]
-
+        answers = counter_ops.CounterSetUp(
+            organisation=self.organisation.text(),
+            collection_point=self.collection_point.text(),
+            counter_code=self.counter_code.text(),
+            receipt_series=self.receipt_series.text().strip() or None,
+            admin_username=self.admin_username.text().strip(),
+            admin_full_name=self.admin_full_name.text(),
+            admin_password=self.admin_password.text(),
+            central_url=self.central_url.text().strip() or None,
+        )
         self._set_busy(True)
-        DbOp(self, init).success(self._done).failure(self._failed).run()
+        counter_ops.set_up(self, self.state, answers).success(self._done).failure(
+            self._failed
+        ).run()
 
-    def _done(self, result: tuple[object, Actor]) -> None:
+    def _done(self, result: tuple[CounterView, Actor]) -> None:
         counter, admin = result
         self._busy = False
-        self.state.set_counter(counter)  # type: ignore[arg-type]
+        self.state.set_counter(counter)
         self.initialised.emit(admin)
 
     def _failed(self, exc: BaseException) -> None:

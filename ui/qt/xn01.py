@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
-from ui.qt.ops import DbOp, IoOp
+from ui.qt.operations import documents
+from ui.qt.ops import IoOp
 from ui.qt.widgets import card, hint, page_title
 
 if TYPE_CHECKING:
@@ -160,16 +161,9 @@ class Xn01Page(QWidget):
         self._seq += 1
         seq = self._seq
         day = self.selected_day()
-        state = self.state
-
-        def load() -> Xn01Report:
-            from app.services.documents import daily_summary
-
-            return daily_summary(state.db, day)
-
         for button in self.export_buttons.values():
             button.setEnabled(False)
-        DbOp(self, load).success(lambda r: self._loaded(seq, r)).run()
+        documents.xn01(self, self.state, day).success(lambda r: self._loaded(seq, r)).run()
 
     def _loaded(self, seq: int, report: Xn01Report) -> None:
         if seq != self._seq:
