@@ -66,6 +66,14 @@ class ConfirmDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
+        self._build_summary(layout)
+        self._build_cash(layout)
+        self._build_buttons(layout)
+        self.tendered.textChanged.connect(self._update_change)
+        self.tendered.setFocus()
+
+    def _build_summary(self, layout: QVBoxLayout) -> None:
+        participant, quote = self.participant, self.quote
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         who = participant.full_name
@@ -93,6 +101,7 @@ class ConfirmDialog(QDialog):
         self.words_label.setWordWrap(True)
         layout.addWidget(self.words_label)
 
+    def _build_cash(self, layout: QVBoxLayout) -> None:
         cash = QFormLayout()
         self.tendered = QLineEdit()
         self.tendered.setObjectName("tendered")
@@ -114,6 +123,7 @@ class ConfirmDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(hint("Enter: xác nhận đã nhận tiền và ghi khoản thu · Esc: quay lại"))
 
+    def _build_buttons(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_button = QPushButton(fkey_text("Quay lại", "Esc"))
@@ -126,9 +136,6 @@ class ConfirmDialog(QDialog):
         self.confirm_button.clicked.connect(self.confirm)
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
-
-        self.tendered.textChanged.connect(self._update_change)
-        self.tendered.setFocus()
 
     @staticmethod
     def _value(text: str) -> QLabel:

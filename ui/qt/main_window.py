@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
             self.rate_status.setVisible(bool(result.stale))
             if result.stale:
                 self.rate_status.setText("⚠ Bảng mức đóng cũ — cần cập nhật")
-                self.rate_status.setToolTip(result.message)
+                self.rate_status.setToolTip(result.message or "")
 
         counter_ops.rate_status(self, self.state).success(show).failure(lambda _exc: None).run()
 

@@ -152,8 +152,16 @@ class PaymentPage(QWidget):
         grid = QGridLayout(self.entry)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
+        grid.addWidget(self._build_who(), 0, 0)
+        grid.addWidget(self._build_what(), 0, 1)
+        grid.addWidget(self._build_amount(), 0, 2)
+        grid.setColumnStretch(0, 10)
+        grid.setColumnStretch(1, 9)
+        grid.setColumnStretch(2, 11)
+        self._wire_entry()
 
-        # Left: who pays.
+    def _build_who(self) -> QWidget:
+        """Left: who pays."""
         who = card()
         who_col = QVBoxLayout(who)
         who_col.addWidget(self._heading("1. Người nộp"))
@@ -190,9 +198,10 @@ class PaymentPage(QWidget):
         who_buttons.addWidget(self.edit_button)
         who_buttons.addStretch(1)
         who_col.addLayout(who_buttons)
-        grid.addWidget(who, 0, 0)
+        return who
 
-        # Middle: what they pay for.
+    def _build_what(self) -> QWidget:
+        """Middle: what they pay for."""
         what = card()
         what_col = QVBoxLayout(what)
         what_col.addWidget(self._heading("2. Khoản đóng"))
@@ -206,6 +215,19 @@ class PaymentPage(QWidget):
         what_col.addLayout(form)
 
         self.scheme_forms = QStackedWidget()
+        self.scheme_forms.addWidget(self._build_bhxh_form())
+        self.scheme_forms.addWidget(self._build_bhyt_form())
+        what_col.addWidget(self.scheme_forms)
+        what_col.addStretch(1)
+        what_col.addWidget(
+            hint(
+                "Phím tắt: F2 tìm người nộp · F3 đăng ký mới · Enter sang ô tiếp theo · "
+                "F9 thu tiền · Esc hủy khoản đang nhập · F10 giao dịch hôm nay"
+            )
+        )
+        return what
+
+    def _build_bhxh_form(self) -> QWidget:
         bhxh = QWidget()
         bhxh_form = QFormLayout(bhxh)
         bhxh_form.setContentsMargins(0, 0, 0, 0)
@@ -237,8 +259,9 @@ class PaymentPage(QWidget):
         bhxh_form.addRow(self._caption("&Phương thức:", self.method), self.method)
         self.lump_caption = self._caption("Số &tháng:", self.lump_months)
         bhxh_form.addRow(self.lump_caption, self.lump_months)
-        self.scheme_forms.addWidget(bhxh)
+        return bhxh
 
+    def _build_bhyt_form(self) -> QWidget:
         bhyt = QWidget()
         bhyt_form = QFormLayout(bhyt)
         bhyt_form.setContentsMargins(0, 0, 0, 0)
@@ -259,18 +282,10 @@ class PaymentPage(QWidget):
             ),
         )
         bhyt_form.addRow(self._caption("Số t&háng:", self.bhyt_months), self.bhyt_months)
-        self.scheme_forms.addWidget(bhyt)
-        what_col.addWidget(self.scheme_forms)
-        what_col.addStretch(1)
-        what_col.addWidget(
-            hint(
-                "Phím tắt: F2 tìm người nộp · F3 đăng ký mới · Enter sang ô tiếp theo · "
-                "F9 thu tiền · Esc hủy khoản đang nhập · F10 giao dịch hôm nay"
-            )
-        )
-        grid.addWidget(what, 0, 1)
+        return bhyt
 
-        # Right: the amount.
+    def _build_amount(self) -> QWidget:
+        """Right: the amount."""
         amount = card()
         amount_col = QVBoxLayout(amount)
         amount_col.addWidget(self._heading("3. Số tiền"))
@@ -304,11 +319,9 @@ class PaymentPage(QWidget):
         self.take_button.clicked.connect(self.take_payment)
         buttons.addWidget(self.take_button)
         amount_col.addLayout(buttons)
-        grid.addWidget(amount, 0, 2)
-        grid.setColumnStretch(0, 10)
-        grid.setColumnStretch(1, 9)
-        grid.setColumnStretch(2, 11)
+        return amount
 
+    def _wire_entry(self) -> None:
         # Keyboard: Tab and Enter follow the same order; Enter on the last field takes payment.
         self._chain_all = [
             self.search,

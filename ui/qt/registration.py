@@ -115,7 +115,15 @@ class RegistrationDialog(QDialog):
                 else "Mã số BHXH đã cấp thì không sửa tại quầy."
             )
         )
+        self._make_fields(income_bounds)
+        layout.addLayout(self._build_columns())
+        self._build_footer(layout)
+        self._wire_keys()
+        if existing is not None:
+            self._fill_existing(existing)
+        self.full_name.setFocus()
 
+    def _make_fields(self, income_bounds: tuple[int, int, int]) -> None:
         self.full_name = QLineEdit()
         self.date_of_birth = QLineEdit()
         self.date_of_birth.setPlaceholderText("ngày/tháng/năm, ví dụ 14/03/1985")
@@ -162,6 +170,7 @@ class RegistrationDialog(QDialog):
         ):
             getattr(self, name).setObjectName(name)
 
+    def _build_columns(self) -> QHBoxLayout:
         columns = QHBoxLayout()
         left = QFormLayout()
         right = QFormLayout()
@@ -181,8 +190,9 @@ class RegistrationDialog(QDialog):
         columns.addLayout(left, 1)
         columns.addSpacing(24)
         columns.addLayout(right, 1)
-        layout.addLayout(columns)
+        return columns
 
+    def _build_footer(self, layout: QVBoxLayout) -> None:
         self.general_error = QLabel()
         self.general_error.setObjectName("fieldError")
         self.general_error.setWordWrap(True)
@@ -197,7 +207,7 @@ class RegistrationDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         buttons.addWidget(self.cancel_button)
         self.save_button = QPushButton(
-            fkey_text("Lưu" if existing else "Lưu và thu tiền", "Ctrl+Enter")
+            fkey_text("Lưu" if self.existing else "Lưu và thu tiền", "Ctrl+Enter")
         )
         self.save_button.setObjectName("primary")
         self.save_button.setAutoDefault(False)
@@ -205,6 +215,7 @@ class RegistrationDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
 
+    def _wire_keys(self) -> None:
         self._chain: list[QWidget] = [
             self.full_name,
             self.date_of_birth,
@@ -231,10 +242,6 @@ class RegistrationDialog(QDialog):
         for widget in (self.cccd, self.date_of_birth):
             widget.editingFinished.connect(self._live_cccd_check)
         self.sex.currentIndexChanged.connect(self._live_cccd_check)
-
-        if existing is not None:
-            self._fill_existing(existing)
-        self.full_name.setFocus()
 
     # --- filling --------------------------------------------------------------------------
 

@@ -65,8 +65,19 @@ class SettingsPage(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         layout.addLayout(grid, 1)
+        grid.addWidget(self._build_counter_card(), 0, 0)
+        grid.addWidget(self._build_users_card(), 0, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
-        # Organisation and printing.
+        shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.save)
+        self.new_password.returnPressed.connect(self.add_user)
+        state.changed.connect(self._changed)
+
+    def _build_counter_card(self) -> QWidget:
+        """Organisation and printing."""
         left = card()
         left_col = QVBoxLayout(left)
         left_col.addWidget(self._heading("Thông tin đơn vị"))
@@ -81,8 +92,28 @@ class SettingsPage(QWidget):
         self.errors.add_row(org_form, "Điểm thu:", self.collection_point, "collection_point")
         org_form.addRow("Mã quầy · ký hiệu biên lai:", self.counter_code)
         left_col.addLayout(org_form)
-
         left_col.addWidget(self._heading("In biên lai và khóa màn hình"))
+        left_col.addLayout(self._build_print_form())
+        left_col.addWidget(
+            hint(
+                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
+                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
+            )
+        )
+        left_col.addStretch(1)
+        self.save_status = QLabel()
+        self.save_status.setWordWrap(True)
+        left_col.addWidget(self.save_status)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        self.save_button = QPushButton(fkey_text("Lưu cài đặt", "Ctrl+S"))
+        self.save_button.setObjectName("primary")
+        self.save_button.clicked.connect(self.save)
+        save_row.addWidget(self.save_button)
+        left_col.addLayout(save_row)
+        return left
+
+    def _build_print_form(self) -> QFormLayout:
         print_form = QFormLayout()
         print_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.printer = QComboBox()
@@ -101,27 +132,9 @@ class SettingsPage(QWidget):
         self.errors.add_row(
             print_form, "Tự khóa màn hình sau:", self.idle_minutes, "idle_lock_minutes"
         )
-        left_col.addLayout(print_form)
-        left_col.addWidget(
-            hint(
-                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
-                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
-            )
-        )
-        left_col.addStretch(1)
-        self.save_status = QLabel()
-        self.save_status.setWordWrap(True)
-        left_col.addWidget(self.save_status)
-        save_row = QHBoxLayout()
-        save_row.addStretch(1)
-        self.save_button = QPushButton(fkey_text("Lưu cài đặt", "Ctrl+S"))
-        self.save_button.setObjectName("primary")
-        self.save_button.clicked.connect(self.save)
-        save_row.addWidget(self.save_button)
-        left_col.addLayout(save_row)
-        grid.addWidget(left, 0, 0)
+        return print_form
 
-        # Users.
+    def _build_users_card(self) -> QWidget:
         right = card()
         right_col = QVBoxLayout(right)
         right_col.addWidget(self._heading("Người dùng"))
@@ -138,6 +151,19 @@ class SettingsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         right_col.addWidget(self.users, 1)
         right_col.addWidget(QLabel("Thêm người dùng:"))
+        right_col.addLayout(self._build_user_form())
+        self.user_status = QLabel()
+        self.user_status.setWordWrap(True)
+        right_col.addWidget(self.user_status)
+        add_row = QHBoxLayout()
+        add_row.addStretch(1)
+        self.add_user_button = QPushButton("Thêm người dùng")
+        self.add_user_button.clicked.connect(self.add_user)
+        add_row.addWidget(self.add_user_button)
+        right_col.addLayout(add_row)
+        return right
+
+    def _build_user_form(self) -> QFormLayout:
         user_form = QFormLayout()
         user_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.new_username = QLineEdit()
@@ -155,25 +181,7 @@ class SettingsPage(QWidget):
         self.user_errors.add_row(user_form, "Họ và tên:", self.new_full_name, "full_name")
         user_form.addRow("Vai trò:", self.new_role)
         self.user_errors.add_row(user_form, "Mật khẩu:", self.new_password, "password")
-        right_col.addLayout(user_form)
-        self.user_status = QLabel()
-        self.user_status.setWordWrap(True)
-        right_col.addWidget(self.user_status)
-        add_row = QHBoxLayout()
-        add_row.addStretch(1)
-        self.add_user_button = QPushButton("Thêm người dùng")
-        self.add_user_button.clicked.connect(self.add_user)
-        add_row.addWidget(self.add_user_button)
-        right_col.addLayout(add_row)
-        grid.addWidget(right, 0, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-
-        shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.save)
-        self.new_password.returnPressed.connect(self.add_user)
-        state.changed.connect(self._changed)
+        return user_form
 
     @staticmethod
     def _heading(text: str) -> QLabel:

@@ -260,8 +260,25 @@ class SyncPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(page_title("Đồng bộ với hệ thống trung tâm"))
+        layout.addWidget(self._build_status_card())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("sync_tabs")
+        layout.addWidget(self.tabs, 1)
+        self._build_log_tab()
+        self._build_rejected_tab()
+        self._build_reconcile_tab()
+        self._add_keys()
 
-        # Status card.
+        state.changed.connect(self._changed)
+        bridge.status_changed.connect(self._show_status)
+        bridge.log_added.connect(self._add_log)
+        bridge.enrolment_changed.connect(lambda _e: self._show_status(self.bridge.status))
+        self._add_log(tuple(bridge.history))
+        self._show_status(bridge.status)
+
+    # --- building -------------------------------------------------------------------------
+
+    def _build_status_card(self) -> QWidget:
         status_card = card()
         status_row = QHBoxLayout(status_card)
         status_col = QVBoxLayout()
@@ -287,15 +304,9 @@ class SyncPage(QWidget):
         buttons.addWidget(self.enroll_button)
         buttons.addStretch(1)
         status_row.addLayout(buttons)
-        layout.addWidget(status_card)
+        return status_card
 
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("sync_tabs")
-        layout.addWidget(self.tabs, 1)
-        self._build_log_tab()
-        self._build_rejected_tab()
-        self._build_reconcile_tab()
-
+    def _add_keys(self) -> None:
         def key(keys: str, slot: Any) -> None:
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -308,15 +319,6 @@ class SyncPage(QWidget):
         key("Ctrl+R", self.refresh_rejected)
         key("Ctrl+D", self.reconcile)
         key("Ctrl+E", self.export_csv)
-
-        state.changed.connect(self._changed)
-        bridge.status_changed.connect(self._show_status)
-        bridge.log_added.connect(self._add_log)
-        bridge.enrolment_changed.connect(lambda _e: self._show_status(self.bridge.status))
-        self._add_log(tuple(bridge.history))
-        self._show_status(bridge.status)
-
-    # --- building -------------------------------------------------------------------------
 
     def _build_log_tab(self) -> None:
         tab = QWidget()

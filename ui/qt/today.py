@@ -269,9 +269,18 @@ class TodayPage(QWidget):
         self.void_dialog: VoidDialog | None = None
         self.receipt_dialog: ReceiptDialog | None = None
         self._seq = 0
+        self._dirty = True
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(self._build_top())
+        layout.addLayout(self._build_filters())
+        layout.addWidget(self._build_table(), 1)
+        layout.addLayout(self._build_bottom())
+        self._wire()
+        self._update_buttons()
+
+    def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
         self.title = page_title("Giao dịch hôm nay")
         top.addWidget(self.title)
@@ -280,8 +289,9 @@ class TodayPage(QWidget):
         self.refresh_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
-        layout.addLayout(top)
+        return top
 
+    def _build_filters(self) -> QHBoxLayout:
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("today_search")
@@ -300,8 +310,9 @@ class TodayPage(QWidget):
         self.status_filter.addItem("Hợp lệ", "valid")
         self.status_filter.addItem("Đã hủy", "voided")
         filters.addWidget(self.status_filter, 1)
-        layout.addLayout(filters)
+        return filters
 
+    def _build_table(self) -> QTableView:
         self.model = PaymentsModel(self)
         self.proxy = PaymentsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -316,8 +327,9 @@ class TodayPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table, 1)
+        return self.table
 
+    def _build_bottom(self) -> QHBoxLayout:
         bottom = QHBoxLayout()
         totals_card = card()
         totals_col = QVBoxLayout(totals_card)
@@ -336,15 +348,16 @@ class TodayPage(QWidget):
         actions.addWidget(self.void_button)
         actions.addStretch(1)
         bottom.addLayout(actions)
-        layout.addLayout(bottom)
+        return bottom
 
+    def _wire(self) -> None:
         self.search.textChanged.connect(self._filter)
         self.scheme_filter.currentIndexChanged.connect(self._filter)
         self.status_filter.currentIndexChanged.connect(self._filter)
         self.search.returnPressed.connect(self._focus_table)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _i: self.reprint_selected())
-        state.changed.connect(self._changed)
+        self.state.changed.connect(self._changed)
 
         def key(keys: str, slot: Any) -> None:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -355,8 +368,6 @@ class TodayPage(QWidget):
         key("Ctrl+P", self.reprint_selected)
         key("Delete", self.void_selected)
         key("Ctrl+F", self._focus_search)
-        self._update_buttons()
-        self._dirty = True
 
     def _focus_search(self) -> None:
         self.search.setFocus()

@@ -75,7 +75,18 @@ class SetupWizard(QWidget):
         layout.addWidget(self.step_label)
         self.steps = QStackedWidget()
         layout.addWidget(self.steps)
+        self._make_fields()
+        self._add_steps()
+        self._build_footer(layout)
+        self.counter_code.textEdited.connect(
+            lambda t: self.counter_code.setText(t.upper()) if t != t.upper() else None
+        )
+        self.receipt_series.textEdited.connect(
+            lambda t: self.receipt_series.setText(t.upper()) if t != t.upper() else None
+        )
+        self._go(0)
 
+    def _make_fields(self) -> None:
         self.organisation = QLineEdit()
         self.collection_point = QLineEdit()
         self.counter_code = QLineEdit()
@@ -106,6 +117,7 @@ class SetupWizard(QWidget):
             pw.setEchoMode(QLineEdit.EchoMode.Password)
         self.central_url.setPlaceholderText("https://… — để trống nếu quầy làm việc độc lập")
 
+    def _add_steps(self) -> None:
         self._pages: list[list[QLineEdit]] = []
         self._add_step(
             [
@@ -133,6 +145,7 @@ class SetupWizard(QWidget):
             "dữ liệu được đồng bộ khi có kết nối.",
         )
 
+    def _build_footer(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         self.back_button = QPushButton("Quay lại")
         self.back_button.clicked.connect(self.back)
@@ -149,14 +162,6 @@ class SetupWizard(QWidget):
         self.general_error.setWordWrap(True)
         self.general_error.hide()
         layout.addWidget(self.general_error)
-
-        self.counter_code.textEdited.connect(
-            lambda t: self.counter_code.setText(t.upper()) if t != t.upper() else None
-        )
-        self.receipt_series.textEdited.connect(
-            lambda t: self.receipt_series.setText(t.upper()) if t != t.upper() else None
-        )
-        self._go(0)
 
     def _add_step(self, rows: list[tuple[str, QLineEdit, str]], note: str) -> None:
         page = QWidget()

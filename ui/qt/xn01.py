@@ -83,7 +83,22 @@ class Xn01Page(QWidget):
         top.addWidget(page_title("Mẫu 01-XN — Tổng hợp số tiền thu theo mã xác nhận"))
         top.addStretch(1)
         layout.addLayout(top)
+        layout.addLayout(self._build_controls())
+        layout.addWidget(self._build_table(), 1)
+        totals = card()
+        totals_col = QVBoxLayout(totals)
+        self.totals_label = QLabel()
+        self.totals_label.setObjectName("xn01_totals")
+        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
+        totals_col.addWidget(self.totals_label)
+        self.export_status = hint("")
+        totals_col.addWidget(self.export_status)
+        layout.addWidget(totals)
 
+        self.day.dateChanged.connect(lambda _d: self.refresh())
+        self._initialised = False
+
+    def _build_controls(self) -> QHBoxLayout:
         controls = QHBoxLayout()
         caption = QLabel("&Ngày:")
         self.day = QDateEdit()
@@ -107,8 +122,9 @@ class Xn01Page(QWidget):
             button.clicked.connect(lambda _=False, k=kind: self.export(k))
             controls.addWidget(button)
             self.export_buttons[kind] = button
-        layout.addLayout(controls)
+        return controls
 
+    def _build_table(self) -> QTableWidget:
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setObjectName("xn01_table")
         self.table.setHorizontalHeaderLabels(list(HEADERS))
@@ -120,20 +136,7 @@ class Xn01Page(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table, 1)
-
-        totals = card()
-        totals_col = QVBoxLayout(totals)
-        self.totals_label = QLabel()
-        self.totals_label.setObjectName("xn01_totals")
-        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
-        totals_col.addWidget(self.totals_label)
-        self.export_status = hint("")
-        totals_col.addWidget(self.export_status)
-        layout.addWidget(totals)
-
-        self.day.dateChanged.connect(lambda _d: self.refresh())
-        self._initialised = False
+        return self.table
 
     def activate(self) -> None:
         if not self._initialised:
