@@ -43,7 +43,7 @@ from tests.ui.conftest import (
 )
 from ui.qt.operations.payments import RECORDED
 from ui.qt.state import AppState
-from ui.qt.sync_bridge import SyncBridge
+from ui.qt.sync_bridge import COALESCE_MS, SyncBridge
 
 SYNC_TIMEOUT = 20_000
 
@@ -380,3 +380,8 @@ def test_bridge_coalesces_bursts_into_few_refreshes(qtbot: Any) -> None:
     qtbot.wait(600)  # two timer periods with nothing new
     assert bridge.deliveries == quiet and len(statuses) <= 3
     bridge.shutdown()
+
+
+def test_the_architecture_doc_states_the_coalescing_interval() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text("utf-8")
+    assert f"`COALESCE_MS` = {COALESCE_MS} ms" in doc
