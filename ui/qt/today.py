@@ -232,7 +232,14 @@ class VoidDialog(FormDialog):
                 self.supervisor if not username else self.password,
             )
             return
-        self.set_busy(True, "Đang ký hủy…")
+        op = payments.void(
+            self,
+            self.state,
+            self.payment.receipt_number,
+            reason,
+            supervisor=username,
+            password=password,
+        )
 
         def done(view: PaymentView) -> None:
             self.set_busy(False)
@@ -247,14 +254,8 @@ class VoidDialog(FormDialog):
             focus = self.reason if isinstance(exc, ValidationError) else self.supervisor
             self._error(message_for(exc), focus)
 
-        payments.void(
-            self,
-            self.state,
-            self.payment.receipt_number,
-            reason,
-            supervisor=username,
-            password=password,
-        ).success(done).failure(failed).run()
+        self.set_busy(True, "Đang ký hủy…")
+        op.success(done).failure(failed).run()
 
     def _error(self, text: str, focus: QWidget) -> None:
         self.show_message(text)
