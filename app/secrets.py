@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets as _random
+import threading
 
 import keyring
 from keyring.errors import KeyringError, NoKeyringError
@@ -63,6 +64,26 @@ def load_signing_key(counter_id: str) -> bytes:
             message_en=f"no signing key for counter {counter_id} in the keyring",
         )
     return base64.b64decode(value)
+
+
+_signing_keys: dict[str, bytes] = {}
+_signing_keys_lock = threading.Lock()
+
+
+def cached_signing_key(counter_id: str) -> bytes:
+    """`load_signing_key`, asking the keyring once per process and counter.
+
+    For writers: call it BEFORE opening the write transaction. A keyring call can take a D-Bus
+    round trip (or wait on an unlocking prompt); inside `BEGIN IMMEDIATE` it would hold SQLite's
+    write lock — and every other writer — for that long. A missing key is not cached.
+    """
+    with _signing_keys_lock:
+        key = _signing_keys.get(counter_id)
+    if key is None:
+        key = load_signing_key(counter_id)
+        with _signing_keys_lock:
+            _signing_keys[counter_id] = key
+    return key
 
 
 def get_secret(name: str) -> str | None:

@@ -35,6 +35,7 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from app.domain.clock import format_local, local_time
 from app.domain.documents import ReceiptData, VoidInfo, format_receipt_number
 from app.domain.money import amount_in_words, format_vnd
 from printing.blocks import (
@@ -53,7 +54,6 @@ from printing.blocks import (
     clean,
 )
 from printing.fonts import MONO_BOLD, SANS, SANS_BOLD, ensure_fonts, save_canvas
-from printing.localtime import format_local, local_time
 
 LOOKUP_HINT: Final = "Tra cứu: baohiemxahoi.gov.vn (Tra cứu quá trình đóng) hoặc ứng dụng VssID"
 

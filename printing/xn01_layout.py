@@ -20,9 +20,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Final
 
+from app.domain.clock import local_time
 from app.domain.documents import Xn01Report, Xn01Row
 from app.domain.money import format_number
-from printing.localtime import local_time
 
 TITLE: Final = "TỔNG HỢP SỐ TIỀN THU BHXH, BHYT THEO MÃ XÁC NHẬN"
 FORM_NAME: Final = "Mẫu 01-XN"

@@ -84,8 +84,8 @@ def seed(db_path: Path) -> dict[str, int]:
     Returns receipt numbers the screens pick: "first" (today's first BHYT payment),
     "altered" and "late" (yesterday's, see the module docs).
     """
+    from app.domain.clock import LOCAL_TZ, business_date, now_utc
     from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
-    from app.services.common import LOCAL_TZ, business_date, now_utc
     from app.services.participants import ParticipantInput, create_participant
     from app.services.payments import (
         PaymentRequest,
@@ -175,7 +175,7 @@ def seed(db_path: Path) -> dict[str, int]:
 def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str, int]) -> None:
     """Enrol; yesterday's sync sends everything but two records; this morning's reconciliation
     finds both missing at central (see the module docs)."""
-    from app.services.common import business_date, now_utc
+    from app.domain.clock import business_date, now_utc
     from app.storage.db import open_database
     from central import auth
     from central.store import CentralStore

@@ -32,13 +32,13 @@ from typing import TypeVar
 
 import requests
 
+from app.domain.clock import now_utc
 from app.domain.ledger import to_wire
 from app.domain.rates import RateTable
 from app.errors import UserFacingError
 from app.secrets import get_secret
 from app.services import outbox, sync_state
 from app.services.assigned_codes import AssignedCode, apply_assigned_codes
-from app.services.common import now_utc
 from app.services.outbox import ItemVerdict, OutboxRecord
 from app.services.rates import install_rate_table
 from app.services.reconcile import reconciliation_due

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from app.services.common import LOCAL_TZ
+from app.domain.clock import LOCAL_TZ
 
 log = logging.getLogger("quaythu.sync.events")
 

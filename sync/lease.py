@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from app.services.common import LOCAL_TZ, now_utc
+from app.domain.clock import LOCAL_TZ, now_utc
 from app.storage.db import Database
 from app.storage.models import SyncLease
 from sync.errors import LeaseBusy

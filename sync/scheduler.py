@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from app.services.common import now_utc
+from app.domain.clock import now_utc
 from app.services.outbox import backlog
 from app.services.reconcile import next_reconcile_time
 from app.storage.db import Database

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.services.common import now_utc
+from app.domain.clock import now_utc
 from app.services.queries import audit
 from app.services.sync_state import PARTICIPANT_CURSOR, put_sync_value
 from app.storage.db import Database

@@ -1,4 +1,4 @@
-"""Things every service needs: the acting operator and the business day.
+"""Things every service needs: the acting operator.
 
 Services are plain functions over a `Database`; they return frozen views, never ORM objects that
 outlive their session, so a front end can hand results across threads safely. The helpers they
@@ -8,23 +8,10 @@ share inside a transaction (actor checks, the counter row, audit events) are in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 from app.domain.types import Role
 from app.errors import PermissionDenied
 from app.storage.models import Operator
-
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def business_date(instant: datetime) -> date:
-    """The counter's business day: the local date in Asia/Ho_Chi_Minh."""
-    return instant.astimezone(LOCAL_TZ).date()
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

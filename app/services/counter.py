@@ -14,11 +14,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from app.domain.clock import now_utc
 from app.domain.rates import load_default_rate_table
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.secrets import new_signing_key
-from app.services.common import Actor, actor_of, now_utc
+from app.services.common import Actor, actor_of
 from app.services.operators import validate_account
 from app.services.queries import add_operator_row, audit, install_table, require_counter
 from app.storage.db import Database

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.domain.clock import now_utc
 from app.domain.codes import format_code
 from app.domain.documents import (
     ReceiptData,
@@ -22,7 +23,6 @@ from app.domain.documents import (
 )
 from app.domain.money import amount_in_words, format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
-from app.services.common import now_utc
 from app.services.queries import payment_by_number, require_counter
 from app.storage.db import Database
 from app.storage.models import Operator, Payment, Void

@@ -22,11 +22,12 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import func, select, update
 
+from app.domain.clock import now_utc
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord
 from app.domain.types import Role
 from app.errors import NotFoundError
-from app.services.common import Actor, now_utc
+from app.services.common import Actor
 from app.services.ledger_records import StoredContent
 from app.services.queries import audit, load_actor
 from app.storage.db import Database

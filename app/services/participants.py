@@ -18,12 +18,13 @@ from pathlib import Path
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 
+from app.domain.clock import now_utc
 from app.domain.dates import parse_optional_day
 from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
 from app.domain.text import fold_key
 from app.domain.types import Sex, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
-from app.services.common import Actor, now_utc
+from app.services.common import Actor
 from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Participant

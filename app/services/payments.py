@@ -2,10 +2,10 @@
 
 `record_payment` guarantees, in ONE write transaction under SQLite's write lock:
 the payment row, its gap-free per-counter receipt number, its Mã xác nhận (HMAC under the
-counter's key from the keyring), its chain link, a sync-outbox entry and an audit event — all or
-nothing. With `synchronous=FULL`, once it returns the payment survives a crash or power cut.
-The same `client_request_id` sent twice (double click, retry after a timeout) returns the first
-payment and never records a second one.
+counter's key — read from the keyring, and cached, before the transaction opens), its chain
+link, a sync-outbox entry and an audit event — all or nothing. With `synchronous=FULL`, once
+it returns the payment survives a crash or power cut. The same `client_request_id` sent twice
+(double click, retry after a timeout) returns the first payment and never records a second one.
 
 Voids are new chained records signed under the same key, made only by a supervisor with a reason;
 nothing in the ledger is ever updated or deleted (the database refuses it too). Reprints are
@@ -21,11 +21,13 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.chain import GENESIS
+from app.domain.clock import business_date, now_utc
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord, VoidBody, seal
 from app.domain.money import format_vnd
@@ -33,8 +35,8 @@ from app.domain.quote import Quote, bhyt_card_start, quote_bhxh_tn, quote_bhyt_h
 from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
-from app.secrets import load_signing_key
-from app.services.common import Actor, business_date, now_utc
+from app.secrets import cached_signing_key
+from app.services.common import Actor
 from app.services.queries import (
     audit,
     check_actor,
@@ -375,6 +377,21 @@ _WRITE_CONTEXT = text(
 )
 
 
+_counter_ids: WeakKeyDictionary[Database, str] = WeakKeyDictionary()
+
+
+def _signing_key(db: Database) -> tuple[str, bytes]:
+    """The counter's id and signing key, for a writer to fetch before its write transaction
+    opens (see `app.secrets.cached_signing_key`). Both are cached for the process: the id never
+    changes once the counter is set up, so later payments pay one dictionary look-up."""
+    counter_id = _counter_ids.get(db)
+    if counter_id is None:
+        with db.read() as session:
+            counter_id = require_counter(session).counter_id
+        _counter_ids[db] = counter_id
+    return counter_id, cached_signing_key(counter_id)
+
+
 def record_payment(
     db: Database, req: PaymentRequest, *, by: Actor, now: datetime | None = None
 ) -> PaymentView:
@@ -384,6 +401,7 @@ def record_payment(
         raise ValidationError(
             "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
         )
+    counter_id, key = _signing_key(db)  # before BEGIN IMMEDIATE: no keyring call under the lock
     with db.write() as session:
         conn = session.connection()
         ctx = conn.execute(
@@ -420,7 +438,8 @@ def record_payment(
                 "ít hơn số tiền phải thu",
                 rule_en="less than the amount due",
             )
-        key = load_signing_key(ctx.counter_id)
+        if ctx.counter_id != counter_id:
+            raise AssertionError("the counter's id changed under a running program")
         receipt_number = (ctx.last_receipt or 0) + 1
         last_seq, prev_hash = ctx.last_seq or 0, ctx.last_hash or GENESIS
         row: dict[str, Any] = {
@@ -493,6 +512,7 @@ def void_payment(
             f"bắt buộc, ghi rõ ít nhất {MIN_VOID_REASON} ký tự",
             rule_en=f"required, at least {MIN_VOID_REASON} characters",
         )
+    counter_id, key = _signing_key(db)  # before BEGIN IMMEDIATE: no keyring call under the lock
     with db.write() as session:
         load_actor(session, supervisor)
         counter = require_counter(session)
@@ -502,8 +522,9 @@ def void_payment(
                 f"Biên lai số {receipt_number} đã bị hủy trước đó.",
                 message_en="already voided",
             )
+        if counter.counter_id != counter_id:
+            raise AssertionError("the counter's id changed under a running program")
         at = now or now_utc()
-        key = load_signing_key(counter.counter_id)
         last_seq, prev_hash = _chain_head(session)
         void = Void(
             id=str(uuid.uuid4()),

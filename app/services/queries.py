@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import now_utc
 from app.domain.passwords import hash_password
 from app.domain.rates import RateTable, load_default_rate_table
 from app.domain.types import Role
@@ -21,7 +22,7 @@ from app.errors import (
     UserFacingError,
     ValidationError,
 )
-from app.services.common import Actor, now_utc
+from app.services.common import Actor
 from app.storage.models import AuditEvent, Counter, Operator, Payment, RateTableVersion
 
 

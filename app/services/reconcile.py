@@ -14,6 +14,7 @@ tolerance, default 10 minutes), `void_differs` (voided on one side only).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -22,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.clock import LOCAL_TZ, now_utc
 from app.domain.codes import format_code, normalise_code
 from app.domain.money import format_vnd
 from app.errors import NotFoundError
-from app.services.common import LOCAL_TZ, now_utc
 from app.services.documents import daily_summary
 from app.services.queries import audit
 from app.storage.db import Database
@@ -268,54 +269,61 @@ def get_reconciliation(db: Database, run_id: int) -> ReconciliationView:
         return _view(run, _issues_of(session, run.id))
 
 
-def export_reconciliation_csv(db: Database, run_id: int, path: Path) -> Path:
-    """One line per issue (a single 'khớp' line when none), UTF-8 with BOM."""
+def reconciliation_csv(db: Database, run_id: int) -> bytes:
+    """A stored run as CSV bytes: one line per issue (a single 'khớp' line when none), UTF-8
+    with BOM. Reads the database, writes no file (the window writes it on its I/O pool)."""
     run = get_reconciliation(db, run_id)
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(
+        [
+            "Ngày đối chiếu",
+            "Loại chênh lệch",
+            "Mã xác nhận",
+            "Số biên lai",
+            "Số tiền tại quầy",
+            "Số tiền trung tâm",
+            "Thời điểm nộp tại quầy",
+            "Thời điểm nộp trung tâm",
+            "Chi tiết",
+        ]
+    )
+    day = run.business_date.strftime("%d/%m/%Y")
+    if not run.issues:
         w.writerow(
             [
-                "Ngày đối chiếu",
-                "Loại chênh lệch",
-                "Mã xác nhận",
-                "Số biên lai",
-                "Số tiền tại quầy",
-                "Số tiền trung tâm",
-                "Thời điểm nộp tại quầy",
-                "Thời điểm nộp trung tâm",
-                "Chi tiết",
+                day,
+                "Khớp",
+                "",
+                "",
+                run.local_total,
+                run.central_total,
+                "",
+                "",
+                f"{run.local_count} khoản thu khớp với trung tâm",
             ]
         )
-        day = run.business_date.strftime("%d/%m/%Y")
-        if not run.issues:
-            w.writerow(
-                [
-                    day,
-                    "Khớp",
-                    "",
-                    "",
-                    run.local_total,
-                    run.central_total,
-                    "",
-                    "",
-                    f"{run.local_count} khoản thu khớp với trung tâm",
-                ]
-            )
-        for i in run.issues:
-            w.writerow(
-                [
-                    day,
-                    i.label,
-                    i.confirmation_code,
-                    "" if i.receipt_number is None else i.receipt_number,
-                    "" if i.local_amount is None else i.local_amount,
-                    "" if i.central_amount is None else i.central_amount,
-                    _local_text(i.local_paid_at),
-                    _local_text(i.central_paid_at),
-                    i.detail,
-                ]
-            )
+    for i in run.issues:
+        w.writerow(
+            [
+                day,
+                i.label,
+                i.confirmation_code,
+                "" if i.receipt_number is None else i.receipt_number,
+                "" if i.local_amount is None else i.local_amount,
+                "" if i.central_amount is None else i.central_amount,
+                _local_text(i.local_paid_at),
+                _local_text(i.central_paid_at),
+                i.detail,
+            ]
+        )
+    return fh.getvalue().encode("utf-8-sig")
+
+
+def export_reconciliation_csv(db: Database, run_id: int, path: Path) -> Path:
+    """Write `reconciliation_csv` to `path`."""
+    path = Path(path)
+    path.write_bytes(reconciliation_csv(db, run_id))
     return path
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.common import now_utc
+from app.domain.clock import now_utc
 from app.services.queries import audit
 from app.storage.db import Database
 from app.storage.models import SyncState

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.services.common import now_utc
+from app.domain.clock import now_utc
 from app.services.registration import record_enrollment
 from app.storage.models import SyncLease
 from sync.engine import Syncer

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from app.errors import UserFacingError
 from tests.ui.conftest import wait_ops
 from ui.qt import ops
+from ui.qt.changes import OpChanges
 from ui.qt.errors import message_for, setup_logging
 from ui.qt.widgets import MessageBar
 
@@ -112,6 +113,53 @@ def test_no_callback_after_the_parent_is_gone(qtbot: Any) -> None:
     gate.set()
     wait_ops(qtbot)
     assert called == []
+
+
+class Sink:
+    """Collects what finished ops announce (the window's `AppState` in production)."""
+
+    def __init__(self) -> None:
+        self.changes: list[OpChanges] = []
+        self.order: list[str] = []
+
+    def notify(self, changes: OpChanges) -> None:
+        self.changes.append(changes)
+        self.order.append("notified")
+
+
+def test_an_op_announces_its_changes_after_success_only(qtbot: Any) -> None:
+    host = Host()
+    qtbot.addWidget(host)
+    sink = Sink()
+    paid = OpChanges(payments=True, sync=True)
+    ops.DbOp(host, lambda: 1).changes(sink, paid).success(lambda _v: sink.order.append("ok")).run()
+    ops.DbOp(host, lambda: 1 / 0).changes(sink, OpChanges(operators=True)).failure(
+        lambda _e: sink.order.append("failed")
+    ).run()
+    ops.DbOp(host, lambda: 2).success(lambda _v: sink.order.append("plain")).run()
+    wait_ops(qtbot)
+    assert sink.changes == [paid]  # not the failed op's; nothing from an op that declares none
+    assert sink.order == ["ok", "notified", "failed", "plain"]  # after its success callback
+
+
+def test_changes_are_announced_even_when_the_parent_is_gone(qtbot: Any) -> None:
+    host = Host()
+    sink = Sink()
+    called: list[int] = []
+    gate = threading.Event()
+    done = OpChanges(participants=True)
+    ops.DbOp(host, lambda: gate.wait(5) and 1).changes(sink, done).success(called.append).run()
+    host.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(host))
+    gate.set()
+    wait_ops(qtbot)
+    assert called == [] and sink.changes == [done]  # the database changed all the same
+
+
+def test_op_changes_combine() -> None:
+    both = OpChanges(payments=True) | OpChanges(sync=True)
+    assert both == OpChanges(payments=True, sync=True)
+    assert bool(both) and not OpChanges()
 
 
 def _alive(widget: QWidget) -> bool:

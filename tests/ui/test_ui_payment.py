@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from app.domain.clock import business_date, now_utc
 from app.domain.money import format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
-from app.services.common import Actor, business_date, now_utc
+from app.services.common import Actor
 from app.services.participants import ParticipantView, search_participants
 from app.services.payments import PaymentRequest, list_payments, preview_payment
 from app.storage.db import Database

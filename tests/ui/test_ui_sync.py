@@ -22,9 +22,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from sqlalchemy import text
 
+from app.domain.clock import LOCAL_TZ, business_date, now_utc
 from app.domain.codes import format_code
 from app.domain.types import Scheme
-from app.services.common import LOCAL_TZ, Actor, business_date, now_utc
+from app.services.common import Actor
 from app.storage.db import Database
 from central import auth as central_service
 from sync.events import SyncStatus
@@ -40,8 +41,9 @@ from tests.ui.conftest import (
     type_text,
     wait_ops,
 )
+from ui.qt.operations.payments import RECORDED
 from ui.qt.state import AppState
-from ui.qt.sync_bridge import SyncBridge
+from ui.qt.sync_bridge import COALESCE_MS, SyncBridge
 
 SYNC_TIMEOUT = 20_000
 
@@ -171,7 +173,7 @@ def test_offline_window_stays_responsive_and_closing_warns_with_the_count(
         server.stop()  # central goes away: connection refused from now on
 
     c.pay(2)
-    window.state.payments_changed.emit()  # what the payment screen does after recording
+    window.state.notify(RECORDED)  # what a payment op announces when it has recorded one
     wait_status(qtbot, window, lambda s: s.pending == 2)
 
     ticks: list[float] = []
@@ -378,3 +380,8 @@ def test_bridge_coalesces_bursts_into_few_refreshes(qtbot: Any) -> None:
     qtbot.wait(600)  # two timer periods with nothing new
     assert bridge.deliveries == quiet and len(statuses) <= 3
     bridge.shutdown()
+
+
+def test_the_architecture_doc_states_the_coalescing_interval() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ARCHITECTURE.md").read_text("utf-8")
+    assert f"`COALESCE_MS` = {COALESCE_MS} ms" in doc

@@ -25,7 +25,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from app.domain import dates
+from app.domain import clock, dates
 from app.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -104,17 +104,11 @@ def parse_money(text: str, field: str, label: str) -> int:
     return parse_vnd(text, field, label)
 
 
-def today_local() -> date:
-    from app.services.common import business_date, now_utc
-
-    return business_date(now_utc())
-
-
 def day_arg(args: argparse.Namespace, *, default_days_ago: int = 0) -> date:
     """`--date` if given, else today (or `default_days_ago` days before)."""
     if args.date:
         return parse_day(args.date)
-    return today_local() - timedelta(days=default_days_ago)
+    return clock.today() - timedelta(days=default_days_ago)
 
 
 # --- database and operator ---------------------------------------------------------------------

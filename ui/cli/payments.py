@@ -152,9 +152,9 @@ def cmd_void(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from app.domain.clock import LOCAL_TZ
     from app.domain.documents import format_receipt_number
     from app.domain.money import format_vnd
-    from app.services.common import LOCAL_TZ
     from app.services.payments import list_payments
 
     db = open_db(args)

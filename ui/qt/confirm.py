@@ -12,6 +12,7 @@ Guarantees:
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import amount_in_words, format_vnd, parse_vnd
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import payments
 from ui.qt.widgets import fkey_text, hint
 
 if TYPE_CHECKING:
@@ -65,6 +66,14 @@ class ConfirmDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
+        self._build_summary(layout)
+        self._build_cash(layout)
+        self._build_buttons(layout)
+        self.tendered.textChanged.connect(self._update_change)
+        self.tendered.setFocus()
+
+    def _build_summary(self, layout: QVBoxLayout) -> None:
+        participant, quote = self.participant, self.quote
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         who = participant.full_name
@@ -92,6 +101,7 @@ class ConfirmDialog(QDialog):
         self.words_label.setWordWrap(True)
         layout.addWidget(self.words_label)
 
+    def _build_cash(self, layout: QVBoxLayout) -> None:
         cash = QFormLayout()
         self.tendered = QLineEdit()
         self.tendered.setObjectName("tendered")
@@ -113,6 +123,7 @@ class ConfirmDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(hint("Enter: xác nhận đã nhận tiền và ghi khoản thu · Esc: quay lại"))
 
+    def _build_buttons(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_button = QPushButton(fkey_text("Quay lại", "Esc"))
@@ -125,9 +136,6 @@ class ConfirmDialog(QDialog):
         self.confirm_button.clicked.connect(self.confirm)
         buttons.addWidget(self.confirm_button)
         layout.addLayout(buttons)
-
-        self.tendered.textChanged.connect(self._update_change)
-        self.tendered.setFocus()
 
     @staticmethod
     def _value(text: str) -> QLabel:
@@ -183,23 +191,17 @@ class ConfirmDialog(QDialog):
             self.tendered.setFocus()
             self.tendered.selectAll()
             return
-        from dataclasses import replace
-
-        from app.services.payments import record_payment
-
         request = replace(
             self.request,
             client_request_id=self.request_id,
             expected_amount=self.quote.total,
             tendered=tendered,
         )
-        state = self.state
-        actor = state.require_actor()
         self.attempts += 1
         self._set_busy(True)
-        DbOp(self, lambda: record_payment(state.db, request, by=actor)).success(
-            self._recorded
-        ).failure(self._failed).run()
+        payments.record(self, self.state, request).success(self._recorded).failure(
+            self._failed
+        ).run()
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.qt.basic import card, fkey_text, hint, page_title
-from ui.qt.ops import DbOp
+from ui.qt.operations import operators
 from ui.qt.state import AppState
 
 if TYPE_CHECKING:
@@ -52,8 +52,14 @@ class LoginPage(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
-
         layout = QVBoxLayout(box)
+        self._build_form(layout)
+        self._build_buttons(layout)
+        self.username.returnPressed.connect(self._username_done)
+        self.password.returnPressed.connect(self.attempt)
+        state.counter_changed.connect(self._show_counter)
+
+    def _build_form(self, layout: QVBoxLayout) -> None:
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(10)
         self.title = page_title("Đăng nhập")
@@ -87,6 +93,7 @@ class LoginPage(QWidget):
         self.error.hide()
         layout.addWidget(self.error)
 
+    def _build_buttons(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         self.switch_button = QPushButton("Đăng nhập tài khoản khác")
         self.switch_button.clicked.connect(self._switch_user)
@@ -98,10 +105,6 @@ class LoginPage(QWidget):
         self.submit.clicked.connect(self.attempt)
         buttons.addWidget(self.submit)
         layout.addLayout(buttons)
-
-        self.username.returnPressed.connect(self._username_done)
-        self.password.returnPressed.connect(self.attempt)
-        state.counter_changed.connect(self._show_counter)
 
     # --- modes ----------------------------------------------------------------------------
 
@@ -175,14 +178,9 @@ class LoginPage(QWidget):
             return
         self.error.hide()
         self._set_busy(True)
-        state = self.state
-
-        def authenticate() -> Actor:
-            from app.services.operators import authenticate
-
-            return authenticate(state.db, username, password)
-
-        DbOp(self, authenticate).success(self._done).failure(self._failed).run()
+        operators.sign_in(self, self.state, username, password).success(self._done).failure(
+            self._failed
+        ).run()
 
     def _done(self, actor: Actor) -> None:
         self._set_busy(False)

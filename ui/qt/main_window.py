@@ -21,7 +21,6 @@ in on the lock screen takes over a session whose sync carries on regardless.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,8 @@ from PySide6.QtWidgets import (
 from ui.qt.basic import fkey_text, hint, page_title
 from ui.qt.idle import IdleLock
 from ui.qt.login import LoginPage
-from ui.qt.ops import DbOp
+from ui.qt.operations import counter as counter_ops
+from ui.qt.operations import sync as sync_ops
 from ui.qt.state import AppState
 from ui.qt.sync_indicator import SYNC_NOW_KEY, SyncIndicator
 
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QShortcut
 
     from app.services.common import Actor
+    from app.services.rates import RateStatus
+    from ui.qt.changes import OpChanges
     from ui.qt.sync_bridge import SyncBridge
 
 APP_TITLE = "QuầyThu"
@@ -262,7 +264,7 @@ class MainWindow(QMainWindow):
         self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
         self.sync_indicator.sync_requested.connect(self.sync_now)
         self.sync_indicator.details_requested.connect(lambda: self._shortcut_screen("sync"))
-        self.state.payments_changed.connect(lambda: self.sync.local_change())
+        self.state.changed.connect(self._changed)
 
         # Not state.settings: that imports the SQLAlchemy-backed settings service at start-up.
         self.idle_lock = IdleLock(self, DEFAULT_IDLE_LOCK_MINUTES)
@@ -318,38 +320,19 @@ class MainWindow(QMainWindow):
             self._announce_ready()
         else:
             self.stack.setCurrentWidget(self.start_page)  # "opening…" until the wizard
-        state = self.state
-
-        def open_db() -> tuple[bool, Any, Any]:
-            # Importing SQLAlchemy and Alembic and checking the migrations is ~0.5 s of Python
-            # that holds the GIL in long stretches; a shorter switch interval meanwhile lets the
-            # GUI thread in promptly, so the login screen stays responsive while this runs.
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(interval, 0.0005))
-            try:
-                from app.services.counter import get_counter, is_initialised
-                from app.services.settings import load_settings
-                from app.storage.db import open_database
-
-                db = open_database(path)
-            finally:
-                sys.setswitchinterval(interval)
-            state.set_db(db)
-            initialised = is_initialised(db)
-            return initialised, get_counter(db) if initialised else None, load_settings(db)
-
-        DbOp(self, open_db).success(self._opened).failure(self._open_failed).run()
+        counter_ops.open_database(self, self.state, path).success(self._opened).failure(
+            self._open_failed
+        ).run()
 
     def _announce_ready(self) -> None:
         if not self._ready_sent:
             self._ready_sent = True
             QTimer.singleShot(0, self.ready.emit)
 
-    def _opened(self, result: tuple[bool, Any, Any]) -> None:
-        initialised, counter, settings = result
-        self.state.set_settings(settings)
-        if initialised:
-            self.state.set_counter(counter)
+    def _opened(self, opened: counter_ops.Opened) -> None:
+        self.state.set_settings(opened.settings)
+        if opened.counter is not None:
+            self.state.set_counter(opened.counter)
             if self.stack.currentWidget() is not self.login:
                 self.stack.setCurrentWidget(self.login)
                 self.login.show_sign_in()
@@ -386,6 +369,12 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(self.wizard)
             self.wizard.deleteLater()
             self.wizard = None
+
+    def _changed(self, changes: OpChanges) -> None:
+        """Ops that queue records for central make the pending count move (recounted on the
+        database thread, after the op); others — a reprint — leave it alone."""
+        if changes.sync and self._sync is not None:
+            self._sync.local_change()
 
     def _counter_changed(self, counter: Any) -> None:
         self.setWindowTitle(
@@ -437,21 +426,13 @@ class MainWindow(QMainWindow):
         bridge.start()  # once: later logins find it running (or know it is standalone)
 
     def _check_rates(self) -> None:
-        state = self.state
-
-        def status() -> Any:
-            from app.services.common import business_date, now_utc
-            from app.services.rates import current_rate_table, rate_status
-
-            return rate_status(current_rate_table(state.db), business_date(now_utc()))
-
-        def show(result: Any) -> None:
+        def show(result: RateStatus) -> None:
             self.rate_status.setVisible(bool(result.stale))
             if result.stale:
                 self.rate_status.setText("⚠ Bảng mức đóng cũ — cần cập nhật")
-                self.rate_status.setToolTip(result.message)
+                self.rate_status.setToolTip(result.message or "")
 
-        DbOp(self, status).success(show).failure(lambda _exc: None).run()
+        counter_ops.rate_status(self, self.state).success(show).failure(lambda _exc: None).run()
 
     def is_locked(self) -> bool:
         return self._locked
@@ -536,12 +517,6 @@ class MainWindow(QMainWindow):
             proceed()
             return
         self._counting_unsynced = True
-        state = self.state
-
-        def count() -> int:
-            from app.services.outbox import pending_count
-
-            return pending_count(state.db)
 
         def counted(pending: int) -> None:
             self._counting_unsynced = False
@@ -554,7 +529,7 @@ class MainWindow(QMainWindow):
             self._counting_unsynced = False
             proceed()  # a broken database must not keep the window from closing
 
-        DbOp(self, count).success(counted).failure(failed).run()
+        sync_ops.pending(self, self.state).success(counted).failure(failed).run()
 
     def _ask_unsynced(self, pending: int, action: str, proceed: Any) -> None:
         from app.domain.money import format_number

@@ -3,7 +3,12 @@
 Modelled on Anki's CollectionOp/QueryOp: a screen builds an op from a plain function, adds
 callbacks and runs it::
 
-    DbOp(self, lambda: record_payment(db, req, by=actor)).success(self._recorded).run()
+    DbOp(self, lambda: record_payment(db, req, by=actor)).changes(state, PAYMENT).success(
+        self._recorded
+    ).run()
+
+The functions screens build live in per-area modules (`ui/qt/operations/`); this module is the
+machinery.
 
 Guarantees:
 - Every `DbOp` runs on ONE database worker thread, in submission order (SQLite has a single
@@ -14,6 +19,9 @@ Guarantees:
   and must not touch widgets. `success`, `failure` and `finally_` callbacks always run on the GUI
   thread, delivered through a queued Qt signal.
 - If the op's parent widget has been deleted by the time the result arrives, no callback runs.
+- An op built with `.changes(sink, OpChanges(...))` reports them to `sink.notify` after its
+  success callback — also when its parent is gone (the database changed all the same); never
+  after a failure. That is how screens learn what changed (`ui/qt/changes.py`).
 - A failure without a failure callback is shown with `ui.qt.errors.show_error` next to the
   parent; unexpected exceptions are logged with their traceback either way.
 - `pending_count()` tells how many ops have been started but not yet delivered; tests wait for
@@ -28,6 +36,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
+
+from ui.qt.changes import ChangeSink, OpChanges
 
 T = TypeVar("T")
 
@@ -71,8 +81,8 @@ def shutdown(wait: bool = True) -> None:
         pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
-def _is_alive(obj: QObject | None) -> bool:
-    if obj is None:
+def _is_alive(obj: object) -> bool:
+    if not isinstance(obj, QObject):
         return True
     try:
         from shiboken6 import isValid
@@ -115,6 +125,8 @@ class Op(Generic[T]):
         self._on_success: Callable[[T], None] | None = None
         self._on_failure: Callable[[BaseException], None] | None = None
         self._on_finally: Callable[[], None] | None = None
+        self._sink: ChangeSink | None = None
+        self._changes = OpChanges()
 
     def success(self, cb: Callable[[T], None]) -> Op[T]:
         self._on_success = cb
@@ -122,6 +134,12 @@ class Op(Generic[T]):
 
     def failure(self, cb: Callable[[BaseException], None]) -> Op[T]:
         self._on_failure = cb
+        return self
+
+    def changes(self, sink: ChangeSink, changes: OpChanges) -> Op[T]:
+        """Declare what this op changes; `sink.notify(changes)` runs when it succeeds."""
+        self._sink = sink
+        self._changes = changes
         return self
 
     def finally_(self, cb: Callable[[], None]) -> Op[T]:
@@ -157,9 +175,15 @@ class Op(Generic[T]):
         relay.finished.emit(future)
 
     def _deliver(self, future: Future[T]) -> None:
-        if not _is_alive(self._parent):
-            return
         exc = future.exception()
+        try:
+            if _is_alive(self._parent):
+                self._callbacks(future, exc)
+        finally:
+            if exc is None and self._changes and self._sink is not None and _is_alive(self._sink):
+                self._sink.notify(self._changes)
+
+    def _callbacks(self, future: Future[T], exc: BaseException | None) -> None:
         try:
             if exc is None:
                 if self._on_success is not None:

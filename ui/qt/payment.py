@@ -39,11 +39,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local
 from app.domain.identifiers import looks_like_cccd_qr, parse_cccd_qr
 from app.domain.money import amount_in_words, format_vnd
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import participants, payments
 from ui.qt.receipt_view import ReceiptActions, ReceiptPreview
 from ui.qt.widgets import EnterNavigator, MoneySpinBox, card, enum_data, fkey_text, hint
 
@@ -58,12 +59,6 @@ if TYPE_CHECKING:
 
 QUOTE_DELAY_MS = 150
 SEARCH_DELAY_MS = 250
-
-
-def _today() -> date:
-    from app.services.common import business_date, now_utc
-
-    return business_date(now_utc())
 
 
 def participant_line(p: ParticipantView) -> str:
@@ -157,8 +152,16 @@ class PaymentPage(QWidget):
         grid = QGridLayout(self.entry)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
+        grid.addWidget(self._build_who(), 0, 0)
+        grid.addWidget(self._build_what(), 0, 1)
+        grid.addWidget(self._build_amount(), 0, 2)
+        grid.setColumnStretch(0, 10)
+        grid.setColumnStretch(1, 9)
+        grid.setColumnStretch(2, 11)
+        self._wire_entry()
 
-        # Left: who pays.
+    def _build_who(self) -> QWidget:
+        """Left: who pays."""
         who = card()
         who_col = QVBoxLayout(who)
         who_col.addWidget(self._heading("1. Người nộp"))
@@ -195,9 +198,10 @@ class PaymentPage(QWidget):
         who_buttons.addWidget(self.edit_button)
         who_buttons.addStretch(1)
         who_col.addLayout(who_buttons)
-        grid.addWidget(who, 0, 0)
+        return who
 
-        # Middle: what they pay for.
+    def _build_what(self) -> QWidget:
+        """Middle: what they pay for."""
         what = card()
         what_col = QVBoxLayout(what)
         what_col.addWidget(self._heading("2. Khoản đóng"))
@@ -211,6 +215,19 @@ class PaymentPage(QWidget):
         what_col.addLayout(form)
 
         self.scheme_forms = QStackedWidget()
+        self.scheme_forms.addWidget(self._build_bhxh_form())
+        self.scheme_forms.addWidget(self._build_bhyt_form())
+        what_col.addWidget(self.scheme_forms)
+        what_col.addStretch(1)
+        what_col.addWidget(
+            hint(
+                "Phím tắt: F2 tìm người nộp · F3 đăng ký mới · Enter sang ô tiếp theo · "
+                "F9 thu tiền · Esc hủy khoản đang nhập · F10 giao dịch hôm nay"
+            )
+        )
+        return what
+
+    def _build_bhxh_form(self) -> QWidget:
         bhxh = QWidget()
         bhxh_form = QFormLayout(bhxh)
         bhxh_form.setContentsMargins(0, 0, 0, 0)
@@ -242,8 +259,9 @@ class PaymentPage(QWidget):
         bhxh_form.addRow(self._caption("&Phương thức:", self.method), self.method)
         self.lump_caption = self._caption("Số &tháng:", self.lump_months)
         bhxh_form.addRow(self.lump_caption, self.lump_months)
-        self.scheme_forms.addWidget(bhxh)
+        return bhxh
 
+    def _build_bhyt_form(self) -> QWidget:
         bhyt = QWidget()
         bhyt_form = QFormLayout(bhyt)
         bhyt_form.setContentsMargins(0, 0, 0, 0)
@@ -264,18 +282,10 @@ class PaymentPage(QWidget):
             ),
         )
         bhyt_form.addRow(self._caption("Số t&háng:", self.bhyt_months), self.bhyt_months)
-        self.scheme_forms.addWidget(bhyt)
-        what_col.addWidget(self.scheme_forms)
-        what_col.addStretch(1)
-        what_col.addWidget(
-            hint(
-                "Phím tắt: F2 tìm người nộp · F3 đăng ký mới · Enter sang ô tiếp theo · "
-                "F9 thu tiền · Esc hủy khoản đang nhập · F10 giao dịch hôm nay"
-            )
-        )
-        grid.addWidget(what, 0, 1)
+        return bhyt
 
-        # Right: the amount.
+    def _build_amount(self) -> QWidget:
+        """Right: the amount."""
         amount = card()
         amount_col = QVBoxLayout(amount)
         amount_col.addWidget(self._heading("3. Số tiền"))
@@ -309,11 +319,9 @@ class PaymentPage(QWidget):
         self.take_button.clicked.connect(self.take_payment)
         buttons.addWidget(self.take_button)
         amount_col.addLayout(buttons)
-        grid.addWidget(amount, 0, 2)
-        grid.setColumnStretch(0, 10)
-        grid.setColumnStretch(1, 9)
-        grid.setColumnStretch(2, 11)
+        return amount
 
+    def _wire_entry(self) -> None:
         # Keyboard: Tab and Enter follow the same order; Enter on the last field takes payment.
         self._chain_all = [
             self.search,
@@ -486,13 +494,7 @@ class PaymentPage(QWidget):
         return self._chain_all[1:]
 
     def _load_rates(self) -> None:
-        state = self.state
         self._loading_table = True
-
-        def load() -> tuple[RateTable, date]:
-            from app.services.rates import current_rate_table
-
-            return current_rate_table(state.db), _today()
 
         def loaded(result: tuple[RateTable, date]) -> None:
             self._loading_table = False
@@ -504,7 +506,7 @@ class PaymentPage(QWidget):
 
             show_error(self, exc)
 
-        DbOp(self, load).success(loaded).failure(failed).run()
+        payments.current_rates(self, self.state).success(loaded).failure(failed).run()
 
     def apply_rates(self, table: RateTable, today: date) -> None:
         self.table = table
@@ -562,14 +564,9 @@ class PaymentPage(QWidget):
             return
         self._search_seq += 1
         seq = self._search_seq
-        state = self.state
-
-        def search() -> list[ParticipantView]:
-            from app.services.participants import search_participants
-
-            return search_participants(state.db, query, limit=20)
-
-        DbOp(self, search).success(lambda found: self._found(seq, found, pick)).run()
+        participants.search(self, self.state, query).success(
+            lambda found: self._found(seq, found, pick)
+        ).run()
 
     def _found(self, seq: int, found: list[ParticipantView], pick: bool) -> None:
         if seq != self._search_seq:
@@ -606,12 +603,6 @@ class PaymentPage(QWidget):
             self._repolish(self.search_hint)
             self.search.selectAll()
             return
-        state = self.state
-
-        def lookup() -> list[ParticipantView]:
-            from app.services.participants import search_participants
-
-            return [p for p in search_participants(state.db, qr.cccd) if p.cccd == qr.cccd]
 
         def found(people: list[ParticipantView]) -> None:
             if people:
@@ -623,7 +614,7 @@ class PaymentPage(QWidget):
                 self._notify("Quét CCCD: người này chưa đăng ký — mở tờ khai đăng ký lần đầu.")
                 self.open_registration(qr=qr)
 
-        DbOp(self, lookup).success(found).run()
+        participants.with_cccd(self, self.state, qr.cccd).success(found).run()
 
     def _notify(self, text: str, kind: str = "info") -> None:
         from ui.qt.errors import notify
@@ -770,14 +761,7 @@ class PaymentPage(QWidget):
         if request is None:
             return
         seq = self._quote_seq
-        state = self.state
-
-        def preview() -> Quote:
-            from app.services.payments import preview_payment
-
-            return preview_payment(state.db, request)
-
-        DbOp(self, preview).success(lambda q: self._quoted(seq, q)).failure(
+        payments.preview(self, self.state, request).success(lambda q: self._quoted(seq, q)).failure(
             lambda exc: self._quote_failed(seq, exc)
         ).run()
 
@@ -861,7 +845,6 @@ class PaymentPage(QWidget):
 
     def _recorded(self, payment: PaymentView) -> None:
         self.last_payment = payment
-        self.state.payments_changed.emit()
         self.code_label.setText(payment.confirmation_code)
         self.done_amount.setText(f"Đã thu: {format_vnd(payment.amount)}")
         change = payment.change_due
@@ -877,7 +860,7 @@ class PaymentPage(QWidget):
             f"({payment.period_from:%m/%Y} – {payment.period_to:%m/%Y})<br>"
             f"Số tiền: <b>{format_vnd(payment.amount)}</b>{cash}<br>"
             f"Biên lai số {payment.receipt_number:07d}, ký hiệu {payment.series} · "
-            f"{payment.paid_at.astimezone(_local_tz()):%H:%M %d/%m/%Y}"
+            f"{format_local(payment.paid_at, '%H:%M %d/%m/%Y')}"
         )
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
@@ -897,9 +880,3 @@ class PaymentPage(QWidget):
             self.receipt.reprint(self.last_payment.receipt_number)
         else:
             self.receipt.print()
-
-
-def _local_tz() -> Any:
-    from app.services.common import LOCAL_TZ
-
-    return LOCAL_TZ

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import UserFacingError
-from ui.qt.ops import DbOp, IoOp
+from ui.qt.operations import documents, payments
+from ui.qt.ops import IoOp
 from ui.qt.widgets import fkey_text, hint
 
 if TYPE_CHECKING:
@@ -199,11 +200,6 @@ class ReceiptActions:
         state = self.state
         receipt_format = state.settings.receipt_format.value
 
-        def fetch() -> ReceiptData:
-            from app.services.documents import receipt_data
-
-            return receipt_data(state.db, receipt_number, reprint_number=reprint_number)
-
         def rendered(result: tuple[ReceiptData, bytes]) -> None:
             self.data, pdf = result
             self.printed = 0
@@ -219,9 +215,9 @@ class ReceiptActions:
             ).failure(self._failed("Không tạo được biên lai")).run()
 
         self.status("Đang tạo biên lai…", True)
-        DbOp(self.owner, fetch).success(render).failure(
-            self._failed("Không đọc được khoản thu")
-        ).run()
+        documents.receipt(self.owner, state, receipt_number, reprint_number=reprint_number).success(
+            render
+        ).failure(self._failed("Không đọc được khoản thu")).run()
 
     def _failed(self, what: str) -> Callable[[BaseException], None]:
         def show(exc: BaseException) -> None:
@@ -260,22 +256,16 @@ class ReceiptActions:
 
     def reprint(self, receipt_number: int, *, then_print: bool = True) -> None:
         """A counted copy: record the reprint, then render "BẢN SAO" n and print it."""
-        state = self.state
-        actor = state.require_actor()
-
-        def count() -> int:
-            from app.services.payments import record_reprint
-
-            return record_reprint(state.db, receipt_number, by=actor)
 
         def counted(number: int) -> None:
-            state.payments_changed.emit()
             self.load(
                 receipt_number, reprint_number=number, then_print=then_print, ask_if_unset=True
             )
 
         self.status("Đang ghi nhận bản sao…", True)
-        DbOp(self.owner, count).success(counted).failure(self._failed("Không in lại được")).run()
+        payments.reprint(self.owner, self.state, receipt_number).success(counted).failure(
+            self._failed("Không in lại được")
+        ).run()
 
     def _ask_printer(self) -> QPrinter | None:
         from PySide6.QtPrintSupport import QPrintDialog, QPrinter

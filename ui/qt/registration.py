@@ -30,7 +30,7 @@ from app.domain.dates import parse_day
 from app.domain.identifiers import validate_cccd
 from app.domain.types import PaymentMethod, Sex, SupportCategory
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import participants
 from ui.qt.widgets import (
     EnterNavigator,
     FieldErrors,
@@ -99,7 +99,15 @@ class RegistrationDialog(QDialog):
                 else "Mã số BHXH đã cấp thì không sửa tại quầy."
             )
         )
+        self._make_fields(income_bounds)
+        layout.addLayout(self._build_columns())
+        self._build_footer(layout)
+        self._wire_keys()
+        if existing is not None:
+            self._fill_existing(existing)
+        self.full_name.setFocus()
 
+    def _make_fields(self, income_bounds: tuple[int, int, int]) -> None:
         self.full_name = QLineEdit()
         self.date_of_birth = QLineEdit()
         self.date_of_birth.setPlaceholderText("ngày/tháng/năm, ví dụ 14/03/1985")
@@ -146,6 +154,7 @@ class RegistrationDialog(QDialog):
         ):
             getattr(self, name).setObjectName(name)
 
+    def _build_columns(self) -> QHBoxLayout:
         columns = QHBoxLayout()
         left = QFormLayout()
         right = QFormLayout()
@@ -165,8 +174,9 @@ class RegistrationDialog(QDialog):
         columns.addLayout(left, 1)
         columns.addSpacing(24)
         columns.addLayout(right, 1)
-        layout.addLayout(columns)
+        return columns
 
+    def _build_footer(self, layout: QVBoxLayout) -> None:
         self.general_error = QLabel()
         self.general_error.setObjectName("fieldError")
         self.general_error.setWordWrap(True)
@@ -181,7 +191,7 @@ class RegistrationDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         buttons.addWidget(self.cancel_button)
         self.save_button = QPushButton(
-            fkey_text("Lưu" if existing else "Lưu và thu tiền", "Ctrl+Enter")
+            fkey_text("Lưu" if self.existing else "Lưu và thu tiền", "Ctrl+Enter")
         )
         self.save_button.setObjectName("primary")
         self.save_button.setAutoDefault(False)
@@ -189,6 +199,7 @@ class RegistrationDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
 
+    def _wire_keys(self) -> None:
         self._chain: list[QWidget] = [
             self.full_name,
             self.date_of_birth,
@@ -215,10 +226,6 @@ class RegistrationDialog(QDialog):
         for widget in (self.cccd, self.date_of_birth):
             widget.editingFinished.connect(self._live_cccd_check)
         self.sex.currentIndexChanged.connect(self._live_cccd_check)
-
-        if existing is not None:
-            self._fill_existing(existing)
-        self.full_name.setFocus()
 
     # --- filling --------------------------------------------------------------------------
 
@@ -303,18 +310,8 @@ class RegistrationDialog(QDialog):
         except ValidationError as exc:
             self._show_error(exc)
             return
-        state = self.state
-        actor = state.require_actor()
-        existing = self.existing
+        existing_id = self.existing.id if self.existing is not None else None
         choices = self.choices()
-
-        def store() -> ParticipantView:
-            from app.services.participants import create_participant, update_participant
-
-            if existing is None:
-                return create_participant(state.db, data, by=actor)
-            return update_participant(state.db, existing.id, data, by=actor)
-
         self.busy = True
         self.save_button.setEnabled(False)
 
@@ -328,7 +325,9 @@ class RegistrationDialog(QDialog):
             self.save_button.setEnabled(True)
             self._show_error(exc)
 
-        DbOp(self, store).success(done).failure(failed).run()
+        participants.save(self, self.state, data, existing_id=existing_id).success(done).failure(
+            failed
+        ).run()
 
     def _show_error(self, exc: BaseException) -> None:
         from ui.qt.errors import message_for

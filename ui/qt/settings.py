@@ -31,11 +31,15 @@ from PySide6.QtWidgets import (
 
 from app.domain.types import Role
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import counter as counter_ops
+from ui.qt.operations import operators as operator_ops
 from ui.qt.widgets import FieldErrors, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
+    from app.services.counter import CounterView
     from app.services.operators import OperatorView
+    from app.services.settings import CounterSettings
+    from ui.qt.changes import OpChanges
     from ui.qt.state import AppState
 
 ASK_EACH_TIME = "(Hỏi chọn máy in mỗi lần in)"
@@ -61,8 +65,19 @@ class SettingsPage(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(12)
         layout.addLayout(grid, 1)
+        grid.addWidget(self._build_counter_card(), 0, 0)
+        grid.addWidget(self._build_users_card(), 0, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
 
-        # Organisation and printing.
+        shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
+        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        shortcut.activated.connect(self.save)
+        self.new_password.returnPressed.connect(self.add_user)
+        state.changed.connect(self._changed)
+
+    def _build_counter_card(self) -> QWidget:
+        """Organisation and printing."""
         left = card()
         left_col = QVBoxLayout(left)
         left_col.addWidget(self._heading("Thông tin đơn vị"))
@@ -77,8 +92,28 @@ class SettingsPage(QWidget):
         self.errors.add_row(org_form, "Điểm thu:", self.collection_point, "collection_point")
         org_form.addRow("Mã quầy · ký hiệu biên lai:", self.counter_code)
         left_col.addLayout(org_form)
-
         left_col.addWidget(self._heading("In biên lai và khóa màn hình"))
+        left_col.addLayout(self._build_print_form())
+        left_col.addWidget(
+            hint(
+                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
+                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
+            )
+        )
+        left_col.addStretch(1)
+        self.save_status = QLabel()
+        self.save_status.setWordWrap(True)
+        left_col.addWidget(self.save_status)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        self.save_button = QPushButton(fkey_text("Lưu cài đặt", "Ctrl+S"))
+        self.save_button.setObjectName("primary")
+        self.save_button.clicked.connect(self.save)
+        save_row.addWidget(self.save_button)
+        left_col.addLayout(save_row)
+        return left
+
+    def _build_print_form(self) -> QFormLayout:
         print_form = QFormLayout()
         print_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.printer = QComboBox()
@@ -97,27 +132,9 @@ class SettingsPage(QWidget):
         self.errors.add_row(
             print_form, "Tự khóa màn hình sau:", self.idle_minutes, "idle_lock_minutes"
         )
-        left_col.addLayout(print_form)
-        left_col.addWidget(
-            hint(
-                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
-                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
-            )
-        )
-        left_col.addStretch(1)
-        self.save_status = QLabel()
-        self.save_status.setWordWrap(True)
-        left_col.addWidget(self.save_status)
-        save_row = QHBoxLayout()
-        save_row.addStretch(1)
-        self.save_button = QPushButton(fkey_text("Lưu cài đặt", "Ctrl+S"))
-        self.save_button.setObjectName("primary")
-        self.save_button.clicked.connect(self.save)
-        save_row.addWidget(self.save_button)
-        left_col.addLayout(save_row)
-        grid.addWidget(left, 0, 0)
+        return print_form
 
-        # Users.
+    def _build_users_card(self) -> QWidget:
         right = card()
         right_col = QVBoxLayout(right)
         right_col.addWidget(self._heading("Người dùng"))
@@ -134,6 +151,19 @@ class SettingsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         right_col.addWidget(self.users, 1)
         right_col.addWidget(QLabel("Thêm người dùng:"))
+        right_col.addLayout(self._build_user_form())
+        self.user_status = QLabel()
+        self.user_status.setWordWrap(True)
+        right_col.addWidget(self.user_status)
+        add_row = QHBoxLayout()
+        add_row.addStretch(1)
+        self.add_user_button = QPushButton("Thêm người dùng")
+        self.add_user_button.clicked.connect(self.add_user)
+        add_row.addWidget(self.add_user_button)
+        right_col.addLayout(add_row)
+        return right
+
+    def _build_user_form(self) -> QFormLayout:
         user_form = QFormLayout()
         user_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.new_username = QLineEdit()
@@ -151,24 +181,7 @@ class SettingsPage(QWidget):
         self.user_errors.add_row(user_form, "Họ và tên:", self.new_full_name, "full_name")
         user_form.addRow("Vai trò:", self.new_role)
         self.user_errors.add_row(user_form, "Mật khẩu:", self.new_password, "password")
-        right_col.addLayout(user_form)
-        self.user_status = QLabel()
-        self.user_status.setWordWrap(True)
-        right_col.addWidget(self.user_status)
-        add_row = QHBoxLayout()
-        add_row.addStretch(1)
-        self.add_user_button = QPushButton("Thêm người dùng")
-        self.add_user_button.clicked.connect(self.add_user)
-        add_row.addWidget(self.add_user_button)
-        right_col.addLayout(add_row)
-        grid.addWidget(right, 0, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-
-        shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
-        shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        shortcut.activated.connect(self.save)
-        self.new_password.returnPressed.connect(self.add_user)
+        return user_form
 
     @staticmethod
     def _heading(text: str) -> QLabel:
@@ -213,14 +226,11 @@ class SettingsPage(QWidget):
         self._load_users()
 
     def _load_users(self) -> None:
-        state = self.state
+        operator_ops.all_operators(self, self.state).success(self._show_users).run()
 
-        def load() -> list[OperatorView]:
-            from app.services.operators import list_operators
-
-            return list_operators(state.db)
-
-        DbOp(self, load).success(self._show_users).run()
+    def _changed(self, changes: OpChanges) -> None:
+        if changes.operators and self.isVisible():
+            self._load_users()
 
     def _show_users(self, operators: list[OperatorView]) -> None:
         self.operators = operators
@@ -245,7 +255,6 @@ class SettingsPage(QWidget):
 
     def save(self) -> None:
         state = self.state
-        actor = state.require_actor()
         new = self.current_settings()
         organisation = self.organisation.text()
         collection_point = self.collection_point.text()
@@ -259,17 +268,7 @@ class SettingsPage(QWidget):
             self.errors.show(ValidationError("collection_point", "Điểm thu", "không được để trống"))
             return
 
-        def store() -> tuple[Any, Any]:
-            from app.services.counter import update_counter_details
-            from app.services.settings import save_settings
-
-            saved = save_settings(state.db, new, by=actor)
-            counter = update_counter_details(
-                state.db, organisation=organisation, collection_point=collection_point, by=actor
-            )
-            return saved, counter
-
-        def done(result: tuple[Any, Any]) -> None:
+        def done(result: tuple[CounterSettings, CounterView]) -> None:
             saved, counter = result
             state.set_settings(saved)
             state.set_counter(counter)
@@ -287,30 +286,16 @@ class SettingsPage(QWidget):
             self.save_status.style().polish(self.save_status)
 
         self.save_button.setEnabled(False)
-        DbOp(self, store).success(done).failure(failed).finally_(
-            lambda: self.save_button.setEnabled(True)
-        ).run()
+        counter_ops.save_settings(
+            self, state, new, organisation=organisation, collection_point=collection_point
+        ).success(done).failure(failed).finally_(lambda: self.save_button.setEnabled(True)).run()
 
     def add_user(self) -> None:
-        state = self.state
-        actor = state.require_actor()
         username = self.new_username.text().strip()
         full_name = self.new_full_name.text()
         role = enum_data(self.new_role, Role) or Role.CASHIER
         password = self.new_password.text()
         self.user_errors.clear()
-
-        def create() -> OperatorView:
-            from app.services.operators import create_operator
-
-            return create_operator(
-                state.db,
-                username=username,
-                full_name=full_name,
-                role=role,
-                password=password,
-                by=actor,
-            )
 
         def done(op: OperatorView) -> None:
             self.user_status.setText(
@@ -318,7 +303,6 @@ class SettingsPage(QWidget):
             )
             for field in (self.new_username, self.new_full_name, self.new_password):
                 field.clear()
-            self._load_users()
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
@@ -327,4 +311,6 @@ class SettingsPage(QWidget):
                 return
             self.user_status.setText(message_for(exc))
 
-        DbOp(self, create).success(done).failure(failed).run()
+        operator_ops.add(
+            self, self.state, username=username, full_name=full_name, role=role, password=password
+        ).success(done).failure(failed).run()

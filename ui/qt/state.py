@@ -6,6 +6,10 @@ print to a PDF file), `ask_save_path` (the save dialog; tests return a temp path
 `sync_config` (None: the production `sync.config.SyncConfig()`; tests shorten its timings).
 `sync` is the window's `ui.qt.sync_bridge.SyncBridge` (set by the main window).
 
+Signals: `changed(OpChanges)` — the database changed; emitted only by `notify`, which ops call
+when they succeed (`ui/qt/changes.py`). `actor_changed`, `counter_changed` and
+`settings_changed` carry the new value when the window's own copy of it is replaced.
+
 Only the GUI thread changes it; ops capture what they need when they are built.
 """
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from app.services.settings import CounterSettings
     from app.storage.db import Database
     from sync.config import SyncConfig
+    from ui.qt.changes import OpChanges
     from ui.qt.sync_bridge import SyncBridge
 
 
@@ -38,7 +43,7 @@ class AppState(QObject):
     actor_changed = Signal(object)  # Actor | None
     counter_changed = Signal(object)  # CounterView
     settings_changed = Signal(object)  # CounterSettings
-    payments_changed = Signal()  # a payment was recorded, voided or reprinted
+    changed = Signal(object)  # OpChanges
 
     def __init__(self, db_path: Path | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +85,10 @@ class AppState(QObject):
 
             return DEFAULTS
         return self._settings
+
+    def notify(self, changes: OpChanges) -> None:
+        """The one place that announces what an op changed (see `ui.qt.ops.Op.changes`)."""
+        self.changed.emit(changes)
 
     def set_settings(self, settings: CounterSettings) -> None:
         self._settings = settings

@@ -10,22 +10,25 @@ queued events.
 Why a flag and a timer rather than a queued signal from the sync thread: the sync thread never
 calls into Qt at all. Emitting to a QObject from another thread races with the GUI thread
 destroying it (closing the window) and takes Qt's locks on a thread that holds the GIL; a plain
-lock and a flag cannot deadlock with either. The price is a timer tick four times a second
+lock and a flag cannot deadlock with either. The price is a timer tick every `COALESCE_MS`
 while enrolled, which does nothing when the flag is down.
 
 Guarantees:
 - no widget is touched, and no Qt call made, off the GUI thread; signals are emitted on the GUI
   thread only;
-- the GUI thread never imports `sync` (≈0.3 s with `requests`), never reads the database and
-  never waits for the network: the scheduler is built and started on the I/O pool after login,
+- the GUI thread imports only `sync.events` (plain values and the listener base; no
+  SQLAlchemy, no `requests` — the engine and scheduler with `requests` are ≈0.3 s), never reads
+  the database and never waits for the network: the scheduler is built and started on the I/O
+  pool after login,
   `notify_local_change` runs on the database thread (after the op that recorded the payment —
   the queue is FIFO), `sync_now` only sets an event;
 - `shutdown()` returns at once: a helper thread asks the scheduler to stop (a running pass is
   cancelled between requests) and joins it for at most `STOP_TIMEOUT` seconds; the
   composition root waits for that helper, bounded, before closing the database.
 
-Nothing here imports `sync` at module level, so the main window can build the bridge on its
-start-up path. Before the scheduler starts, the objects the program has loaded by then are
+The main window builds the bridge at the first login; it takes the window's state as a
+`BridgeHost` (what it reads of it), so this module does not import `ui.qt.state`. Before the
+scheduler starts, the objects the program has loaded by then are
 frozen out of the garbage collector (`freeze_long_lived_objects`): full collections set off by
 the sync's allocations would otherwise stall the GUI thread for up to ~0.1 s.
 """
@@ -38,17 +41,19 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.domain.clock import format_local
+from sync.events import BatchProgress, SyncFailure, SyncListener, SyncReport, SyncStatus
 from ui.qt.ops import DbOp, IoOp
 
 if TYPE_CHECKING:
+    from app.services.counter import CounterView
+    from app.storage.db import Database
     from sync.config import SyncConfig
-    from sync.events import BatchProgress, SyncFailure, SyncReport, SyncStatus
     from sync.scheduler import SyncScheduler
-    from ui.qt.state import AppState
 
 log = logging.getLogger("quaythu.ui.sync")
 
@@ -74,9 +79,7 @@ class SyncLogEntry:
 
     @property
     def local_time(self) -> str:
-        from app.services.common import LOCAL_TZ
-
-        return self.at.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+        return format_local(self.at, "%H:%M:%S")
 
 
 # --- texts (built on the sync thread, so the GUI thread only shows them) ------------------------
@@ -153,47 +156,48 @@ def freeze_long_lived_objects() -> None:
 
 # --- the listener (sync thread) ------------------------------------------------------------------
 
-_listener_class: type | None = None
+
+class BridgeListener(SyncListener):
+    """Runs on the sync thread: formats, stores, pokes `bridge`. Never touches a widget."""
+
+    def __init__(self, bridge: SyncBridge) -> None:
+        self.bridge = bridge
+
+    def sync_started(self, trigger: str) -> None:
+        self.bridge.post(log=("info", started_text(trigger)))
+
+    def batch_done(self, progress: BatchProgress) -> None:
+        tone = "warn" if progress.rejected else "info"
+        self.bridge.post(log=(tone, batch_text(progress)))
+
+    def sync_failed(self, failure: SyncFailure) -> None:
+        tone = "info" if failure.kind in ("cancelled", "busy") else "error"
+        self.bridge.post(log=(tone, failure_text(failure)))
+
+    def sync_finished(self, report: SyncReport) -> None:
+        tone = "warn" if report.rejected or report.reconciliation_ok is False else "ok"
+        self.bridge.post(log=(tone, finished_text(report)))
+        for warning in report.warnings:
+            self.bridge.post(log=("warn", warning))
+
+    def pending_changed(self, pending: int, rejected: int) -> None:
+        self.bridge.post(backlog=(pending, rejected))
+
+    def status_changed(self, status: SyncStatus) -> None:
+        self.bridge.post(status=status)
 
 
-def make_listener(bridge: SyncBridge) -> Any:
-    """A `sync.events.SyncListener` that hands everything to `bridge` (call off the GUI thread:
-    it imports `sync.events`)."""
-    global _listener_class
-    if _listener_class is None:
-        from sync.events import SyncListener
+class BridgeHost(Protocol):
+    """What the bridge needs from the window's state (`ui.qt.state.AppState` has it)."""
 
-        class BridgeListener(SyncListener):
-            """Runs on the sync thread: formats, stores, pokes. Never touches a widget."""
+    sync_config: SyncConfig | None
+    counter: CounterView | None
 
-            def __init__(self, target: SyncBridge) -> None:
-                self.target = target
+    @property
+    def db(self) -> Database: ...
 
-            def sync_started(self, trigger: str) -> None:
-                self.target.post(log=("info", started_text(trigger)))
-
-            def batch_done(self, progress: BatchProgress) -> None:
-                tone = "warn" if progress.rejected else "info"
-                self.target.post(log=(tone, batch_text(progress)))
-
-            def sync_failed(self, failure: SyncFailure) -> None:
-                tone = "info" if failure.kind in ("cancelled", "busy") else "error"
-                self.target.post(log=(tone, failure_text(failure)))
-
-            def sync_finished(self, report: SyncReport) -> None:
-                tone = "warn" if report.rejected or report.reconciliation_ok is False else "ok"
-                self.target.post(log=(tone, finished_text(report)))
-                for warning in report.warnings:
-                    self.target.post(log=("warn", warning))
-
-            def pending_changed(self, pending: int, rejected: int) -> None:
-                self.target.post(backlog=(pending, rejected))
-
-            def status_changed(self, status: SyncStatus) -> None:
-                self.target.post(status=status)
-
-        _listener_class = BridgeListener
-    return _listener_class(bridge)
+    @property
+    def db_ready(self) -> bool: ...
 
 
 # --- the bridge (GUI thread) ---------------------------------------------------------------------
@@ -207,7 +211,7 @@ class SyncBridge(QObject):
     log_added = Signal(object)
     enrolment_changed = Signal(bool)
 
-    def __init__(self, state: AppState, parent: QObject | None = None) -> None:
+    def __init__(self, state: BridgeHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.scheduler: SyncScheduler | None = None
@@ -314,7 +318,7 @@ class SyncBridge(QObject):
             from sync.scheduler import SyncScheduler
 
             scheduler = SyncScheduler(db, config=config)
-            remove = scheduler.add_listener(make_listener(self))
+            remove = scheduler.add_listener(BridgeListener(self))
             freeze_long_lived_objects()
             scheduler.start()
             return status, (scheduler, remove)

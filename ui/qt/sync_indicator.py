@@ -36,19 +36,19 @@ STATES: dict[str, tuple[str, str]] = {
 
 
 def _local(instant: datetime) -> datetime:
-    from app.services.common import LOCAL_TZ
+    from app.domain.clock import local_time
 
-    return instant.astimezone(LOCAL_TZ)
+    return local_time(instant)
 
 
 def last_success_text(status: SyncStatus) -> str:
     """ "Lần cuối: 09:41" (local time; the date too when it was not today)."""
     if status.last_success is None:
         return "Chưa gửi lần nào"
-    from datetime import UTC, datetime
+    from app.domain.clock import today as business_today
 
     when = _local(status.last_success)
-    today = _local(datetime.now(UTC)).date()
+    today = business_today()
     return f"Lần cuối: {when:%H:%M}" if when.date() == today else f"Lần cuối: {when:%H:%M %d/%m}"
 
 

@@ -9,7 +9,7 @@
   name and password, signed on the spot like a void (`requeue_rejected`), then syncs at once.
 - Đối chiếu: a day (yesterday by default); the stored result of its newest run is shown; "Đối
   chiếu" fetches central's Mẫu 01-XN and compares (`reconcile_with_central`, I/O pool); "Xuất
-  CSV" writes the run with `export_reconciliation_csv` on the I/O pool.
+  CSV" builds the run's CSV on the database thread and writes the file on the I/O pool.
 
 The GUI thread only shows values: lists are read on the database thread, the network and files
 are on the I/O pool.
@@ -17,7 +17,7 @@ are on the I/O pool.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,10 +38,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
 from app.domain.types import Role
 from app.errors import ValidationError
-from ui.qt.ops import DbOp, IoOp
+from ui.qt.operations import counter as counter_ops
+from ui.qt.operations import sync as sync_ops
+from ui.qt.ops import IoOp
 from ui.qt.style import DANGER, OK_GREEN
 from ui.qt.sync_bridge import HISTORY, SyncLogEntry
 from ui.qt.sync_indicator import SYNC_NOW_KEY, last_success_text, tone_and_word
@@ -50,7 +53,9 @@ from ui.qt.widgets import FieldErrors, FormDialog, card, fkey_text, hint, page_t
 if TYPE_CHECKING:
     from app.services.outbox import OutboxEntry
     from app.services.reconcile import ReconciliationView
+    from sync.enroll import EnrollmentResult
     from sync.events import SyncStatus
+    from ui.qt.changes import OpChanges
     from ui.qt.state import AppState
     from ui.qt.sync_bridge import SyncBridge
 
@@ -100,22 +105,12 @@ def _table(headers: tuple[str, ...], name: str, stretch: int, *, wrap: bool) -> 
     return table
 
 
-def _local(instant: Any, fmt: str = "%H:%M:%S") -> str:
-    if instant is None:
-        return ""
-    from app.services.common import LOCAL_TZ
-
-    return str(instant.astimezone(LOCAL_TZ).strftime(fmt))
+def _local(instant: datetime | None, fmt: str = "%H:%M:%S") -> str:
+    return "" if instant is None else format_local(instant, fmt)
 
 
 def _amount(value: int | None) -> str:
     return "" if value is None else format_vnd(value)
-
-
-def _today() -> date:
-    from app.services.common import business_date, now_utc
-
-    return business_date(now_utc())
 
 
 class RequeueDialog(FormDialog):
@@ -167,15 +162,6 @@ class RequeueDialog(FormDialog):
             )
             (self.supervisor if not username else self.password).setFocus()
             return
-        state = self.state
-        record_id = self.entry.record_id
-
-        def sign_and_requeue() -> None:
-            from app.services.operators import authenticate
-            from app.services.outbox import requeue_rejected
-
-            supervisor = authenticate(state.db, username, password)
-            requeue_rejected(state.db, record_id, by=supervisor)
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
@@ -190,7 +176,9 @@ class RequeueDialog(FormDialog):
             self.accept()
 
         self.set_busy(True, "Đang ký…")
-        DbOp(self, sign_and_requeue).success(done).failure(failed).run()
+        sync_ops.requeue(
+            self, self.state, self.entry.record_id, supervisor=username, password=password
+        ).success(done).failure(failed).run()
 
 
 class EnrollDialog(FormDialog):
@@ -234,13 +222,7 @@ class EnrollDialog(FormDialog):
         code = self.code.text().strip()
         self.errors.clear()
         self.error.hide()
-        db = state.db
         config = bridge.config() if bridge is not None else None
-
-        def enroll() -> Any:
-            from sync.enroll import enroll_counter
-
-            return enroll_counter(db, url, code, config=config)
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
@@ -250,13 +232,13 @@ class EnrollDialog(FormDialog):
                 return
             self.show_message(message_for(exc))
 
-        def done(result: Any) -> None:
+        def done(result: EnrollmentResult) -> None:
             self.set_busy(False)
             self.result_url = result.central_url
             self.accept()
 
         self.set_busy(True, "Đang đăng ký…")
-        IoOp(self, enroll).success(done).failure(failed).run()
+        sync_ops.enrol(self, state, url, code, config=config).success(done).failure(failed).run()
 
 
 class SyncPage(QWidget):
@@ -278,8 +260,25 @@ class SyncPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(page_title("Đồng bộ với hệ thống trung tâm"))
+        layout.addWidget(self._build_status_card())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("sync_tabs")
+        layout.addWidget(self.tabs, 1)
+        self._build_log_tab()
+        self._build_rejected_tab()
+        self._build_reconcile_tab()
+        self._add_keys()
 
-        # Status card.
+        state.changed.connect(self._changed)
+        bridge.status_changed.connect(self._show_status)
+        bridge.log_added.connect(self._add_log)
+        bridge.enrolment_changed.connect(lambda _e: self._show_status(self.bridge.status))
+        self._add_log(tuple(bridge.history))
+        self._show_status(bridge.status)
+
+    # --- building -------------------------------------------------------------------------
+
+    def _build_status_card(self) -> QWidget:
         status_card = card()
         status_row = QHBoxLayout(status_card)
         status_col = QVBoxLayout()
@@ -305,15 +304,9 @@ class SyncPage(QWidget):
         buttons.addWidget(self.enroll_button)
         buttons.addStretch(1)
         status_row.addLayout(buttons)
-        layout.addWidget(status_card)
+        return status_card
 
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("sync_tabs")
-        layout.addWidget(self.tabs, 1)
-        self._build_log_tab()
-        self._build_rejected_tab()
-        self._build_reconcile_tab()
-
+    def _add_keys(self) -> None:
         def key(keys: str, slot: Any) -> None:
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -326,14 +319,6 @@ class SyncPage(QWidget):
         key("Ctrl+R", self.refresh_rejected)
         key("Ctrl+D", self.reconcile)
         key("Ctrl+E", self.export_csv)
-
-        bridge.status_changed.connect(self._show_status)
-        bridge.log_added.connect(self._add_log)
-        bridge.enrolment_changed.connect(lambda _e: self._show_status(self.bridge.status))
-        self._add_log(tuple(bridge.history))
-        self._show_status(bridge.status)
-
-    # --- building -------------------------------------------------------------------------
 
     def _build_log_tab(self) -> None:
         tab = QWidget()
@@ -382,7 +367,7 @@ class SyncPage(QWidget):
         controls.addWidget(caption)
         controls.addWidget(self.day)
         yesterday = QPushButton("Hôm qua")
-        yesterday.clicked.connect(lambda: self.set_day(_today() - timedelta(1)))
+        yesterday.clicked.connect(lambda: self.set_day(today() - timedelta(1)))
         controls.addWidget(yesterday)
         controls.addStretch(1)
         self.reconcile_button = QPushButton(fkey_text("Đối chiếu", "Ctrl+D"))
@@ -414,7 +399,7 @@ class SyncPage(QWidget):
         self.refresh_rejected()
         if not self._day_set:
             self._day_set = True
-            self.set_day(_today() - timedelta(1))
+            self.set_day(today() - timedelta(1))
         else:
             self.load_run()
         self.tabs.setFocus()
@@ -425,6 +410,10 @@ class SyncPage(QWidget):
     def reset(self) -> None:
         self.tabs.setCurrentIndex(0)
         self.rejected_table.clearSelection()
+
+    def _changed(self, changes: OpChanges) -> None:
+        if changes.sync and self.isVisible():
+            self.refresh_rejected()
 
     # --- status and log -------------------------------------------------------------------
 
@@ -518,13 +507,7 @@ class SyncPage(QWidget):
         from ui.qt.errors import notify
 
         state = self.state
-
-        def reload() -> Any:
-            from app.services.counter import get_counter
-
-            return get_counter(state.db)
-
-        DbOp(self, reload).success(state.set_counter).run()
+        counter_ops.reload_counter(self, state).success(state.set_counter).run()
         self.bridge.enrolled_now()
         notify(
             self.parent(),
@@ -535,14 +518,9 @@ class SyncPage(QWidget):
     # --- rejected items -------------------------------------------------------------------
 
     def refresh_rejected(self) -> None:
-        state = self.state
-
-        def load() -> list[OutboxEntry]:
-            from app.services.outbox import rejected_items
-
-            return rejected_items(state.db)
-
-        DbOp(self, load).success(self._show_rejected).failure(lambda _e: None).run()
+        sync_ops.rejected(self, self.state).success(self._show_rejected).failure(
+            lambda _e: None
+        ).run()
 
     def _show_rejected(self, entries: list[OutboxEntry]) -> None:
         selected = self.selected_rejected()
@@ -606,9 +584,7 @@ class SyncPage(QWidget):
     def _requeued(self, entry: OutboxEntry) -> None:
         number = f"{entry.receipt_number:07d}" if entry.receipt_number is not None else ""
         self.rejected_status.setText(f"Đã đưa bản ghi {number} trở lại hàng chờ gửi.")
-        self.refresh_rejected()
-        self.bridge.local_change()
-        self.bridge.sync_now()
+        self.bridge.sync_now()  # the list and the count follow from the op's changes
 
     # --- reconciliation -------------------------------------------------------------------
 
@@ -628,15 +604,9 @@ class SyncPage(QWidget):
         self._seq += 1
         seq = self._seq
         day = self.selected_day()
-        state = self.state
-
-        def load() -> ReconciliationView | None:
-            from app.services.reconcile import list_reconciliations
-
-            runs = list_reconciliations(state.db, day=day, limit=1)
-            return runs[0] if runs else None
-
-        DbOp(self, load).success(lambda run: self._show_run(seq, day, run)).run()
+        sync_ops.latest_reconciliation(self, self.state, day).success(
+            lambda run: self._show_run(seq, day, run)
+        ).run()
 
     def reconcile(self) -> None:
         if not self.reconcile_button.isEnabled():
@@ -645,13 +615,7 @@ class SyncPage(QWidget):
         self._seq += 1
         seq = self._seq
         day = self.selected_day()
-        state = self.state
         config = self.bridge.config()
-
-        def run() -> ReconciliationView:
-            from sync.reconciliation import reconcile_with_central
-
-            return reconcile_with_central(state.db, day, config=config, trigger="manual")
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
@@ -669,9 +633,9 @@ class SyncPage(QWidget):
         self.reconcile_status.setText(f"Đang lấy Mẫu 01-XN ngày {day:%d/%m/%Y} từ trung tâm…")
         self.reconcile_status.setObjectName("hint")
         self._repolish(self.reconcile_status)
-        IoOp(self, run).success(lambda r: self._show_run(seq, day, r, fresh=True)).failure(
-            failed
-        ).finally_(done).run()
+        sync_ops.reconcile(self, self.state, day, config=config).success(
+            lambda r: self._show_run(seq, day, r, fresh=True)
+        ).failure(failed).finally_(done).run()
 
     @staticmethod
     def _repolish(widget: QWidget) -> None:
@@ -752,13 +716,13 @@ class SyncPage(QWidget):
             return
         if path.suffix.lower() != ".csv":
             path = path.with_name(f"{path.name}.csv")
-        state = self.state
-        run_id = run.id
 
-        def write() -> Path:
-            from app.services.reconcile import export_reconciliation_csv
+        def write(data: bytes) -> None:
+            from ui.qt.receipt_view import write_file
 
-            return export_reconciliation_csv(state.db, run_id, path)
+            IoOp(self, lambda: write_file(path, data)).success(written).failure(failed).finally_(
+                enable
+            ).run()
 
         def written(p: Path) -> None:
             self.last_export = p
@@ -769,8 +733,17 @@ class SyncPage(QWidget):
 
             self.reconcile_status.setText(f"Không xuất được: {message_for(exc)}")
 
+        def enable() -> None:
+            self.export_button.setEnabled(self.run is not None)
+
         self.export_button.setEnabled(False)
         self.reconcile_status.setText(f"Đang xuất {path.name}…")
-        IoOp(self, write).success(written).failure(failed).finally_(
-            lambda: self.export_button.setEnabled(self.run is not None)
+
+        # The bytes are built on the database thread, the file written on the I/O pool.
+        def not_built(exc: BaseException) -> None:
+            failed(exc)
+            enable()
+
+        sync_ops.reconciliation_csv(self, self.state, run.id).success(write).failure(
+            not_built
         ).run()

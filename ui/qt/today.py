@@ -35,15 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local
 from app.domain.money import format_vnd
 from app.domain.text import fold_key
 from app.domain.types import Scheme
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import payments
 from ui.qt.widgets import FormDialog, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.payments import PaymentView
+    from ui.qt.changes import OpChanges
     from ui.qt.receipt_view import ReceiptDialog
     from ui.qt.state import AppState
 
@@ -63,9 +65,7 @@ AMOUNT_COLUMN = 7
 
 
 def _local_time(p: PaymentView) -> str:
-    from app.services.common import LOCAL_TZ
-
-    return p.paid_at.astimezone(LOCAL_TZ).strftime("%H:%M")
+    return format_local(p.paid_at, "%H:%M")
 
 
 def status_text(p: PaymentView) -> str:
@@ -232,24 +232,14 @@ class VoidDialog(FormDialog):
                 self.supervisor if not username else self.password,
             )
             return
-        state = self.state
-        cashier = state.require_actor()
-        number = self.payment.receipt_number
-
-        def sign_and_void() -> PaymentView:
-            from app.services.operators import authenticate
-            from app.services.payments import void_payment
-
-            supervisor = authenticate(state.db, username, password)
-            return void_payment(
-                state.db,
-                receipt_number=number,
-                reason=reason,
-                supervisor=supervisor,
-                requested_by=cashier,
-            )
-
-        self.set_busy(True, "Đang ký hủy…")
+        op = payments.void(
+            self,
+            self.state,
+            self.payment.receipt_number,
+            reason,
+            supervisor=username,
+            password=password,
+        )
 
         def done(view: PaymentView) -> None:
             self.set_busy(False)
@@ -264,7 +254,8 @@ class VoidDialog(FormDialog):
             focus = self.reason if isinstance(exc, ValidationError) else self.supervisor
             self._error(message_for(exc), focus)
 
-        DbOp(self, sign_and_void).success(done).failure(failed).run()
+        self.set_busy(True, "Đang ký hủy…")
+        op.success(done).failure(failed).run()
 
     def _error(self, text: str, focus: QWidget) -> None:
         self.show_message(text)
@@ -279,9 +270,18 @@ class TodayPage(QWidget):
         self.void_dialog: VoidDialog | None = None
         self.receipt_dialog: ReceiptDialog | None = None
         self._seq = 0
+        self._dirty = True
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(self._build_top())
+        layout.addLayout(self._build_filters())
+        layout.addWidget(self._build_table(), 1)
+        layout.addLayout(self._build_bottom())
+        self._wire()
+        self._update_buttons()
+
+    def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
         self.title = page_title("Giao dịch hôm nay")
         top.addWidget(self.title)
@@ -290,8 +290,9 @@ class TodayPage(QWidget):
         self.refresh_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.refresh_button.clicked.connect(self.refresh)
         top.addWidget(self.refresh_button)
-        layout.addLayout(top)
+        return top
 
+    def _build_filters(self) -> QHBoxLayout:
         filters = QHBoxLayout()
         self.search = QLineEdit()
         self.search.setObjectName("today_search")
@@ -310,8 +311,9 @@ class TodayPage(QWidget):
         self.status_filter.addItem("Hợp lệ", "valid")
         self.status_filter.addItem("Đã hủy", "voided")
         filters.addWidget(self.status_filter, 1)
-        layout.addLayout(filters)
+        return filters
 
+    def _build_table(self) -> QTableView:
         self.model = PaymentsModel(self)
         self.proxy = PaymentsFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -326,8 +328,9 @@ class TodayPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table, 1)
+        return self.table
 
+    def _build_bottom(self) -> QHBoxLayout:
         bottom = QHBoxLayout()
         totals_card = card()
         totals_col = QVBoxLayout(totals_card)
@@ -346,15 +349,16 @@ class TodayPage(QWidget):
         actions.addWidget(self.void_button)
         actions.addStretch(1)
         bottom.addLayout(actions)
-        layout.addLayout(bottom)
+        return bottom
 
+    def _wire(self) -> None:
         self.search.textChanged.connect(self._filter)
         self.scheme_filter.currentIndexChanged.connect(self._filter)
         self.status_filter.currentIndexChanged.connect(self._filter)
         self.search.returnPressed.connect(self._focus_table)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.doubleClicked.connect(lambda _i: self.reprint_selected())
-        state.payments_changed.connect(self._changed_elsewhere)
+        self.state.changed.connect(self._changed)
 
         def key(keys: str, slot: Any) -> None:
             shortcut = QShortcut(QKeySequence(keys), self)
@@ -365,8 +369,6 @@ class TodayPage(QWidget):
         key("Ctrl+P", self.reprint_selected)
         key("Delete", self.void_selected)
         key("Ctrl+F", self._focus_search)
-        self._update_buttons()
-        self._dirty = True
 
     def _focus_search(self) -> None:
         self.search.setFocus()
@@ -388,7 +390,9 @@ class TodayPage(QWidget):
         self.status_filter.setCurrentIndex(0)
         self._dirty = True
 
-    def _changed_elsewhere(self) -> None:
+    def _changed(self, changes: OpChanges) -> None:
+        if not changes.payments:
+            return
         self._dirty = True
         if self.isVisible():
             self.refresh()
@@ -396,16 +400,7 @@ class TodayPage(QWidget):
     def refresh(self) -> None:
         self._seq += 1
         seq = self._seq
-        state = self.state
-
-        def load() -> tuple[date, list[PaymentView]]:
-            from app.services.common import business_date, now_utc
-            from app.services.payments import list_payments
-
-            day = business_date(now_utc())
-            return day, list_payments(state.db, day)
-
-        DbOp(self, load).success(lambda r: self._loaded(seq, *r)).run()
+        payments.todays(self, self.state).success(lambda r: self._loaded(seq, *r)).run()
 
     def _loaded(self, seq: int, day: date, rows: list[PaymentView]) -> None:
         if seq != self._seq:
@@ -514,4 +509,3 @@ class TodayPage(QWidget):
                 f"Đã hủy biên lai số {view.receipt_number:07d} ({format_vnd(view.amount)}).",
                 "info",
             )
-        self.state.payments_changed.emit()

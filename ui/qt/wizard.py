@@ -31,12 +31,13 @@ from PySide6.QtWidgets import (
 
 from app.domain.passwords import PASSWORD_RULE, check_password
 from app.errors import ValidationError
-from ui.qt.ops import DbOp
+from ui.qt.operations import counter as counter_ops
 from ui.qt.state import AppState
 from ui.qt.widgets import EnterNavigator, FieldErrors, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.common import Actor
+    from app.services.counter import CounterView
 
 STEP_TITLES = (
     "Bước 1/3 — Đơn vị thu",
@@ -75,7 +76,18 @@ class SetupWizard(QWidget):
         layout.addWidget(self.step_label)
         self.steps = QStackedWidget()
         layout.addWidget(self.steps)
+        self._make_fields()
+        self._add_steps()
+        self._build_footer(layout)
+        self.counter_code.textEdited.connect(
+            lambda t: self.counter_code.setText(t.upper()) if t != t.upper() else None
+        )
+        self.receipt_series.textEdited.connect(
+            lambda t: self.receipt_series.setText(t.upper()) if t != t.upper() else None
+        )
+        self._go(0)
 
+    def _make_fields(self) -> None:
         self.organisation = QLineEdit()
         self.collection_point = QLineEdit()
         self.counter_code = QLineEdit()
@@ -106,6 +118,7 @@ class SetupWizard(QWidget):
             pw.setEchoMode(QLineEdit.EchoMode.Password)
         self.central_url.setPlaceholderText("https://… — để trống nếu quầy làm việc độc lập")
 
+    def _add_steps(self) -> None:
         self._pages: list[list[QLineEdit]] = []
         self._add_step(
             [
@@ -133,6 +146,7 @@ class SetupWizard(QWidget):
             "dữ liệu được đồng bộ khi có kết nối.",
         )
 
+    def _build_footer(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         self.back_button = QPushButton("Quay lại")
         self.back_button.clicked.connect(self.back)
@@ -149,14 +163,6 @@ class SetupWizard(QWidget):
         self.general_error.setWordWrap(True)
         self.general_error.hide()
         layout.addWidget(self.general_error)
-
-        self.counter_code.textEdited.connect(
-            lambda t: self.counter_code.setText(t.upper()) if t != t.upper() else None
-        )
-        self.receipt_series.textEdited.connect(
-            lambda t: self.receipt_series.setText(t.upper()) if t != t.upper() else None
-        )
-        self._go(0)
 
     def _add_step(self, rows: list[tuple[str, QLineEdit, str]], note: str) -> None:
         page = QWidget()
@@ -278,30 +284,25 @@ class SetupWizard(QWidget):
             self._go(self.step)
 
     def _initialise(self) -> None:
-        state = self.state
-        values = {
-            "organisation": self.organisation.text(),
-            "collection_point": self.collection_point.text(),
-            "counter_code": self.counter_code.text(),
-            "receipt_series": self.receipt_series.text().strip() or None,
-            "admin_username": self.admin_username.text().strip(),
-            "admin_full_name": self.admin_full_name.text(),
-            "admin_password": self.admin_password.text(),
-            "central_url": self.central_url.text().strip() or None,
-        }
-
-        def init() -> tuple[object, Actor]:
-            from app.services.counter import init_counter
-
-            return init_counter(state.db, **values)  # type: ignore[arg-type]
-
+        answers = counter_ops.CounterSetUp(
+            organisation=self.organisation.text(),
+            collection_point=self.collection_point.text(),
+            counter_code=self.counter_code.text(),
+            receipt_series=self.receipt_series.text().strip() or None,
+            admin_username=self.admin_username.text().strip(),
+            admin_full_name=self.admin_full_name.text(),
+            admin_password=self.admin_password.text(),
+            central_url=self.central_url.text().strip() or None,
+        )
         self._set_busy(True)
-        DbOp(self, init).success(self._done).failure(self._failed).run()
+        counter_ops.set_up(self, self.state, answers).success(self._done).failure(
+            self._failed
+        ).run()
 
-    def _done(self, result: tuple[object, Actor]) -> None:
+    def _done(self, result: tuple[CounterView, Actor]) -> None:
         counter, admin = result
         self._busy = False
-        self.state.set_counter(counter)  # type: ignore[arg-type]
+        self.state.set_counter(counter)
         self.initialised.emit(admin)
 
     def _failed(self, exc: BaseException) -> None:

@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
-from ui.qt.ops import DbOp, IoOp
+from ui.qt.operations import documents
+from ui.qt.ops import IoOp
 from ui.qt.widgets import card, hint, page_title
 
 if TYPE_CHECKING:
@@ -81,45 +83,8 @@ class Xn01Page(QWidget):
         top.addWidget(page_title("Mẫu 01-XN — Tổng hợp số tiền thu theo mã xác nhận"))
         top.addStretch(1)
         layout.addLayout(top)
-
-        controls = QHBoxLayout()
-        caption = QLabel("&Ngày:")
-        self.day = QDateEdit()
-        self.day.setObjectName("xn01_day")
-        self.day.setDisplayFormat("dd/MM/yyyy")
-        self.day.setCalendarPopup(True)
-        caption.setBuddy(self.day)
-        controls.addWidget(caption)
-        controls.addWidget(self.day)
-        self.yesterday_button = QPushButton("Hôm qua")
-        self.yesterday_button.clicked.connect(lambda: self.set_day(self._today() - timedelta(1)))
-        controls.addWidget(self.yesterday_button)
-        self.today_button = QPushButton("Hôm nay")
-        self.today_button.clicked.connect(lambda: self.set_day(self._today()))
-        controls.addWidget(self.today_button)
-        controls.addStretch(1)
-        self.export_buttons: dict[str, QPushButton] = {}
-        for kind, label in (("pdf", "Xuất PDF"), ("xlsx", "Xuất Excel"), ("csv", "Xuất CSV")):
-            button = QPushButton(label)
-            button.setObjectName(f"export_{kind}")
-            button.clicked.connect(lambda _=False, k=kind: self.export(k))
-            controls.addWidget(button)
-            self.export_buttons[kind] = button
-        layout.addLayout(controls)
-
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setObjectName("xn01_table")
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        layout.addWidget(self.table, 1)
-
+        layout.addLayout(self._build_controls())
+        layout.addWidget(self._build_table(), 1)
         totals = card()
         totals_col = QVBoxLayout(totals)
         self.totals_label = QLabel()
@@ -133,16 +98,50 @@ class Xn01Page(QWidget):
         self.day.dateChanged.connect(lambda _d: self.refresh())
         self._initialised = False
 
-    @staticmethod
-    def _today() -> date:
-        from app.services.common import business_date, now_utc
+    def _build_controls(self) -> QHBoxLayout:
+        controls = QHBoxLayout()
+        caption = QLabel("&Ngày:")
+        self.day = QDateEdit()
+        self.day.setObjectName("xn01_day")
+        self.day.setDisplayFormat("dd/MM/yyyy")
+        self.day.setCalendarPopup(True)
+        caption.setBuddy(self.day)
+        controls.addWidget(caption)
+        controls.addWidget(self.day)
+        self.yesterday_button = QPushButton("Hôm qua")
+        self.yesterday_button.clicked.connect(lambda: self.set_day(today() - timedelta(1)))
+        controls.addWidget(self.yesterday_button)
+        self.today_button = QPushButton("Hôm nay")
+        self.today_button.clicked.connect(lambda: self.set_day(today()))
+        controls.addWidget(self.today_button)
+        controls.addStretch(1)
+        self.export_buttons: dict[str, QPushButton] = {}
+        for kind, label in (("pdf", "Xuất PDF"), ("xlsx", "Xuất Excel"), ("csv", "Xuất CSV")):
+            button = QPushButton(label)
+            button.setObjectName(f"export_{kind}")
+            button.clicked.connect(lambda _=False, k=kind: self.export(k))
+            controls.addWidget(button)
+            self.export_buttons[kind] = button
+        return controls
 
-        return business_date(now_utc())
+    def _build_table(self) -> QTableWidget:
+        self.table = QTableWidget(0, len(HEADERS))
+        self.table.setObjectName("xn01_table")
+        self.table.setHorizontalHeaderLabels(list(HEADERS))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        return self.table
 
     def activate(self) -> None:
         if not self._initialised:
             self._initialised = True
-            self.set_day(self._today())
+            self.set_day(today())
         else:
             self.refresh()
         self.day.setFocus()
@@ -165,22 +164,13 @@ class Xn01Page(QWidget):
         self._seq += 1
         seq = self._seq
         day = self.selected_day()
-        state = self.state
-
-        def load() -> Xn01Report:
-            from app.services.documents import daily_summary
-
-            return daily_summary(state.db, day)
-
         for button in self.export_buttons.values():
             button.setEnabled(False)
-        DbOp(self, load).success(lambda r: self._loaded(seq, r)).run()
+        documents.xn01(self, self.state, day).success(lambda r: self._loaded(seq, r)).run()
 
     def _loaded(self, seq: int, report: Xn01Report) -> None:
         if seq != self._seq:
             return
-        from app.services.common import LOCAL_TZ
-
         self.report = report
         self.table.setRowCount(len(report.rows))
         for r, row in enumerate(report.rows):
@@ -193,7 +183,7 @@ class Xn01Page(QWidget):
                 str(row.months),
                 row.period_text,
                 format_vnd(row.amount),
-                row.paid_at.astimezone(LOCAL_TZ).strftime("%H:%M:%S"),
+                format_local(row.paid_at, "%H:%M:%S"),
                 row.cashier,
                 "ĐÃ HỦY" if row.voided else "",
             )
