@@ -55,9 +55,7 @@ def monthly_series(
     return [
         record_payment(
             db,
-            bhxh_request(
-                payer, start_month=None, method=PaymentMethod.MONTHLY, income=2_200_000
-            ),
+            bhxh_request(payer, start_month=None, method=PaymentMethod.MONTHLY, income=2_200_000),
             by=cashier,
             now=PAID_AT + timedelta(days=31 * k),
         )
