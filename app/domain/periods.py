@@ -234,9 +234,12 @@ def check_bhxh_period(
     lag = p - s
     if lag < 0:
         return
+    # R2: monthly within the month, 6-monthly within the first 4 months, 12-monthly within the
+    # first 7 (Decree 159/2025/NĐ-CP as summarised); 3-monthly within the first 2 is our reading,
+    # unconfirmed (docs/RULES.md says what was searched). The figures are rate-table data.
     deadline = table.payment_deadline_months(method, paid_on)
     if lag < deadline:
-        return  # R2: within the method's deadline
+        return
     if table.back_payment_allowed(paid_on):
         return  # R4: the table's switch allows back-payment (off in the shipped table)
     if lag >= length:
