@@ -213,6 +213,9 @@ def _payment_request_fields(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_quote(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from app.domain.periods import check_bhxh_period, rate_change_notes
     from app.domain.quote import bhyt_card_start, quote_bhxh_tn, quote_bhyt_hgd
     from app.domain.rates import load_default_rate_table
     from app.domain.types import Scheme, SupportCategory
@@ -235,6 +238,17 @@ def cmd_quote(args: argparse.Namespace) -> int:
             paid_on=paid_on,
             support_months_used=args.support_months_used,
         )
+        # The period rules that need no history (deadline, past, too far ahead: RULES.md).
+        check_bhxh_period(
+            table,
+            method=f["method"],
+            start_month=quote.period_from,
+            months=quote.months,
+            paid_on=paid_on,
+            paid=(),
+        )
+        notes = rate_change_notes(table, Scheme.BHXH_TN, paid_on, quote.period_to)
+        quote = dataclasses.replace(quote, notes=notes)
     else:
         if f["months"] is None:
             raise ValidationError("months", "Số tháng", "hãy chọn 3, 6 hoặc 12", rule_en="--months")
