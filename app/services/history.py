@@ -111,6 +111,22 @@ def last_bhyt_card_end(
     return max(known, default=None)
 
 
+def bhyt_card_for_receipt(db: Database, receipt_number: int) -> CardWindow | None:
+    """The card a stored BHYT payment bought (None: not a BHYT payment, or voided)."""
+    with db.read() as session:
+        row = session.execute(
+            select(Payment.participant_id, Participant.bhyt_card_end)
+            .join(Participant, Participant.id == Payment.participant_id)
+            .where(Payment.receipt_number == receipt_number)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"Không có biên lai số {receipt_number} tại quầy này.")
+        for card in bhyt_cards(session, row[0], row[1]):
+            if card.receipt_number == receipt_number:
+                return card.window
+        return None
+
+
 # --- the history view --------------------------------------------------------------------------
 
 

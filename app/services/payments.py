@@ -133,6 +133,10 @@ class PaymentView:
     voided: bool
     void_reason: str | None
     reprints: int
+    # BHYT hộ gia đình: the card bought, when known (set by record_payment from its quote; for a
+    # stored payment, app.services.history.bhyt_card_for_receipt replays it).
+    card_from: date | None = None
+    card_to: date | None = None
 
     @property
     def change_due(self) -> int | None:
@@ -526,7 +530,10 @@ def record_payment(
                 ),
             },
         )
-        return _make_view(SimpleNamespace(**row), None, 0)
+        view = _make_view(SimpleNamespace(**row), None, 0)
+        if quote.card_from is None:
+            return view
+        return replace(view, card_from=quote.card_from, card_to=quote.card_to)
 
 
 def payment_by_number(session: Session, receipt_number: int) -> Payment:

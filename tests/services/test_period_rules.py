@@ -12,7 +12,12 @@ from sqlalchemy import select
 from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
 from app.errors import UserFacingError, ValidationError
 from app.services.common import Actor
-from app.services.history import CentralPeriod, participant_history, record_central_paid_periods
+from app.services.history import (
+    CentralPeriod,
+    bhyt_card_for_receipt,
+    participant_history,
+    record_central_paid_periods,
+)
 from app.services.households import (
     add_member,
     card_holders,
@@ -123,6 +128,14 @@ def test_default_start_continues_and_central_periods_count(
         )
         == 0
     )
+    with pytest.raises(ValidationError):
+        record_central_paid_periods(
+            db, [CentralPeriod(payer.id, Scheme.BHXH_TN, date(2026, 9, 1), date(2026, 1, 31))]
+        )
+    with pytest.raises(UserFacingError, match="Không tìm thấy"):
+        record_central_paid_periods(
+            db, [CentralPeriod("no-such-id", Scheme.BHXH_TN, date(2026, 1, 1), date(2026, 1, 31))]
+        )
     # 12-monthly from 10/2026 is still within its first 7 months: the default continues there
     q = preview_payment(db, bhxh(payer), now=DEC_1)
     assert (q.period_from, q.period_to) == (date(2026, 10, 1), date(2027, 9, 30))
@@ -205,6 +218,9 @@ def test_household_member_order_and_cards(
     assert a.member_order == 1
     b = record_payment(db, bhyt(payer), by=cashier, now=DEC_1 + timedelta(hours=1))
     assert (b.member_order, b.gross_per_month) == (2, 73_710)
+    assert (b.card_from, b.card_to) == (date(2026, 12, 31), date(2027, 3, 30))
+    stored = bhyt_card_for_receipt(db, b.receipt_number)
+    assert stored is not None and (stored.start, stored.end) == (b.card_from, b.card_to)
     # typing another order is refused for a household member
     err = refusal(db, bhyt(third, member_order=1), cashier, DEC_1)
     assert err.field == "member_order" and "thành viên thứ 3" in err.message
