@@ -312,8 +312,9 @@ def _quote(
     previous = last_bhyt_card_end(session, participant.id, participant.bhyt_card_end)
     months = req.months
     _require_months(months)
-    card = bhyt_card_window(paid_on, previous, months, req.start_month)
-    start = req.start_month or card.start
+    typed = req.start_month.replace(day=1) if req.start_month else None
+    card = bhyt_card_window(paid_on, previous, months, typed)
+    start = typed or card.start
     quote = quote_bhyt_hgd(
         table, member_order=member, months=months, start_month=start, paid_on=paid_on
     )
