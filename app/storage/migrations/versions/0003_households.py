@@ -1,16 +1,17 @@
 """households, household members, paid periods from central
 
-Revision ID: 0003
+Revision ID: 0003_households
 Revises: 0002
 Create Date: 2026-12-01 12:20:00
 
 Three new tables for the period and household rules (docs/RULES.md); nothing existing changes.
+If another 0003 lands first (e.g. 0003_notify), re-point `down_revision` at it.
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
+revision = '0003_households'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
