@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from app.domain.periods import FIXED_LENGTH, MonthSpan, month_index, month_start, overlap
+from app.domain.rates import load_default_rate_table
 from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
 from app.errors import UserFacingError, ValidationError
 from app.services.common import Actor
@@ -36,6 +41,7 @@ from app.services.payments import (
 from app.storage.db import Database
 from app.storage.models import AuditEvent, Payment
 
+TABLE = load_default_rate_table()
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội, 01/12/2026
 
 
@@ -303,3 +309,56 @@ def test_history_paid_periods_support_and_receipts(
     assert h.bhyt_card is not None and h.bhyt_card.start == date(2026, 12, 31)
     assert h.bhyt_card_end == date(2027, 3, 30)
     assert h.scheme(Scheme.BHYT_HGD).paid[0].text == "12/2026–02/2027"
+
+
+# --- property through record_payment --------------------------------------------------------------
+
+_people = itertools.count(1)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(list(PaymentMethod)),
+            st.integers(-8, 13),  # start month, relative to the payment month
+            st.integers(0, 75),  # days after the previous payment
+            st.sampled_from([24, 36, 48, 60, 12, 30]),  # lump-sum months
+            st.booleans(),  # give no start month (continue the last period)
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_record_payment_never_accepts_a_request_that_breaks_a_rule(
+    db: Database, cashier: Actor, steps: list[tuple[PaymentMethod, int, int, int | None, bool]]
+) -> None:
+    who = person(db, cashier, "Người Thử", f"001085{next(_people):06d}")
+    when = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    accepted: list[tuple[PaymentView, date]] = []
+    for method, offset, days, lump, continue_last in steps:
+        when += timedelta(days=days)
+        paid_on = (when + timedelta(hours=7)).date()
+        start = None if continue_last else month_start(month_index(paid_on) + offset)
+        months = lump if method is PaymentMethod.LUMP_SUM else None
+        req = bhxh(who, method=method, start_month=start, income=2_200_000, months=months)
+        try:
+            accepted.append((record_payment(db, req, by=cashier, now=when), paid_on))
+        except ValidationError as refusal:
+            assert refusal.field in {"start_month", "months"}
+    event(f"accepted {len(accepted)} of {len(steps)}")
+    spans = [MonthSpan.of(v.period_from, v.period_to) for v, _ in accepted]
+    for i, a in enumerate(spans):  # R1: no month paid twice
+        assert all(overlap([a], b) == () for b in spans[i + 1 :])
+    for view, paid_on in accepted:
+        lag = month_index(paid_on) - month_index(view.period_from)
+        if view.method is PaymentMethod.LUMP_SUM:  # R3
+            assert view.months in (24, 36, 48, 60) and lag <= 0
+        else:
+            assert view.method is not None
+            assert lag < TABLE.payment_deadline_months(view.method, paid_on)  # R2, R4 past
+            assert -lag <= FIXED_LENGTH[view.method]  # R4 ahead
