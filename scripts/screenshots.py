@@ -87,12 +87,7 @@ def seed(db_path: Path) -> dict[str, int]:
     from app.domain.clock import LOCAL_TZ, business_date, now_utc
     from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
     from app.services.participants import ParticipantInput, create_participant
-    from app.services.payments import (
-        PaymentRequest,
-        record_payment,
-        record_reprint,
-        void_payment,
-    )
+    from app.services.payments import PaymentRequest, record_payment, record_reprint, void_payment
     from app.storage.db import open_database
 
     db = open_database(db_path)

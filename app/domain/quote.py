@@ -78,6 +78,12 @@ class Quote:
     lump_sum_discount: int
     breakdown: tuple[BreakdownLine, ...]
     lines: tuple[BreakdownLine, ...] = field(init=False)
+    # Added by the period rules (app.domain.periods, docs/RULES.md), for the confirm screen and
+    # the receipt: which rule the quote used and why (a rate change inside the period, a gap, a
+    # member order worked out from the household), and the BHYT card's validity.
+    notes: tuple[str, ...] = ()
+    card_from: date | None = None
+    card_to: date | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", (*self.breakdown, self.total_line, self.version_line))
@@ -187,12 +193,17 @@ def _bhxh_months(table: RateTable, method: PaymentMethod, months: int | None, on
                 rule_en=f"is required for a lump sum ({low} to {high} months)",
             )
         _require_int(months, "months", "Số tháng")
-        if not low <= months <= high:
+        step = table.lump_sum_step(on)
+        if not low <= months <= high or months % step:
+            # Whole future years (DOMAIN: 2 to 5 years = 24..60 months; one year is the
+            # 12-monthly method); docs/RULES.md R3.
+            allowed = [str(n) for n in range(low, high + 1) if n % step == 0]
+            listed = ", ".join(allowed[:-1]) + f" hoặc {allowed[-1]}" if allowed else "—"
             raise ValidationError(
                 "months",
                 "Số tháng",
-                f"phải từ {low} đến {high} tháng khi đóng một lần",
-                rule_en=f"must be {low} to {high} for a lump sum",
+                f"khi đóng một lần cho nhiều năm về sau phải là số năm tròn: {listed} tháng",
+                rule_en=f"must be one of {', '.join(allowed)} for a lump sum",
             )
         return months
     fixed = _FIXED_MONTHS[method]
@@ -454,3 +465,38 @@ def bhyt_card_start(paid_on: date, previous_card_end: date | None) -> date:
         if paid_on < _add_months(run_on, CARD_GAP_MONTHS):
             return run_on
     return paid_on + timedelta(days=CARD_WAITING_DAYS)
+
+
+@dataclass(frozen=True)
+class CardWindow:
+    """A BHYT hộ gia đình card's validity, and the rule that set its first day (for receipts)."""
+
+    start: date
+    end: date
+    rule: str
+
+
+def bhyt_card_window(
+    paid_on: date, previous_card_end: date | None, months: int, period_from: date | None = None
+) -> CardWindow:
+    """The card bought on `paid_on` for `months` months: `bhyt_card_start`, or the first day of
+    the period paid for if that is later; it ends the day before the same day `months` later."""
+    start = bhyt_card_start(paid_on, previous_card_end)
+    if previous_card_end is not None and start == previous_card_end + timedelta(days=1):
+        rule = f"tham gia liên tục: nối tiếp thẻ trước hết hạn {previous_card_end:%d/%m/%Y}"
+    elif previous_card_end is None:
+        rule = f"tham gia lần đầu: sau {CARD_WAITING_DAYS} ngày kể từ ngày đóng {paid_on:%d/%m/%Y}"
+    else:
+        rule = (
+            f"gián đoạn từ {CARD_GAP_MONTHS} tháng trở lên (thẻ trước hết hạn "
+            f"{previous_card_end:%d/%m/%Y}): sau {CARD_WAITING_DAYS} ngày kể từ ngày đóng "
+            f"{paid_on:%d/%m/%Y}"
+        )
+    if period_from is not None and period_from > start:
+        start = period_from
+        rule += f"; kỳ đóng bắt đầu từ {period_from:%m/%Y} nên thẻ có giá trị từ ngày đầu kỳ"
+    after = _add_months(start, months)
+    # Same day `months` later, less a day; where that day does not exist (31/01 + 3 months), the
+    # card runs to the end of the month.
+    end = after if after.day < start.day else after - timedelta(days=1)
+    return CardWindow(start, end, rule)

@@ -21,10 +21,17 @@ Schema (version 1), top level: `schema` (1), `version`, `published_at` (ISO date
 `rural_poverty_line`, `base_salary` (lương cơ sở), `reference_level` (mức tham chiếu; value `null`
 means "equal to lương cơ sở in force on that date"), `bhxh_tn.{rate_bp, support_percent (by
 category), support_lifetime_months, max_income_multiplier, income_step, methods, lump_sum_months
-({min, max})}`, `bhyt_hgd.{rate_bp, member_percent (ladder; the last value applies to all later
+({min, max}), and optionally lump_sum_step_months (a lump sum is a whole number of these),
+deadline_months ({method: n} — a fixed-method payment is due within the first n months of its
+period) and back_payment_allowed (bool: may a counter take a period already past)}`,
+`bhyt_hgd.{rate_bp, member_percent (ladder; the last value applies to all later
 members), periods_months}`; `fund_monthly_return` rows `{"year", "monthly_rate": "0.0045",
 "placeholder": optional bool, "note"}`; `province_support` rows `{"province", "effective_from",
 "value": {category: percent}, "note"}` (may be empty).
+
+The three optional `bhxh_tn` lists came with the period rules (docs/RULES.md). A table without
+them (one published before) borrows those rows from the shipped default table, so the rules stay
+data even then.
 """
 
 from __future__ import annotations
@@ -246,6 +253,27 @@ def _ladder(raw: object, path: str) -> tuple[int, ...]:
     return values
 
 
+_FIXED_METHODS = (
+    PaymentMethod.MONTHLY,
+    PaymentMethod.QUARTERLY,
+    PaymentMethod.HALF_YEAR,
+    PaymentMethod.YEARLY,
+)
+
+
+def _deadlines(raw: object, path: str) -> tuple[tuple[PaymentMethod, int], ...]:
+    row = _obj(raw, path, [m.value for m in _FIXED_METHODS])
+    return tuple(
+        (m, _int(row[m.value], f"{path}.{m.value}", 1, int(m.value))) for m in _FIXED_METHODS
+    )
+
+
+def _bool(raw: object, path: str) -> bool:
+    if not isinstance(raw, bool):
+        _fail(path, "phải là true hoặc false", "must be true or false")
+    return raw
+
+
 def _periods(raw: object, path: str) -> tuple[int, ...]:
     values = tuple(_int(x, f"{path}[{i}]", 1, 120) for i, x in enumerate(_list(raw, path)))
     if list(values) != sorted(set(values)):
@@ -348,6 +376,10 @@ class RateTable:
     bhyt_periods_rows: tuple[Dated[tuple[int, ...]], ...]
     fund_returns: tuple[FundReturn, ...]
     province_support: tuple[ProvinceSupport, ...] = ()
+    # Optional lists (empty: borrowed from the shipped default table, see the module docstring).
+    lump_sum_step_rows: tuple[Dated[int], ...] = ()
+    deadline_rows: tuple[Dated[tuple[tuple[PaymentMethod, int], ...]], ...] = ()
+    back_payment_rows: tuple[Dated[bool], ...] = ()
 
     # -- construction --------------------------------------------------------------------------
 
@@ -397,6 +429,7 @@ class RateTable:
                 "methods",
                 "lump_sum_months",
             ),
+            ("lump_sum_step_months", "deadline_months", "back_payment_allowed"),
         )
         bhyt = _obj(top["bhyt_hgd"], "bhyt_hgd", ("rate_bp", "member_percent", "periods_months"))
 
@@ -436,6 +469,19 @@ class RateTable:
             bhyt_periods_rows=_series(bhyt["periods_months"], "bhyt_hgd.periods_months", _periods),
             fund_returns=_fund_returns(top["fund_monthly_return"], "fund_monthly_return"),
             province_support=_province_rows(top.get("province_support", []), "province_support"),
+            lump_sum_step_rows=_series(
+                bhxh["lump_sum_step_months"], "bhxh_tn.lump_sum_step_months", positive
+            )
+            if "lump_sum_step_months" in bhxh
+            else (),
+            deadline_rows=_series(bhxh["deadline_months"], "bhxh_tn.deadline_months", _deadlines)
+            if "deadline_months" in bhxh
+            else (),
+            back_payment_rows=_series(
+                bhxh["back_payment_allowed"], "bhxh_tn.back_payment_allowed", _bool
+            )
+            if "back_payment_allowed" in bhxh
+            else (),
         )
         table._check_income_bounds()
         return table
@@ -475,6 +521,25 @@ class RateTable:
                 d["note"] = r.note
             return d
 
+        bhxh: dict[str, object] = {
+            "rate_bp": _series_dict(self.bhxh_rate_bp_rows, _same),
+            "support_percent": _series_dict(self.support_percent_rows, SupportPercents.to_dict),
+            "support_lifetime_months": _series_dict(self.support_lifetime_months_rows, _same),
+            "max_income_multiplier": _series_dict(self.max_income_multiplier_rows, _same),
+            "income_step": _series_dict(self.income_step_rows, _same),
+            "methods": _series_dict(self.bhxh_methods_rows, lambda ms: [m.value for m in ms]),
+            "lump_sum_months": _series_dict(
+                self.lump_sum_months_rows, lambda mm: {"min": mm[0], "max": mm[1]}
+            ),
+        }
+        if self.lump_sum_step_rows:
+            bhxh["lump_sum_step_months"] = _series_dict(self.lump_sum_step_rows, _same)
+        if self.deadline_rows:
+            bhxh["deadline_months"] = _series_dict(
+                self.deadline_rows, lambda pairs: {m.value: n for m, n in pairs}
+            )
+        if self.back_payment_rows:
+            bhxh["back_payment_allowed"] = _series_dict(self.back_payment_rows, _same)
         return {
             "schema": SCHEMA,
             "version": self.version,
@@ -484,17 +549,7 @@ class RateTable:
             "rural_poverty_line": _series_dict(self.rural_poverty_line, _same),
             "base_salary": _series_dict(self.base_salary_rows, _same),
             "reference_level": _series_dict(self.reference_level_rows, _same),
-            "bhxh_tn": {
-                "rate_bp": _series_dict(self.bhxh_rate_bp_rows, _same),
-                "support_percent": _series_dict(self.support_percent_rows, SupportPercents.to_dict),
-                "support_lifetime_months": _series_dict(self.support_lifetime_months_rows, _same),
-                "max_income_multiplier": _series_dict(self.max_income_multiplier_rows, _same),
-                "income_step": _series_dict(self.income_step_rows, _same),
-                "methods": _series_dict(self.bhxh_methods_rows, lambda ms: [m.value for m in ms]),
-                "lump_sum_months": _series_dict(
-                    self.lump_sum_months_rows, lambda mm: {"min": mm[0], "max": mm[1]}
-                ),
-            },
+            "bhxh_tn": bhxh,
             "bhyt_hgd": {
                 "rate_bp": _series_dict(self.bhyt_rate_bp_rows, _same),
                 "member_percent": _series_dict(self.bhyt_member_percent_rows, list),
@@ -591,6 +646,29 @@ class RateTable:
         """(fewest, most) months a lump sum for future months may cover, both inclusive."""
         return self._at(self.lump_sum_months_rows, on, "số tháng đóng một lần", "lump-sum months")
 
+    def lump_sum_step(self, on: date) -> int:
+        """A lump sum covers a whole number of these months (12: whole years)."""
+        rows = self.lump_sum_step_rows or _shipped().lump_sum_step_rows
+        return self._at(rows, on, "bước số tháng đóng một lần", "lump-sum step")
+
+    def payment_deadline_months(self, method: PaymentMethod, on: date) -> int:
+        """A payment by fixed `method` is due within the first n months of its period.
+
+        Monthly 1 (within the month), 3-monthly 2, 6-monthly 4, 12-monthly 7 in the shipped table.
+        Sources (docs/RULES.md R2): monthly, 6- and 12-monthly from the summaries of Decree
+        159/2025/NĐ-CP; 3-monthly is our reading, NOT confirmed — no source found yet (Decree
+        134/2015/NĐ-CP and Decision 595/QĐ-BHXH are the texts to check). Not defined for the
+        lump sum (it pays future months only).
+        """
+        rows = self.deadline_rows or _shipped().deadline_rows
+        pairs = self._at(rows, on, "thời hạn đóng theo phương thức", "payment deadlines")
+        return dict(pairs)[method]
+
+    def back_payment_allowed(self, on: date) -> bool:
+        """May the counter take payment for a period already past (đóng bù)? Off by default."""
+        rows = self.back_payment_rows or _shipped().back_payment_rows
+        return self._at(rows, on, "quy định đóng bù", "back-payment switch")
+
     def bhyt_rate_bp(self, on: date) -> int:
         """BHYT hộ gia đình rate for the first member, basis points of lương cơ sở (450 = 4.5%)."""
         return self._at(self.bhyt_rate_bp_rows, on, "tỷ lệ đóng BHYT", "BHYT rate")
@@ -670,6 +748,16 @@ class RateTable:
                 message_en="Rate table has no rows in force.",
             )
         return max(dates)
+
+
+_SHIPPED: list[RateTable] = []
+
+
+def _shipped() -> RateTable:
+    """The shipped default table, parsed once (lends its rows to tables that lack a list)."""
+    if not _SHIPPED:
+        _SHIPPED.append(load_default_rate_table())
+    return _SHIPPED[0]
 
 
 def load_default_rate_table() -> RateTable:

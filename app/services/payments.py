@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -31,12 +31,30 @@ from app.domain.clock import business_date, now_utc
 from app.domain.codes import format_code
 from app.domain.ledger import PaymentBody, SealedRecord, VoidBody, seal
 from app.domain.money import format_vnd
-from app.domain.quote import Quote, bhyt_card_start, quote_bhxh_tn, quote_bhyt_hgd
+from app.domain.periods import (
+    MonthSpan,
+    check_bhxh_period,
+    check_bhyt_period,
+    default_bhxh_start,
+    gaps,
+    month_index,
+    month_start,
+    rate_change_notes,
+)
+from app.domain.quote import (
+    Quote,
+    bhyt_card_start,
+    bhyt_card_window,
+    quote_bhxh_tn,
+    quote_bhyt_hgd,
+)
 from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.secrets import cached_signing_key
 from app.services.common import Actor
+from app.services.history import last_bhyt_card_end, paid_spans
+from app.services.households import household_member_order
 from app.services.queries import (
     audit,
     check_actor,
@@ -117,6 +135,10 @@ class PaymentView:
     voided: bool
     void_reason: str | None
     reprints: int
+    # BHYT hộ gia đình: the card bought, when known (set by record_payment from its quote; for a
+    # stored payment, app.services.history.bhyt_card_for_receipt replays it).
+    card_from: date | None = None
+    card_to: date | None = None
 
     @property
     def change_due(self) -> int | None:
@@ -192,10 +214,6 @@ def void_body(v: Void, p: Payment) -> VoidBody:
 # --- quoting -----------------------------------------------------------------------------------
 
 
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-
-
 _VOIDS = cast(Table, Void.__table__)
 
 
@@ -208,25 +226,11 @@ _SUPPORT_MONTHS_USED = (
     .select_from(_NOT_VOIDED_FROM)
     .where(_NOT_VOIDED)
 )
-_LAST_PERIOD_END = (
-    select(func.max(_PAYMENTS.c.period_to))
-    .select_from(_NOT_VOIDED_FROM)
-    .where(_NOT_VOIDED & (_PAYMENTS.c.scheme == bindparam("scheme")))
-)
 
 
 def _support_months_used(session: Session, payer: Payer) -> int:
     used = session.connection().execute(_SUPPORT_MONTHS_USED, {"pid": payer.id}).scalar()
     return payer.prior_support_months + int(used or 0)
-
-
-def _last_period_end(session: Session, participant_id: str, scheme: Scheme) -> date | None:
-    end: date | None = (
-        session.connection()
-        .execute(_LAST_PERIOD_END, {"pid": participant_id, "scheme": scheme.value})
-        .scalar()
-    )
-    return end
 
 
 def _quote(
@@ -236,6 +240,9 @@ def _quote(
     paid_at: datetime,
     table: RateTable | None = None,
 ) -> Quote:
+    # Prices the request, then applies the period rules (app.domain.periods, docs/RULES.md):
+    # months already covered, deadlines, lump sums, past and far-future periods, BHYT card
+    # continuity and the household member order. Refusals are ValidationErrors naming the rule.
     table = table or current_table(session)
     paid_on = business_date(paid_at)
     if req.scheme is Scheme.BHXH_TN:
@@ -249,11 +256,15 @@ def _quote(
             else SupportCategory.OTHER
         )
         method = req.method or PaymentMethod.YEARLY
+        paid = paid_spans(session, participant.id, Scheme.BHXH_TN)
+        notes: list[str] = []
         start = req.start_month
         if start is None:
-            last = _last_period_end(session, participant.id, Scheme.BHXH_TN)
-            start = _next_month(last) if last else date(paid_on.year, paid_on.month, 1)
-        return quote_bhxh_tn(
+            plan = default_bhxh_start(table, method, paid, paid_on)
+            start = plan.start
+            if plan.note:
+                notes.append(plan.note)
+        quote = quote_bhxh_tn(
             table,
             income=req.income,
             category=category,
@@ -263,29 +274,77 @@ def _quote(
             paid_on=paid_on,
             support_months_used=_support_months_used(session, participant),
         )
-    if req.member_order is None:
-        raise ValidationError(
-            "member_order", "Thứ tự thành viên trong hộ", "chưa nhập", rule_en="required"
+        check_bhxh_period(
+            table,
+            method=method,
+            start_month=quote.period_from,
+            months=quote.months,
+            paid_on=paid_on,
+            paid=paid,
         )
+        if req.start_month is not None:
+            skipped = gaps((*paid, MonthSpan.starting(quote.period_from, 1)), quote.period_from)
+            if skipped and skipped[-1].last == month_start(month_index(quote.period_from) - 1):
+                notes.append(
+                    f"Gián đoạn: chưa đóng các tháng {skipped[-1].text} "
+                    f"({skipped[-1].months} tháng) trước kỳ này."
+                )
+        notes += rate_change_notes(table, Scheme.BHXH_TN, paid_on, quote.period_to)
+        return replace(quote, notes=(*quote.notes, *notes))
     if req.months is None:
         raise ValidationError("months", "Số tháng", "chưa chọn (3, 6 hoặc 12)", rule_en="required")
-    start = req.start_month
-    if start is None:
-        previous = max(
-            (
-                d
-                for d in (
-                    participant.bhyt_card_end,
-                    _last_period_end(session, participant.id, Scheme.BHYT_HGD),
-                )
-                if d
-            ),
-            default=None,
-        )
-        start = bhyt_card_start(paid_on, previous)
-    return quote_bhyt_hgd(
-        table, member_order=req.member_order, months=req.months, start_month=start, paid_on=paid_on
+    order = household_member_order(session, participant.id, paid_at)
+    notes = [f"Thứ tự thành viên: {order.reason}."]
+    member = order.order
+    if req.member_order is not None and req.member_order != order.order:
+        if order.household_id is not None:
+            raise ValidationError(
+                "member_order",
+                "Thành viên thứ",
+                f"được tính từ hộ gia đình, không nhập tay: người này là {order.reason}",
+                rule_en=f"comes from the household: {order.order}",
+            )
+        # Override path for a participant in no household yet (typed; recorded in the audit
+        # event of the payment through the quote's notes).
+        member = req.member_order
+        notes = [
+            f"Thứ tự thành viên nhập tay: {member} (chưa có hộ gia đình trong phần mềm; "
+            "ghi vào nhật ký kiểm tra)."
+        ]
+    previous = last_bhyt_card_end(session, participant.id, participant.bhyt_card_end)
+    months = req.months
+    _require_months(months)
+    typed = req.start_month.replace(day=1) if req.start_month else None
+    card = bhyt_card_window(paid_on, previous, months, typed)
+    start = typed or card.start
+    quote = quote_bhyt_hgd(
+        table, member_order=member, months=months, start_month=start, paid_on=paid_on
     )
+    check_bhyt_period(
+        start_month=quote.period_from,
+        months=quote.months,
+        card_start=bhyt_card_start(paid_on, previous),
+        card_rule=card.rule,
+        paid=paid_spans(session, participant.id, Scheme.BHYT_HGD),
+    )
+    notes.append(
+        f"Thẻ BHYT có giá trị từ {card.start:%d/%m/%Y} đến {card.end:%d/%m/%Y}: {card.rule}."
+    )
+    notes += rate_change_notes(table, Scheme.BHYT_HGD, paid_on, quote.period_to)
+    breakdown = (
+        *quote.breakdown,
+        ("Thẻ BHYT có giá trị", f"{card.start:%d/%m/%Y} – {card.end:%d/%m/%Y}"),
+    )
+    return replace(
+        quote, breakdown=breakdown, notes=tuple(notes), card_from=card.start, card_to=card.end
+    )
+
+
+def _require_months(months: object) -> None:
+    if type(months) is not int:
+        raise ValidationError(
+            "months", "Số tháng", "phải là số nguyên", rule_en="must be an integer"
+        )
 
 
 @dataclass(frozen=True)
@@ -487,10 +546,15 @@ def record_payment(
                 "subject": row["id"],
                 "details": json.dumps(
                     {"receipt_number": receipt_number, "amount": quote.total, "code": record.code}
+                    | ({"notes": list(quote.notes)} if quote.notes else {}),
+                    ensure_ascii=False,
                 ),
             },
         )
-        return _make_view(SimpleNamespace(**row), None, 0)
+        view = _make_view(SimpleNamespace(**row), None, 0)
+        if quote.card_from is None:
+            return view
+        return replace(view, card_from=quote.card_from, card_to=quote.card_to)
 
 
 def void_payment(

@@ -293,3 +293,47 @@ class ReconciliationIssue(Base):
     local_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     central_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     detail: Mapped[str] = mapped_column(Text)
+
+
+# --- households and paid periods from central (migration 0003) -------------------------------
+
+
+class Household(Base):
+    """A BHYT hộ gia đình: the people who pay the household rate together (docs/RULES.md R5).
+
+    Mutable bookkeeping (members join and move); every change is an audit event. The member
+    order a payment uses is worked out from the members and the fiscal year, never typed.
+    """
+
+    __tablename__ = "households"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    head_participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HouseholdMember(Base):
+    """A participant's household: at most one at a time (moving a member rewrites the row)."""
+
+    __tablename__ = "household_members"
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(40), default="")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CentralPaidPeriod(Base):
+    """A period the central system says a participant has paid (at another counter, or before
+    this counter existed). With this counter's own non-voided payments it makes the months
+    already covered (docs/RULES.md R1)."""
+
+    __tablename__ = "central_paid_periods"
+    __table_args__ = (UniqueConstraint("participant_id", "scheme", "period_from", "period_to"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(20))
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(100), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

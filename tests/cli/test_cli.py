@@ -274,3 +274,22 @@ def test_unexpected_failure_exit_70_logs_the_traceback(counter: Cli, tmp_path: P
         r" ERROR .* quaythu report: exit 70, unexpected FileNotFoundError \(\d+\.\d\d s\)$",
         log.splitlines()[-1],
     )
+
+
+def test_pay_and_quote_enforce_the_period_rules(counter: Cli) -> None:
+    # docs/RULES.md: the CLI's pay/quote go through the same rules; refusals exit 2, nothing saved
+    add_payer(counter, ma_so="0123456789")
+    common = ("--scheme", "bhxh_tn", "--income", "1500000")
+    who = ("--participant", "0123456789")
+    first: Any = counter.json(
+        "pay", *U, *who, *common, "--method", "12", "--start-month", "2026-12"
+    )
+    twice = counter("pay", *U, *who, *common, "--method", "12", "--start-month", "2026-12")
+    assert twice.returncode == 2
+    assert "Từ tháng" in twice.stderr and "đã đóng các tháng 12/2026–11/2027" in twice.stderr
+    lump = counter("quote", *common, "--method", "lump", "--months", "2")
+    assert lump.returncode == 2 and "24, 36, 48 hoặc 60 tháng" in lump.stderr
+    past = counter("quote", *common, "--method", "12", "--start-month", "2020-01")
+    assert past.returncode == 2 and "đóng bù" in past.stderr
+    listed: Any = counter.json("list", "--date", first["business_date"])
+    assert len(listed["payments"]) == 1

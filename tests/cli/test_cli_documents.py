@@ -23,7 +23,7 @@ def pdftotext(path: Path) -> str:
     ).stdout
 
 
-def pay(counter: Cli) -> Any:
+def pay(counter: Cli, start: str = "2026-12") -> Any:
     return counter.json(
         "pay",
         *U,
@@ -38,7 +38,7 @@ def pay(counter: Cli) -> Any:
         "--method",
         "12",
         "--start-month",
-        "2026-12",
+        start,
     )
 
 
@@ -84,7 +84,7 @@ def test_receipt_80mm_and_copy(counter: Cli, tmp_path: Path) -> None:
 def test_report_three_formats_same_totals(counter: Cli, tmp_path: Path) -> None:
     setup_payer(counter)
     first = pay(counter)
-    pay(counter)
+    pay(counter, start="2027-12")  # the next year (12/2026–11/2027 is paid: not twice)
     counter("void", *U, "--receipt", "2", "--reason", "Thu trùng, trả lại tiền")
     day = first["business_date"]
     outputs = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import keyring
@@ -19,6 +19,7 @@ from app.services.documents import daily_summary, receipt_data
 from app.services.participants import ParticipantView
 from app.services.payments import (
     PaymentRequest,
+    PaymentView,
     get_payment,
     list_payments,
     preview_payment,
@@ -45,6 +46,21 @@ def bhxh_request(payer: ParticipantView, **kw: object) -> PaymentRequest:
     )
     base.update(kw)
     return PaymentRequest(**base)  # type: ignore[arg-type]
+
+
+def monthly_series(
+    db: Database, cashier: Actor, payer: ParticipantView, n: int
+) -> list[PaymentView]:
+    """`n` monthly payments a month apart, each continuing the last (no start month given)."""
+    return [
+        record_payment(
+            db,
+            bhxh_request(payer, start_month=None, method=PaymentMethod.MONTHLY, income=2_200_000),
+            by=cashier,
+            now=PAID_AT + timedelta(days=31 * k),
+        )
+        for k in range(n)
+    ]
 
 
 def test_worked_example_bhxh_tu_nguyen(
@@ -110,16 +126,14 @@ def test_same_request_twice_returns_first_payment(
 def test_receipt_numbers_are_gap_free_and_codes_differ(
     db: Database, cashier: Actor, payer: ParticipantView
 ) -> None:
-    views = [
-        record_payment(db, bhxh_request(payer, start_month=None), by=cashier, now=PAID_AT)
-        for _ in range(5)
-    ]
+    views = monthly_series(db, cashier, payer, 5)
     assert [v.receipt_number for v in views] == [1, 2, 3, 4, 5]
     assert len({v.confirmation_code for v in views}) == 5
     # without start_month each payment continues the participant's last period
     assert views[1].period_from == date(views[0].period_to.year + 1, 1, 1) or (
         views[1].period_from > views[0].period_to
     )
+    assert [v.period_from.month for v in views] == [11, 12, 1, 2, 3]
 
 
 def test_amount_changed_since_shown_is_refused(
@@ -222,8 +236,7 @@ def _tamper(db_path: Path, sql: str) -> None:
 def test_verify_finds_edited_amount(
     db: Database, db_path: Path, cashier: Actor, payer: ParticipantView
 ) -> None:
-    for _ in range(3):
-        record_payment(db, bhxh_request(payer, start_month=None), by=cashier, now=PAID_AT)
+    monthly_series(db, cashier, payer, 3)
     assert verify_ledger(db).ok
     _tamper(db_path, "UPDATE payments SET amount = 1000 WHERE receipt_number = 2")
     report = verify_ledger(db)
@@ -235,8 +248,7 @@ def test_verify_finds_edited_amount(
 def test_verify_finds_removed_record(
     db: Database, db_path: Path, cashier: Actor, payer: ParticipantView
 ) -> None:
-    for _ in range(3):
-        record_payment(db, bhxh_request(payer, start_month=None), by=cashier, now=PAID_AT)
+    monthly_series(db, cashier, payer, 3)
     _tamper(db_path, "PRAGMA foreign_keys=OFF")
     con = sqlite3.connect(db_path)
     con.execute("DROP TRIGGER IF EXISTS payments_no_delete")
@@ -280,8 +292,12 @@ def test_daily_summary_by_business_day(
         by=cashier,
         now=PAID_AT,
     )
+    # 11/2026 paid monthly within the month (12/2026–11/2027 is paid already: not again)
     third = record_payment(
-        db, bhxh_request(payer, start_month=date(2028, 1, 1)), by=cashier, now=PAID_AT
+        db,
+        bhxh_request(payer, method=PaymentMethod.MONTHLY, start_month=date(2026, 11, 1)),
+        by=cashier,
+        now=PAID_AT,
     )
     void_payment(
         db,
@@ -290,9 +306,10 @@ def test_daily_summary_by_business_day(
         supervisor=supervisor,
     )
     # 23:30 in Hà Nội on 22/11 is 16:30 UTC; 00:30 on 23/11 is 17:30 UTC on the 22nd.
+    # the void freed 11/2026, so it can be paid again
     late = record_payment(
         db,
-        bhxh_request(payer, start_month=date(2029, 1, 1)),
+        bhxh_request(payer, method=PaymentMethod.MONTHLY, start_month=date(2026, 11, 1)),
         by=cashier,
         now=datetime(2026, 11, 22, 17, 30, tzinfo=UTC),
     )

@@ -130,8 +130,7 @@ def seed_payments(db: Database, by: Actor, n: int) -> float:
                 participant_id=payers[i % len(payers)].id,
                 scheme=Scheme.BHYT_HGD,
                 member_order=1 + i % 5,
-                months=3,
-                start_month=date(2027, 1, 1),
+                months=3,  # no start month: each card runs on from the one before
             ),
             by=by,
         )

@@ -120,8 +120,7 @@ class Counter:
                 participant_id=(payer or self.payer).id,
                 scheme=Scheme.BHYT_HGD,
                 member_order=1,
-                months=3,
-                start_month=date(2027, 1, 1),
+                months=3,  # no start month: each card runs on from the one before
             )
             out.append(record_payment(self.db, req, by=self.cashier, **kw))  # type: ignore[arg-type]
         return out

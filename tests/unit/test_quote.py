@@ -40,6 +40,15 @@ def table_with_return(monthly_rate: str) -> RateTable:
     return RateTable.from_dict(d)
 
 
+def any_length_lump_table(table: RateTable = TABLE) -> RateTable:
+    """The table with lump sums of any 2..60 months: exercises the discount formula on short
+    and odd lengths, which the shipped table (whole years only) refuses."""
+    d: dict[str, Any] = copy.deepcopy(table.to_dict())
+    d["bhxh_tn"]["lump_sum_months"][0]["value"] = {"min": 2, "max": 60}
+    d["bhxh_tn"]["lump_sum_step_months"][0]["value"] = 1
+    return RateTable.from_dict(d)
+
+
 def bhxh(**kw: Any) -> Quote:
     args: dict[str, Any] = {
         "income": 1_500_000,
@@ -75,7 +84,7 @@ def test_bhxh_worked_example() -> None:
     assert q.support_months == 12
     assert q.lump_sum_discount == 0
     assert (q.period_from, q.period_to) == (date(2026, 12, 1), date(2027, 11, 30))
-    assert q.rate_version == TABLE.version == "2025.07-1"
+    assert q.rate_version == TABLE.version == "2025.07-2"
     assert (q.income, q.support_category, q.method, q.member_order) == (
         1_500_000,
         SupportCategory.OTHER,
@@ -86,7 +95,7 @@ def test_bhxh_worked_example() -> None:
     assert line(q, "Mức đóng/tháng (22% thu nhập)") == "330.000 đ"
     assert line(q, "Nhà nước hỗ trợ/tháng").startswith("66.000 đ")
     assert line(q, "Từ tháng – Đến tháng") == "12/2026 – 11/2027"
-    assert line(q, "Phiên bản bảng mức đóng") == "2025.07-1"
+    assert line(q, "Phiên bản bảng mức đóng") == "2025.07-2"
 
 
 @pytest.mark.parametrize(
@@ -235,18 +244,25 @@ def test_method_not_in_table() -> None:
 # --- lump sum ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("months", [None, 1, 61, 0])
+@pytest.mark.parametrize("months", [None, 1, 61, 0, 2, 12, 23, 25, 30, 59, 72])
 def test_lump_sum_months_validated(months: int | None) -> None:
     with pytest.raises(ValidationError) as info:
         bhxh(method=PaymentMethod.LUMP_SUM, months=months)
     assert info.value.field == "months"
     assert info.value.label == "Số tháng"
     assert "Số tháng" in info.value.message
+    if months is not None:
+        assert "24, 36, 48 hoặc 60 tháng" in info.value.message  # R3: whole future years
+
+
+@pytest.mark.parametrize("months", [24, 36, 48, 60])
+def test_lump_sum_whole_years_accepted(months: int) -> None:
+    assert bhxh(method=PaymentMethod.LUMP_SUM, months=months).months == months
 
 
 def test_lump_sum_two_months_by_hand() -> None:
     # r = 0.0045 (2025 row, paid in 2026): 264.000 + 264.000 / 1,0045 = 264.000 + 262.817,32…
-    q = bhxh(method=PaymentMethod.LUMP_SUM, months=2)
+    q = bhxh(table=any_length_lump_table(), method=PaymentMethod.LUMP_SUM, months=2)
     assert q.total_gross == 660_000
     assert q.total_support == 132_000
     assert q.total == 264_000 + 262_817
@@ -317,12 +333,12 @@ def test_lump_sum_properties(
         "income": income,
         "support_months_used": used,
     }
-    q = bhxh(table=table_with_return(monthly_rate), **common)
+    q = bhxh(table=any_length_lump_table(table_with_return(monthly_rate)), **common)
     undiscounted = q.total_gross - q.total_support
     assert type(q.total) is int and type(q.lump_sum_discount) is int
     assert q.total == undiscounted - q.lump_sum_discount
     assert q.total < undiscounted  # r > 0, n > 1, every month pays ≥ 165.000 đ
-    flat = bhxh(table=table_with_return("0"), **common)
+    flat = bhxh(table=any_length_lump_table(table_with_return("0")), **common)
     assert flat.total == undiscounted
     assert flat.lump_sum_discount == 0
 
@@ -413,7 +429,7 @@ def test_bhyt_worked_example() -> None:
     assert (q.support_per_month, q.total_support, q.support_months) == (0, 0, 0)
     assert q.total_gross == 884_520
     assert (q.member_order, q.method, q.income, q.support_category) == (2, None, None, None)
-    assert q.rate_version == "2025.07-1"
+    assert q.rate_version == "2025.07-2"
     assert (q.period_from, q.period_to) == (date(2026, 12, 1), date(2027, 11, 30))
     assert line(q, "Số tiền phải nộp") == "884.520 đ"
     assert line(q, "Mức đóng/tháng") == "73.710 đ"

@@ -30,7 +30,7 @@ def default_dict() -> dict[str, Any]:
 
 
 def test_shipped_table_version_and_metadata(table: RateTable) -> None:
-    assert table.version == "2025.07-1"
+    assert table.version == "2025.07-2"
     assert table.published_at == date(2025, 7, 1)
     assert table.source and all(isinstance(s, str) for s in table.source)
 
@@ -44,7 +44,7 @@ def test_shipped_json_is_package_data_without_floats() -> None:
         raise AssertionError(f"float in the shipped rate table: {s}")
 
     raw = json.loads(text, parse_float=no_float)
-    assert raw["version"] == "2025.07-1"
+    assert raw["version"] == "2025.07-2"
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,8 @@ def test_bhxh_rate_and_caps(table: RateTable) -> None:
     assert table.bhxh_rate_bp(date(2026, 11, 22)) == 2200
     assert table.support_lifetime_months(date(2026, 11, 22)) == 120
     assert table.max_income_multiplier(date(2026, 11, 22)) == 20
-    assert table.lump_sum_months(date(2026, 11, 22)) == (2, 60)
+    assert table.lump_sum_months(date(2026, 11, 22)) == (24, 60)
+    assert table.lump_sum_step(date(2026, 11, 22)) == 12
 
 
 @pytest.mark.parametrize(

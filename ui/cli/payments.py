@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -63,11 +64,12 @@ def payment_fields(args: argparse.Namespace) -> PaymentFields:
 
 
 def _quote(args: argparse.Namespace, table: RateTable, f: PaymentFields, paid_on: date) -> Quote:
+    from app.domain.periods import check_bhxh_period, rate_change_notes
     from app.domain.quote import bhyt_card_start, quote_bhxh_tn, quote_bhyt_hgd
 
     if f.scheme is Scheme.BHXH_TN:
         assert f.income is not None and f.method is not None  # payment_fields checked them
-        return quote_bhxh_tn(
+        quote = quote_bhxh_tn(
             table,
             income=f.income,
             category=f.support_category or SupportCategory.OTHER,
@@ -77,6 +79,17 @@ def _quote(args: argparse.Namespace, table: RateTable, f: PaymentFields, paid_on
             paid_on=paid_on,
             support_months_used=args.support_months_used,
         )
+        # The period rules that need no history (deadline, past, too far ahead: RULES.md).
+        check_bhxh_period(
+            table,
+            method=f.method,
+            start_month=quote.period_from,
+            months=quote.months,
+            paid_on=paid_on,
+            paid=(),
+        )
+        notes = rate_change_notes(table, Scheme.BHXH_TN, paid_on, quote.period_to)
+        return dataclasses.replace(quote, notes=notes)
     if f.months is None:
         raise ValidationError("months", "Số tháng", "hãy chọn 3, 6 hoặc 12", rule_en="--months")
     return quote_bhyt_hgd(
