@@ -86,7 +86,13 @@ def test_payments_and_voids_read_the_key_outside_the_write_lock_once(
     payer: ParticipantView,
 ) -> None:
     first = record_payment(db, request(payer), by=cashier)
-    record_payment(db, request(payer), by=cashier)
+    bhyt = PaymentRequest(
+        client_request_id=str(uuid.uuid4()),
+        participant_id=payer.id,
+        scheme=Scheme.BHYT_HGD,
+        months=3,
+    )
+    record_payment(db, bhyt, by=cashier)  # a second payment: the key is not read again
     void_payment(db, receipt_number=first.receipt_number, reason="Thu nhầm", supervisor=supervisor)
     # One read for the process (the key is cached), taken while no transaction held the lock.
     assert probe.lock_free_at_read == [True]
