@@ -9,7 +9,6 @@ ask for.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,7 @@ def bhyt_request(counter: Counter) -> PaymentRequest:
         participant_id=counter.payer.id,
         scheme=Scheme.BHYT_HGD,
         member_order=1,
-        months=3,
-        start_month=date(2027, 1, 1),
+        months=3,  # no start month: the card runs on from the payer's last one
     )
 
 
