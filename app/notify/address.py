@@ -21,11 +21,11 @@ from app.errors import ValidationError
 # 03x Viettel; 05x Vietnamobile/Gmobile/Reddi; 07x MobiFone; 08x VinaPhone/Viettel/MobiFone/
 # Itel; 09x the original 10-digit numbers of every carrier.
 MOBILE_PREFIXES = frozenset(
-    ["032", "033", "034", "035", "036", "037", "038", "039"]
-    + ["052", "055", "056", "058", "059"]
-    + ["070", "076", "077", "078", "079"]
-    + ["081", "082", "083", "084", "085", "086", "087", "088", "089"]
-    + ["090", "091", "092", "093", "094", "096", "097", "098", "099"]
+    "032 033 034 035 036 037 038 039 "
+    "052 055 056 058 059 "
+    "070 076 077 078 079 "
+    "081 082 083 084 085 086 087 088 089 "
+    "090 091 092 093 094 096 097 098 099".split()
 )
 _SEPARATORS = re.compile(r"[\s.\-()]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")

@@ -141,9 +141,7 @@ def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
         raise _bad("gateway.username", "Tên đăng nhập cổng SMS", "bắt buộc với basic", "required")
     if profile.body_format not in BODY_FORMATS:
         raise _bad("gateway.body_format", "Dạng nội dung", "chỉ json hoặc form", "json or form")
-    if profile.body_format == "form" and any(
-        not isinstance(v, str) for v in profile.body.values()
-    ):
+    if profile.body_format == "form" and any(not isinstance(v, str) for v in profile.body.values()):
         raise _bad("gateway.body", "Mẫu nội dung", "dạng form chỉ có giá trị chữ", "form: strings")
     allowed = set(GATEWAY_PLACEHOLDERS) | set(profile.params)
     seen: set[str] = set()
@@ -290,7 +288,10 @@ def save_notify_settings(db: Database, new: NotifySettings, *, by: Actor) -> Not
         load_actor(session, by)
         changed: dict[str, list[str]] = {}
         for f in fields(NotifySettings):
-            old, value = _encode(f.name, getattr(before, f.name)), _encode(f.name, getattr(new, f.name))
+            old, value = (
+                _encode(f.name, getattr(before, f.name)),
+                _encode(f.name, getattr(new, f.name)),
+            )
             key = _PREFIX + f.name
             row = session.get(Setting, key)
             if row is None:

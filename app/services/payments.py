@@ -33,6 +33,12 @@ from app.domain.quote import Quote, bhyt_card_start, quote_bhxh_tn, quote_bhyt_h
 from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
+from app.notify.outbox import (
+    NotifyContact,
+    prepare_contact,
+    queue_payment_notices,
+    queue_void_notices,
+)
 from app.secrets import load_signing_key
 from app.services.common import (
     Actor,
@@ -82,6 +88,7 @@ class PaymentRequest:
     start_month: date | None = None  # default: continues the participant's last period
     tendered: int | None = None  # cash handed over, if the cashier entered it
     expected_amount: int | None = None  # the amount the cashier saw and confirmed
+    notify: NotifyContact | None = None  # addresses typed at the confirm step (SMS/email)
 
 
 @dataclass(frozen=True)
@@ -384,6 +391,7 @@ def record_payment(
         raise ValidationError(
             "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
         )
+    contact = prepare_contact(req.notify)
     with db.write() as session:
         conn = session.connection()
         ctx = conn.execute(
@@ -471,6 +479,8 @@ def record_payment(
                 ),
             },
         )
+        # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
+        queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
         return _make_view(SimpleNamespace(**row), None, 0)
 
 
@@ -544,6 +554,8 @@ def void_payment(
             requested_by=requested_by.username if requested_by else None,
         )
         session.flush()
+        payment_row = {c.name: getattr(payment, c.name) for c in _PAYMENTS.columns}
+        queue_void_notices(session.connection(), payment_row, at=at)
         return _view(session, payment)
 
 
