@@ -158,7 +158,10 @@ def _values(facts: SmsFacts) -> dict[str, str]:
 
 
 def name_forms(name: str) -> list[str]:
-    """The name, then ever shorter forms: "Nguyen Thi My Dao", "Nguyen T.M. Dao", "N.T.M. Dao"."""
+    """The name, then ever shorter forms.
+
+    "Nguyen Thi My Dao", "Nguyen T.M. Dao", "N.T.M. Dao", "Nguyen Dao", "Dao".
+    """
     words = gsm7(name).split()
     if not words:
         return [""]
@@ -167,6 +170,8 @@ def name_forms(name: str) -> list[str]:
         forms.append(f"{words[0]} {''.join(w[0] + '.' for w in words[1:-1])} {words[-1]}")
     if len(words) > 1:
         forms.append(f"{''.join(w[0] + '.' for w in words[:-1])} {words[-1]}")
+    if len(words) > 2:
+        forms.append(f"{words[0]} {words[-1]}")
     forms.append(words[-1])
     return forms
 
