@@ -21,6 +21,8 @@ Guarantees:
   in all it fails permanently, with the last error as the reason.
 - **Permanent failures** (4xx other than 408/429, a gateway that says "rejected", SMTP 5xx, an
   unusable address) go to `failed` with the reason and are never retried by themselves.
+- Only messages from the low-water mark up are looked at (see `app.notify.outbox`); the mark
+  moves up at the end of each run, so a run costs what is waiting, not the whole history.
 - Results are written in batches (one transaction per `batch_size` messages), so a thousand
   messages cost tens of fsyncs, not thousands.
 """
@@ -34,12 +36,23 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.notify.outbox import FAILED, QUEUED, RETRYING, SENDING, SENT, UNKNOWN
+from app.notify.outbox import (
+    FAILED,
+    FINAL,
+    LOW_WATER_KEY,
+    QUEUED,
+    RETRYING,
+    SENDING,
+    SENT,
+    UNKNOWN,
+    prepare_for_sending,
+    read_low_water,
+)
 from app.services.common import LOCAL_TZ, audit, business_date, now_utc
 from app.storage.db import Database
-from app.storage.models import Notification
+from app.storage.models import Notification, Setting
 
 
 class Outcome(StrEnum):
@@ -125,9 +138,11 @@ def _recover_stale(
 ) -> None:
     cutoff = now - timedelta(seconds=policy.stale_after)
     with db.write() as session:
+        low = read_low_water(session.connection())
         stale = session.scalars(
             select(Notification).where(
-                (Notification.state == SENDING)
+                (Notification.id >= low)
+                & (Notification.state == SENDING)
                 & (Notification.last_attempt_at < cutoff)
                 & Notification.channel.in_(tuple(senders))
             )
@@ -161,11 +176,14 @@ def _claim(
 ) -> list[OutgoingMessage]:
     today = business_date(now)
     claimed: list[OutgoingMessage] = []
+    prepare: list[Notification] = []
     with db.write() as session:
+        low = read_low_water(session.connection())
         due = session.scalars(
             select(Notification)
             .where(
-                Notification.state.in_((QUEUED, RETRYING))
+                (Notification.id >= low)
+                & Notification.state.in_((QUEUED, RETRYING))
                 & (Notification.next_attempt_at <= now)
                 & Notification.channel.in_(channels)
             )
@@ -187,6 +205,10 @@ def _claim(
             m.attempts += 1
             m.attempt_day, m.day_attempts = today, used_today + 1
             m.last_attempt_at = now
+            prepare.append(m)
+        prepare_for_sending(session, prepare)
+        for m in prepare:
+            assert m.client_message_id is not None
             claimed.append(
                 OutgoingMessage(
                     id=m.id,
@@ -267,6 +289,23 @@ def _record(
                 report.errors.append(f"#{m.id} {m.channel}: {result.error}")
 
 
+def _advance_low_water(db: Database) -> None:
+    """Move the mark up to the oldest message that is not final yet (one write, under the lock,
+    so a void or resend lowering it meanwhile is never lost)."""
+    with db.write() as session:
+        low = read_low_water(session.connection())
+        oldest = session.scalar(
+            select(func.min(Notification.id)).where(
+                (Notification.id >= low) & Notification.state.not_in(FINAL)
+            )
+        )
+        if oldest is None:
+            top = session.scalar(select(func.max(Notification.id)))
+            oldest = low if top is None else max(low, top + 1)
+        if oldest != low:
+            session.merge(Setting(key=LOW_WATER_KEY, value=str(oldest)))
+
+
 _NOT_ATTEMPTED = SendResult(
     Outcome.RETRY, error="Chưa gửi: lượt gửi bị dừng giữa chừng.", retry_after=0
 )
@@ -318,4 +357,5 @@ def deliver_due(
                 _record(db, results, now or now_utc(), policy, rng, report)
         if remaining is not None:
             remaining -= len(claimed)
+    _advance_low_water(db)
     return report

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from string import Formatter
 from typing import Final
 
@@ -115,10 +116,15 @@ def segments_for(length: int) -> int:
     return -(-length // MULTIPART_SEGMENT)
 
 
+@lru_cache(maxsize=64)
+def _parse(template: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    return tuple(Formatter().parse(template))  # every payment renders: parse a template once
+
+
 def _fields(template: str) -> list[str]:
     names = []
     try:
-        parsed = list(Formatter().parse(template))
+        parsed = _parse(template)
     except ValueError as exc:
         raise ValidationError(
             "sms_template",
@@ -178,7 +184,7 @@ def name_forms(name: str) -> list[str]:
 
 def _fill(template: str, values: dict[str, str]) -> str:
     out = []
-    for literal, name, _spec, _conversion in Formatter().parse(template):
+    for literal, name, _spec, _conversion in _parse(template):
         out.append(literal)
         if name is not None:
             out.append(values[name])

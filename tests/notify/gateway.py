@@ -40,6 +40,7 @@ class GatewayState:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # one answer, no 40 ms delayed-ACK stall per request
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

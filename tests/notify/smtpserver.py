@@ -58,7 +58,7 @@ class Mailbox:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     drop_data: bool = False  # close the connection when the message arrives (a lost answer)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
         if address.endswith("@khongton.test"):
@@ -68,7 +68,7 @@ class Mailbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(envelope.content)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.drop_data:

@@ -256,11 +256,18 @@ def test_claimed_message_is_not_taken_by_a_second_deliverer_and_stale_claims_rec
     assert report.recovered == 2 and report.sent == 2  # same client ids: safe to send
 
     settings = enable(db, admin, gateway.url, idempotent=False)
-    with db.write() as s:
-        s.execute(update(Notification).values(state=SENDING, last_attempt_at=T0))
+    _pay(db, cashier, payer)
+    _pay(db, cashier, payer)
+    with db.write() as s:  # again claimed by a deliverer that died, now without client ids
+        s.execute(
+            update(Notification)
+            .where(Notification.state == QUEUED)
+            .values(state=SENDING, last_attempt_at=T0)
+        )
     report = _deliver(db, settings, T0 + timedelta(minutes=16))
     assert report.recovered == 2 and report.sent == 0
-    assert {m.state for m in list_notifications(db)} == {UNKNOWN}
+    assert [m.state for m in list_notifications(db)] == [SENT, SENT, UNKNOWN, UNKNOWN]
+    assert len(gateway.state.delivered) == 2
 
 
 def test_retry_now_wakes_waiting_messages(
@@ -275,3 +282,32 @@ def test_retry_now_wakes_waiting_messages(
     _deliver(db, sms_on, T0)
     assert retry_now(db, by=cashier, now=T0 + timedelta(seconds=10)) == 1
     assert _deliver(db, sms_on, T0 + timedelta(seconds=10)).sent == 1
+
+
+def test_void_of_an_old_payment_is_found_below_the_delivered_ones(
+    db: Database,
+    cashier: Actor,
+    supervisor: Actor,
+    payer: ParticipantView,
+    sms_on: NotifySettings,
+    gateway: FakeGateway,
+) -> None:
+    old = _pay(db, cashier, payer)
+    _pay(db, cashier, payer)
+    assert _deliver(db, sms_on, T0).sent == 2  # the low-water mark moves past both
+    from app.services.payments import void_payment
+
+    void_payment(
+        db,
+        receipt_number=old.receipt_number,
+        reason="Khách đổi ý",
+        supervisor=supervisor,
+        now=T0 + timedelta(minutes=1),
+    )
+    assert _deliver(db, sms_on, T0 + timedelta(minutes=2)).sent == 1
+    assert "DA BI HUY" in gateway.state.delivered[-1]["content"]
+    assert [(m.receipt_number, m.kind) for m in list_notifications(db)] == [
+        (1, "payment"),
+        (1, "void"),
+        (2, "payment"),
+    ]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.errors import ValidationError
+from app.notify.delivery import deliver_due
 from app.notify.outbox import (
     FAILED,
     QUEUED,
@@ -20,6 +22,7 @@ from app.notify.outbox import (
     notify_status,
 )
 from app.notify.settings import NotifySettings, load_notify_settings, save_notify_settings
+from app.secrets import load_sms_secret
 from app.services.common import Actor
 from app.services.participants import (
     ParticipantInput,
@@ -30,7 +33,15 @@ from app.services.participants import (
 from app.services.payments import record_payment, void_payment
 from app.storage.db import Database
 from app.storage.models import AuditEvent, Notification, Payment
+from sync.notify_sms import HttpSmsSender
 from tests.services.test_payments import PAID_AT, bhxh_request
+
+
+def _deliver(db: Database, settings: NotifySettings) -> None:
+    assert settings.gateway is not None
+    sender = HttpSmsSender(settings.gateway, load_sms_secret())
+    deliver_due(db, {"sms": sender}, now=PAID_AT + timedelta(days=1))
+    sender.close()
 
 
 def _rows(db: Database) -> list[Notification]:
@@ -51,12 +62,17 @@ def test_payment_queues_sms_with_the_facts_in_the_same_transaction(
         QUEUED,
     )
     assert m.idempotency_key == f"{view.id}:sms:payment"
-    assert m.next_attempt_at == PAID_AT and m.attempts == 0 and len(m.client_message_id) == 32
+    assert m.id == 4 * view.ledger_seq  # the id is the idempotency key: slot 0 = payment SMS
+    assert m.next_attempt_at == PAID_AT and m.attempts == 0
+    assert m.body is None and m.client_message_id is None  # made at the first attempt
+    assert notify_status(db).counts[QUEUED] == 1
+    _deliver(db, sms_on)
+    m = _rows(db)[0]
     assert m.body == (
         "Le Thi My Dao (0123456789) da nop 3.168.000d BHXH tu nguyen 12 thang ngay 22/11/2026. "
         f"Ma xac nhan: {view.confirmation_code}. Tra cuu: VssID, baohiemxahoi.gov.vn"
     )
-    assert notify_status(db).counts[QUEUED] == 1
+    assert m.client_message_id is not None and len(m.client_message_id) == 32
 
 
 def test_same_request_twice_queues_once(
@@ -173,14 +189,20 @@ def test_void_queues_a_cancellation_to_the_same_addresses(
         db, bhxh_request(payer, notify=NotifyContact(phone="0386123456")), by=cashier, now=PAID_AT
     )
     void_payment(
-        db, receipt_number=view.receipt_number, reason="Thu nhầm người", supervisor=supervisor
+        db,
+        receipt_number=view.receipt_number,
+        reason="Thu nhầm người",
+        supervisor=supervisor,
+        now=PAID_AT + timedelta(hours=1),
     )
     rows = _rows(db)
     assert [(m.kind, m.address) for m in rows] == [
         ("payment", "0386123456"),
         ("void", "0386123456"),
     ]
-    assert rows[1].idempotency_key == f"{view.id}:sms:void"
+    assert rows[1].idempotency_key == f"{view.id}:sms:void" and rows[1].id == rows[0].id + 2
+    _deliver(db, sms_on)
+    rows = _rows(db)
     assert "DA BI HUY" in (rows[1].body or "") and view.confirmation_code in (rows[1].body or "")
     by_payment = notifications_for_payments(db, [view.id])
     assert [n.kind for n in by_payment[view.id]] == ["payment", "void"]
@@ -196,4 +218,5 @@ def test_stored_template_is_used(
         by=admin,
     )
     view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
+    _deliver(db, sms_on)
     assert _rows(db)[0].body == f"BHXH: ma xac nhan {view.confirmation_code}"

@@ -4,7 +4,8 @@ Revision ID: 0003_notify
 Revises: 0002
 Create Date: 2026-12-01 12:00:00
 
-One new table, nothing else touched. UTCDateTime is rendered as sa.String(length=27) (its
+One new table, nothing else touched. No secondary index on purpose: the id encodes the payment's
+ledger_seq and the message slot (see the model's docstring), so record_payment writes one page. UTCDateTime is rendered as sa.String(length=27) (its
 storage type). If another 0003 lands first, re-point `down_revision` at it.
 """
 from alembic import op
@@ -24,8 +25,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('channel', sa.String(length=5), nullable=False),
     sa.Column('address', sa.String(length=200), nullable=False),
-    sa.Column('idempotency_key', sa.String(length=60), nullable=False),
-    sa.Column('client_message_id', sa.String(length=40), nullable=False),
+    sa.Column('client_message_id', sa.String(length=40), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
     sa.Column('state', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
@@ -39,17 +39,9 @@ def upgrade() -> None:
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('resends', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_notifications_payment_id_payments')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_notifications_idempotency_key'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
     )
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_notifications_next_attempt_at'), ['next_attempt_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notifications_payment_id'), ['payment_id'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_notifications_payment_id'))
-        batch_op.drop_index(batch_op.f('ix_notifications_next_attempt_at'))
-
     op.drop_table('notifications')
