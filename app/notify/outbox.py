@@ -21,6 +21,7 @@ Guarantees:
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -112,15 +113,25 @@ _INSERT_SQL: Final = (
 )
 
 
+def _driver(conn: Connection) -> sqlite3.Connection:
+    """The sqlite3 connection under `conn`: same connection, same transaction, none of the
+    per-statement work of SQLAlchemy — this runs inside every record_payment."""
+    return cast(sqlite3.Connection, conn.connection.driver_connection)
+
+
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    stamps: dict[datetime, str] = {}
+
     def stored(value: Any) -> Any:
-        if isinstance(value, datetime):
-            return utc_iso(value)  # as UTCDateTime stores it
+        if isinstance(value, datetime):  # as UTCDateTime stores it
+            if value not in stamps:
+                stamps[value] = utc_iso(value)
+            return stamps[value]
         if isinstance(value, date):
             return value.isoformat()
         return value
 
-    conn.exec_driver_sql(_INSERT_SQL, [tuple(stored(r[c]) for c in _COLUMNS) for r in rows])
+    _driver(conn).executemany(_INSERT_SQL, [tuple(stored(r[c]) for c in _COLUMNS) for r in rows])
 
 
 _AUDIT = cast(Table, AuditEvent.__table__)
@@ -151,16 +162,21 @@ def prepare_contact(contact: NotifyContact | None) -> NotifyContact | None:
     return replace(contact, phone=phone, email=email)
 
 
-# Everything queuing needs, in one round trip inside the payment's transaction.
-_QUEUE_CONTEXT = text(
-    """
-    SELECT
-      (SELECT value FROM settings WHERE key = 'notify.sms_enabled') AS sms_enabled,
-      (SELECT value FROM settings WHERE key = 'notify.email_enabled') AS email_enabled,
-      p.phone, p.email
-    FROM participants p WHERE p.id = :pid
-    """
+# Everything queuing needs, in one round trip inside the payment's transaction (through the
+# driver: this runs on every payment).
+_QUEUE_CONTEXT: Final = (
+    "SELECT"
+    " (SELECT value FROM settings WHERE key = 'notify.sms_enabled'),"
+    " (SELECT value FROM settings WHERE key = 'notify.email_enabled'),"
+    " phone, email FROM participants WHERE id = ?"
 )
+
+
+def _queue_context(conn: Connection, participant_id: str) -> tuple[bool, bool, str, str] | None:
+    row = _driver(conn).execute(_QUEUE_CONTEXT, (participant_id,)).fetchone()
+    if row is None:
+        return None
+    return row[0] == "1", row[1] == "1", row[2] or "", row[3] or ""
 
 
 def _facts(payment: Mapping[str, Any]) -> SmsFacts:
@@ -244,22 +260,23 @@ def queue_payment_notices(
     `payment` is the payment's row (column names of `payments`); `contact` was checked by
     `prepare_contact`.
     """
-    ctx = conn.execute(_QUEUE_CONTEXT, {"pid": payment["participant_id"]}).first()
+    ctx = _queue_context(conn, payment["participant_id"])
     if ctx is None:
         return 0
+    sms_on, email_on, stored_phone, stored_email = ctx
     contact = contact or NotifyContact()
-    phone = ctx.phone if contact.phone is None else contact.phone
-    email = ctx.email if contact.email is None else contact.email
+    phone = stored_phone if contact.phone is None else contact.phone
+    email = stored_email if contact.email is None else contact.email
     rows = []
-    if ctx.sms_enabled == "1" and phone:
+    if sms_on and phone:
         rows.append(_sms_row(payment, PAYMENT, phone, at))
-    if ctx.email_enabled == "1" and email:
+    if email_on and email:
         rows.append(_row(payment, PAYMENT, EMAIL, email, None, at))
     if rows:
         _insert(conn, rows)
     if contact.keep_on_participant and (contact.phone or contact.email):
         _keep_contact(
-            conn, payment["participant_id"], contact, ctx.phone, ctx.email, at, operator_id
+            conn, payment["participant_id"], contact, stored_phone, stored_email, at, operator_id
         )
     return len(rows)
 
@@ -302,9 +319,10 @@ def _keep_contact(
 
 def queue_void_notices(conn: Connection, payment: Mapping[str, Any], *, at: datetime) -> int:
     """Queue a short cancellation notice to every address the payment's notices went to."""
-    ctx = conn.execute(_QUEUE_CONTEXT, {"pid": payment["participant_id"]}).first()
+    ctx = _queue_context(conn, payment["participant_id"])
     if ctx is None:
         return 0
+    sms_on, email_on = ctx[0], ctx[1]
     first = message_id(payment["ledger_seq"], SMS, PAYMENT)
     earlier = conn.execute(
         select(_NOTIFICATIONS.c.channel, _NOTIFICATIONS.c.address)
@@ -313,9 +331,9 @@ def queue_void_notices(conn: Connection, payment: Mapping[str, Any], *, at: date
     ).all()
     rows = []
     for channel, address in earlier:
-        if channel == SMS and ctx.sms_enabled == "1":
+        if channel == SMS and sms_on:
             rows.append(_sms_row(payment, VOID, address, at))
-        elif channel == EMAIL and ctx.email_enabled == "1":
+        elif channel == EMAIL and email_on:
             rows.append(_row(payment, VOID, EMAIL, address, None, at))
     if rows:
         _insert(conn, rows)
