@@ -31,6 +31,7 @@ from app.services.participants import (
     get_participant,
 )
 from app.services.payments import record_payment, void_payment
+from app.services.verify import verify_ledger
 from app.storage.db import Database
 from app.storage.models import AuditEvent, Notification, Payment
 from sync.notify_sms import HttpSmsSender
@@ -220,3 +221,34 @@ def test_stored_template_is_used(
     view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     _deliver(db, sms_on)
     assert _rows(db)[0].body == f"BHXH: ma xac nhan {view.confirmation_code}"
+
+
+def test_no_address_no_message_and_the_ledger_still_verifies(
+    db: Database,
+    cashier: Actor,
+    supervisor: Actor,
+    payer: ParticipantView,
+    sms_on: NotifySettings,
+) -> None:
+    quiet = create_participant(
+        db, ParticipantInput(full_name="Hà Văn Lặng", ma_so_bhxh="0123456711"), by=cashier
+    )
+    record_payment(db, bhxh_request(quiet), by=cashier, now=PAID_AT)
+    view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
+    void_payment(
+        db,
+        receipt_number=view.receipt_number,
+        reason="Thu trùng biên lai",
+        supervisor=supervisor,
+        now=PAID_AT + timedelta(minutes=5),
+    )
+    assert [(n.receipt_number, n.kind) for n in list_notifications(db)] == [
+        (2, "payment"),
+        (2, "void"),
+    ]
+    assert [n.receipt_number for n in list_notifications(db, day=PAID_AT.date())] == [2, 2]
+    assert list_notifications(db, day=PAID_AT.date() + timedelta(days=1)) == []
+    status = notify_status(db)
+    assert status.counts[QUEUED] == 2 and status.by_channel["sms"][QUEUED] == 2
+    assert status.by_channel["email"][QUEUED] == 0 and status.oldest_waiting == PAID_AT
+    assert verify_ledger(db).ok
