@@ -170,10 +170,13 @@ def _claim(
     db: Database,
     channels: tuple[str, ...],
     now: datetime,
+    due_before: datetime,
     policy: DeliveryPolicy,
     limit: int,
     report: DeliveryReport,
-) -> list[OutgoingMessage]:
+) -> tuple[list[OutgoingMessage], int]:
+    """Claim up to `limit` messages due at `due_before`; returns them and how many due rows were
+    looked at (some only pushed to tomorrow by the daily cap, or failed for good)."""
     today = business_date(now)
     claimed: list[OutgoingMessage] = []
     prepare: list[Notification] = []
@@ -184,7 +187,7 @@ def _claim(
             .where(
                 (Notification.id >= low)
                 & Notification.state.in_((QUEUED, RETRYING))
-                & (Notification.next_attempt_at <= now)
+                & (Notification.next_attempt_at <= due_before)
                 & Notification.channel.in_(channels)
             )
             .order_by(Notification.next_attempt_at, Notification.id)
@@ -222,7 +225,7 @@ def _claim(
                 )
             )
     report.claimed += len(claimed)
-    return claimed
+    return claimed, len(due)
 
 
 def _record(
@@ -323,6 +326,8 @@ def deliver_due(
     """Send every due message of the channels in `senders` (at most `limit`); returns a report.
 
     `now` fixes the clock for the whole run (tests, catch-up); by default each batch reads it.
+    Only messages due when the run starts are taken, so a message that fails and is rescheduled
+    a second later is not tried again within the same run.
     """
     policy = policy or DeliveryPolicy()
     rng = rng or random.Random()
@@ -330,13 +335,14 @@ def deliver_due(
     channels = tuple(senders)
     if not channels:
         return report
-    _recover_stale(db, senders, now or now_utc(), policy, report)
+    started = now or now_utc()
+    _recover_stale(db, senders, started, policy, report)
     remaining = limit
     while remaining is None or remaining > 0:
         at = now or now_utc()
         batch = policy.batch_size if remaining is None else min(policy.batch_size, remaining)
-        claimed = _claim(db, channels, at, policy, batch, report)
-        if not claimed:
+        claimed, looked_at = _claim(db, channels, at, started, policy, batch, report)
+        if not looked_at:
             break
         results: list[tuple[OutgoingMessage, SendResult, bool]] = []
         try:
