@@ -311,3 +311,32 @@ def test_void_of_an_old_payment_is_found_below_the_delivered_ones(
         (1, "void"),
         (2, "payment"),
     ]
+
+
+def test_an_interrupted_run_writes_what_it_learnt(
+    db: Database,
+    cashier: Actor,
+    payer: ParticipantView,
+    sms_on: NotifySettings,
+    gateway: FakeGateway,
+) -> None:
+    for _ in range(3):
+        _pay(db, cashier, payer)
+    real = _sender(sms_on)
+
+    class StopsAtSecond:  # the real sender, until the window closes during the second message
+        channel = "sms"
+        idempotent = True
+        calls = 0
+
+        def send(self, message):  # type: ignore[no-untyped-def]
+            self.calls += 1
+            if self.calls == 2:
+                raise KeyboardInterrupt
+            return real.send(message)
+
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due(db, {"sms": StopsAtSecond()}, now=T0, policy=POLICY)
+    real.close()
+    assert [m.state for m in list_notifications(db)] == [SENT, SENDING, RETRYING]
+    assert len(gateway.state.delivered) == 1
