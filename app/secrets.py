@@ -92,3 +92,26 @@ def get_secret(name: str) -> str | None:
 
 def set_secret(name: str, value: str) -> None:
     _set(name, value)
+
+
+# --- payer notifications (docs/NOTIFY.md) -----------------------------------------------------
+# The SMS gateway's token (bearer) or password (basic) and the SMTP password. Load them before a
+# write transaction starts: a keyring call can wait on D-Bus while SQLite's lock is held.
+SMS_SECRET = "sms-password"
+SMTP_SECRET = "smtp-password"
+
+
+def load_sms_secret() -> str | None:
+    return _get(SMS_SECRET)
+
+
+def store_sms_secret(value: str) -> None:
+    _set(SMS_SECRET, value)
+
+
+def load_smtp_password() -> str | None:
+    return _get(SMTP_SECRET)
+
+
+def store_smtp_password(value: str) -> None:
+    _set(SMTP_SECRET, value)

@@ -51,6 +51,12 @@ from app.domain.quote import (
 from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
+from app.notify.outbox import (
+    NotifyContact,
+    prepare_contact,
+    queue_payment_notices,
+    queue_void_notices,
+)
 from app.secrets import cached_signing_key
 from app.services.common import Actor
 from app.services.history import last_bhyt_card_end, paid_spans
@@ -102,6 +108,7 @@ class PaymentRequest:
     start_month: date | None = None  # default: continues the participant's last period
     tendered: int | None = None  # cash handed over, if the cashier entered it
     expected_amount: int | None = None  # the amount the cashier saw and confirmed
+    notify: NotifyContact | None = None  # addresses typed at the confirm step (SMS/email)
 
 
 @dataclass(frozen=True)
@@ -460,6 +467,7 @@ def record_payment(
         raise ValidationError(
             "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
         )
+    contact = prepare_contact(req.notify)
     counter_id, key = _signing_key(db)  # before BEGIN IMMEDIATE: no keyring call under the lock
     with db.write() as session:
         conn = session.connection()
@@ -551,6 +559,8 @@ def record_payment(
                 ),
             },
         )
+        # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
+        queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
         view = _make_view(SimpleNamespace(**row), None, 0)
         if quote.card_from is None:
             return view
@@ -619,6 +629,8 @@ def void_payment(
             requested_by=requested_by.username if requested_by else None,
         )
         session.flush()
+        payment_row = {c.name: getattr(payment, c.name) for c in _PAYMENTS.columns}
+        queue_void_notices(session.connection(), payment_row, at=at)
         return _view(session, payment)
 
 

@@ -337,3 +337,47 @@ class CentralPaidPeriod(Base):
     period_to: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(100), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- payer notifications (migration 0004_notify) --------------------------------------------
+
+
+class Notification(Base):
+    """One message to a payer (SMS or email) about a payment or its void: the notification outbox.
+
+    Queued in the same transaction as the payment (or void); delivered later by
+    `app.notify.delivery.deliver_due`. state: queued → sending (claimed) → sent | retrying |
+    failed (permanently, `last_error` says why) | unknown (the answer was lost and the gateway has
+    no client message id: the cashier decides to resend).
+
+    The id IS the idempotency key: `4 × the payment's ledger_seq + slot`, slot 0 SMS / 1 email
+    for the payment, 2 SMS / 3 email for its void. So a second message for the same payment,
+    channel and kind cannot exist (primary key), a payment's messages are one short range, and
+    record_payment writes no secondary index page: the table has none on purpose (each index is
+    one more page per payment — bench/bench_notify.py holds queuing to ≤ 10 %). The delivery loop
+    finds waiting messages from a low-water mark (`app.notify.outbox.LOW_WATER_KEY`).
+    """
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # "payment" | "void"
+    channel: Mapped[str] = mapped_column(String(5))  # "sms" | "email"
+    address: Mapped[str] = mapped_column(String(200))
+    client_message_id: Mapped[str | None] = mapped_column(String(40))  # set at first attempt
+    body: Mapped[str | None] = mapped_column(Text)  # SMS text, rendered at the first attempt
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempt_day: Mapped[date | None] = mapped_column(Date)
+    day_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.payment_id}:{self.channel}:{self.kind}"

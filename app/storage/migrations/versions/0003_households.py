@@ -5,7 +5,6 @@ Revises: 0002
 Create Date: 2026-12-01 12:20:00
 
 Three new tables for the period and household rules (docs/RULES.md); nothing existing changes.
-If another 0003 lands first (e.g. 0003_notify), re-point `down_revision` at it.
 """
 from alembic import op
 import sqlalchemy as sa
