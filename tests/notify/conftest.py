@@ -17,9 +17,6 @@ from app.secrets import store_sms_secret
 from app.services.common import Actor
 from app.storage.db import Database
 from tests.notify.gateway import FakeGateway, profile_json
-from tests.services.conftest import cashier, payer, supervisor
-
-__all__ = ["cashier", "payer", "supervisor"]
 
 SMS_TOKEN = "tok-2026-secret"
 
