@@ -30,6 +30,7 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,6 +38,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 
 from bench.harness import SyncBench, sync_bench  # noqa: E402
+
+if TYPE_CHECKING:
+    from sync.config import SyncConfig
 
 TARGET_RATE = 3000.0
 TARGET_RATIO = 0.5
@@ -67,34 +71,42 @@ def main() -> int:
 
 
 def _run(args: argparse.Namespace, bench: SyncBench) -> int:
-    from app.domain.ledger import to_wire
-    from app.services.outbox import pending_batch
     from sync.config import SyncConfig
-    from sync.connection import client_for_counter
-    from sync.engine import Syncer
     from sync.enroll import enroll_counter
 
-    port, central_db = bench.central.port, bench.central.db_path
-    db, counter, n, gen_s = bench.db, bench.counter, args.payments, bench.seed_seconds
+    db, n, gen_s = bench.db, args.payments, bench.seed_seconds
     print(
         f"recorded {n} payments with record_payment in {gen_s:.1f} s "
         f"({n / gen_s:,.0f}/s; setup, not part of the figures below)"
     )
-
     enroll_counter(db, bench.central.url, bench.enrollment_code)
     config = SyncConfig(batch_size=args.batch)
+    raw_s = _raw_baseline(bench, config, n, args.batch)
+    if raw_s is None:
+        return 1
+    _reset_central_copy(bench.central.db_path, bench.counter.counter_id)
+    sync_s = _timed_sync(bench, config, n)
+    if sync_s is None:
+        return 1
+    return _verdict(n, args.batch, raw_s, sync_s)
 
-    # RAW: the same JSON, prepared beforehand, POSTed back to back.
-    records = pending_batch(db, n).records
+
+def _raw_baseline(bench: SyncBench, config: SyncConfig, n: int, batch: int) -> float | None:
+    """RAW: the same JSON, prepared beforehand, POSTed back to back. Seconds, or None."""
+    from app.domain.ledger import to_wire
+    from app.services.outbox import pending_batch
+    from sync.connection import client_for_counter
+
+    records = pending_batch(bench.db, n).records
     bodies = [
         json.dumps(
-            {"records": [to_wire(r.record) for r in records[i : i + args.batch]]},
+            {"records": [to_wire(r.record) for r in records[i : i + batch]]},
             ensure_ascii=False,
             separators=(",", ":"),
         ).encode("utf-8")
-        for i in range(0, len(records), args.batch)
+        for i in range(0, len(records), batch)
     ]
-    client = client_for_counter(db, config=config)
+    client = client_for_counter(bench.db, config=config)
     headers = {
         "Content-Type": "application/json",
         "Authorization": f"Bearer {client._token}",
@@ -104,7 +116,10 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
     t0 = time.perf_counter()
     for body in bodies:
         resp = raw_session.post(
-            f"http://127.0.0.1:{port}/v1/records", data=body, headers=headers, timeout=60
+            f"http://127.0.0.1:{bench.central.port}/v1/records",
+            data=body,
+            headers=headers,
+            timeout=60,
         )
         resp.raise_for_status()
         responses.append(resp)
@@ -114,12 +129,15 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
     )
     if accepted != n:
         print(f"FAIL: the raw baseline stored {accepted} of {n}")
-        return 1
+        return None
+    return raw_s
 
-    _reset_central_copy(central_db, counter.counter_id)
 
-    # SYNC: the real client, same server, same records.
-    syncer = Syncer(db, config=config, purpose="bench")
+def _timed_sync(bench: SyncBench, config: SyncConfig, n: int) -> float | None:
+    """SYNC: the real client, same server, same records. Seconds, or None."""
+    from sync.engine import Syncer
+
+    syncer = Syncer(bench.db, config=config, purpose="bench")
     profile = None
     if os.environ.get("BENCH_PROFILE"):  # BENCH_PROFILE=1: where the client's time goes
         import cProfile
@@ -136,15 +154,18 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
     if report.accepted != n or report.pending != 0:
         print(f"FAIL: sync accepted {report.accepted} of {n}, {report.pending} left pending")
-        return 1
+        return None
+    return sync_s
 
+
+def _verdict(n: int, batch: int, raw_s: float, sync_s: float) -> int:
     raw_rate = n / raw_s
     sync_rate = n / sync_s
     ratio = sync_rate / raw_rate
     ok_rate = sync_rate >= TARGET_RATE
     ok_ratio = ratio >= TARGET_RATIO
     print()
-    print(f"payments                      {n:>10,}   (batches of {args.batch})")
+    print(f"payments                      {n:>10,}   (batches of {batch})")
     print(f"raw bulk POST (same JSON)     {raw_s:>10.2f} s   {raw_rate:>10,.0f} payments/s")
     print(f"Syncer.run (full client)      {sync_s:>10.2f} s   {sync_rate:>10,.0f} payments/s")
     print(

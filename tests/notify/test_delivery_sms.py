@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from app.domain.types import Scheme
 from app.errors import UserFacingError
 from app.notify.delivery import DeliveryPolicy, deliver_due
 from app.notify.outbox import (
@@ -51,7 +52,13 @@ def _one(db: Database) -> Notification:
 
 
 def _pay(db: Database, cashier: Actor, payer: ParticipantView) -> PaymentView:
-    return record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
+    # BHYT, 3 months, no start month: a payer's later payments run on from the last card, so a
+    # test can pay several times on the same day without paying a month twice (docs/RULES.md).
+    req = bhxh_request(
+        payer, scheme=Scheme.BHYT_HGD, months=3, start_month=None, method=None, income=None,
+        support_category=None, member_order=1,
+    )  # fmt: skip
+    return record_payment(db, req, by=cashier, now=PAID_AT)
 
 
 def _deliver(db: Database, settings: NotifySettings, at: datetime, policy: DeliveryPolicy = POLICY):

@@ -62,7 +62,8 @@ def _deliver(db: Database, settings: NotifySettings, smtp: SmtpServer, at=T0):  
 
 
 def _pay(db: Database, cashier: Actor, payer: ParticipantView, address: str) -> PaymentView:
-    req = bhxh_request(payer, notify=NotifyContact(email=address))
+    # no start month: a second payment continues the first (a month is never paid twice)
+    req = bhxh_request(payer, start_month=None, notify=NotifyContact(email=address))
     return record_payment(db, req, by=cashier, now=PAID_AT)
 
 
