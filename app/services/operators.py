@@ -1,6 +1,7 @@
 """Operator accounts: who may take payments, who may void, who administers the counter.
 
-Passwords are stored as argon2id hashes only. Failed logins are audited.
+Passwords are stored as argon2id hashes only. Failed logins are audited (sealed with the
+counter's key like every audit entry, though no operator is named).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
 from app.services.queries import add_operator_row, audit, load_actor
+from app.services.sealing import counter_id_of, ledger_key, provide_key
 from app.storage.db import Database
 from app.storage.models import Operator
 
@@ -56,7 +58,12 @@ def create_operator(
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:
+    # The audit entry below is sealed with the counter's key: read it before the write lock
+    # (this also caches it for the session that follows the login).
+    sealing = ledger_key(db) if counter_id_of(db) is not None else None
     with db.write() as session:
+        if sealing is not None:
+            provide_key(session, *sealing)
         op = session.scalar(select(Operator).where(Operator.username == username.strip()))
         ok = op is not None and op.active and password_matches(op.password_hash, password)
         if not ok or op is None:
