@@ -177,11 +177,11 @@ class _Verifier:
                 seq,
             )
             return
+        self._remember(record)  # even if invalid: its number is not missing, it is forged
         why = check_record(self.key, record)
         if why:
             self.bad("record_invalid", why, seq)
             return
-        self._remember(record)
         if body_version(record.body) >= 2:
             self._columns(record, entry.record_id)
 
