@@ -43,12 +43,12 @@ def stored_body(text: str) -> dict[str, CanonicalValue] | None:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or not all(
-        isinstance(v, str | int | bool | type(None)) and not isinstance(v, float)
-        for v in data.values()
-    ):
+    if not isinstance(data, dict) or not all(type(v) in _PLAIN for v in data.values()):
         return None
     return data
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 @dataclass(frozen=True)
