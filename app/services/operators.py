@@ -6,6 +6,7 @@ counter's key like every audit entry, though no operator is named).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -16,9 +17,11 @@ from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
 from app.services.queries import add_operator_row, audit, load_actor
-from app.services.sealing import counter_id_of, ledger_key, provide_key
+from app.services.sealing import check_heads, counter_id_of, ledger_key, provide_key
 from app.storage.db import Database
 from app.storage.models import Operator
+
+log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,32}$")
 
@@ -58,9 +61,20 @@ def create_operator(
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:
+    """Log in; the start of every session at the window and of every CLI command run as an
+    operator, so it is also where the books are compared with their head anchor (findings go
+    to the log; `app.services.sealing.check_heads` gives them to a front end to show)."""
     # The audit entry below is sealed with the counter's key: read it before the write lock
     # (this also caches it for the session that follows the login).
     sealing = ledger_key(db) if counter_id_of(db) is not None else None
+    actor = _log_in(db, username, password, sealing)
+    if sealing is not None:
+        for finding in check_heads(db):
+            log.warning("ledger head anchor at login: %s %s", finding.kind, finding.record)
+    return actor
+
+
+def _log_in(db: Database, username: str, password: str, sealing: tuple[str, bytes] | None) -> Actor:
     with db.write() as session:
         if sealing is not None:
             provide_key(session, *sealing)

@@ -3,10 +3,12 @@ upgrade, and the chain goes on in format 2; the head anchor at start-up and sync
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -24,7 +26,7 @@ from app.services.payments import PaymentRequest, get_payment, record_payment
 from app.services.sealing import check_heads
 from app.services.verify import verify_ledger
 from app.storage.db import Database, alembic_config, open_database
-from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME, CASHIER
 
 PAID = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
@@ -160,7 +162,11 @@ def test_format_1_records_verify_after_the_upgrade_and_the_chain_goes_on(
 
 
 def test_start_up_check_finds_a_truncated_ledger_and_advances_a_consistent_one(
-    db: Database, db_path: Path, cashier: Actor, payer: ParticipantView
+    db: Database,
+    db_path: Path,
+    cashier: Actor,
+    payer: ParticipantView,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     for _ in range(3):
         record_payment(db, _request(payer), by=cashier)
@@ -176,6 +182,22 @@ def test_start_up_check_finds_a_truncated_ledger_and_advances_a_consistent_one(
     [finding] = [f for f in check_heads(db) if f.kind == "ledger_truncated"]
     assert (finding.record, finding.record_to) == (3, 3)
     assert "số 3" in finding.message
+    with caplog.at_level(logging.WARNING, logger="app.services.operators"):
+        authenticate(db, CASHIER.username, CASHIER.password)
+    assert "ledger_truncated 3" in caplog.text
+
+
+def test_start_up_check_advances_an_anchor_left_behind_by_a_crash(
+    db: Database, cashier: Actor, payer: ParticipantView, memory_keyring: Any
+) -> None:
+    record_payment(db, _request(payer), by=cashier)
+    name = next(k for k in memory_keyring.entries if k[1].startswith("ledger-anchor:"))
+    behind = memory_keyring.entries[name]
+    record_payment(db, _request(payer), by=cashier)
+    memory_keyring.entries[name] = behind  # as if the process died between commit and anchor
+    assert check_heads(db) == []
+    assert memory_keyring.entries[name] != behind
+    assert memory_keyring.entries[name].startswith("QTA1|2|")
 
 
 def _request(payer: ParticipantView) -> PaymentRequest:
