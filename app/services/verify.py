@@ -122,25 +122,14 @@ class _Verifier:
         self.found.append(Finding(kind, message, record, **more))
 
     def _legacy_content(self, session: Session) -> StoredContent:
-        """Typed rows of the format-1 records only (their body is rebuilt from columns)."""
-        legacy = [e.seq for e in self.entries if e.body is None]
+        """Typed rows for the format-1 records (their body is rebuilt from columns)."""
+        legacy = {e.seq for e in self.entries if e.body is None}
         if not legacy:
             return StoredContent({}, {}, {})
-        payments = {
-            p.ledger_seq: p
-            for p in session.scalars(select(Payment).where(Payment.ledger_seq.in_(legacy)))
-        }
-        voids = {
-            v.ledger_seq: v
-            for v in session.scalars(select(Void).where(Void.ledger_seq.in_(legacy)))
-        }
-        targets = {
-            p.id: p
-            for p in session.scalars(
-                select(Payment).where(Payment.id.in_([v.payment_id for v in voids.values()]))
-            )
-        }
-        return StoredContent(payments, voids, targets)
+        every = list(session.scalars(select(Payment)))  # no IN (…): old books can be large
+        payments = {p.ledger_seq: p for p in every if p.ledger_seq in legacy}
+        voids = {v.ledger_seq: v for v in session.scalars(select(Void)) if v.ledger_seq in legacy}
+        return StoredContent(payments, voids, {p.id: p for p in every})
 
     # --- the chain ------------------------------------------------------------------------
 
@@ -335,7 +324,11 @@ def _verify_audit(
                 if seq > expected
                 else f"nhật ký: mục số {seq} trùng hoặc sai thứ tự"
             )
-            found.append(Finding("audit_gap", message, expected, record_to=seq - 1))
+            found.append(
+                Finding("audit_gap", message, expected, record_to=seq - 1)
+                if seq > expected
+                else Finding("audit_gap", message, seq)
+            )
         elif row.prev_hash != prev:
             found.append(
                 Finding("audit_chain_broken", f"nhật ký: mục số {seq} không nối với mục trước", seq)
