@@ -2,7 +2,13 @@
 
 Entries live under the service name `QuayThu`; the user name says what the secret is and for
 which counter, so several counters (or test databases) on one machine do not collide:
-`signing-key:<counter_id>`, `api-token:<counter_id>`, `smtp-password`, `sms-password`.
+`signing-key:<counter_id>`, `api-token:<counter_id>`, `smtp-password`, `sms-password`, and
+`ledger-anchor:<counter_id>` — not a secret but the ledger's head sealed with the key, kept here
+because the database file does not carry it (docs/LEDGER.md, "Head anchor").
+
+A signing key once read is cached for the life of the process (`signing_key`), so the write
+paths read it *before* they take SQLite's write lock and never call the keyring inside a write
+transaction (a keyring call there holds the lock across D-Bus).
 """
 
 from __future__ import annotations
@@ -40,8 +46,13 @@ def _set(name: str, value: str) -> None:
         raise ConfigurationError(_NO_KEYRING, message_en=f"keyring unavailable: {exc}") from exc
 
 
-def new_signing_key(counter_id: str) -> bytes:
-    """Make and store a fresh random signing key for a counter; refuses to overwrite one."""
+def make_signing_key() -> bytes:
+    """Fresh random key bytes, not yet stored (see `store_signing_key`)."""
+    return _random.token_bytes(SIGNING_KEY_BYTES)
+
+
+def store_signing_key(counter_id: str, key: bytes) -> None:
+    """Store a counter's signing key; refuses to overwrite one."""
     name = f"signing-key:{counter_id}"
     if _get(name) is not None:
         raise ConfigurationError(
@@ -49,9 +60,9 @@ def new_signing_key(counter_id: str) -> bytes:
             "kiểm tra các mã xác nhận đã cấp.",
             message_en="a signing key already exists for this counter",
         )
-    key = _random.token_bytes(SIGNING_KEY_BYTES)
     _set(name, base64.b64encode(key).decode("ascii"))
-    return key
+    with _keys_lock:
+        _keys[counter_id] = key
 
 
 def load_signing_key(counter_id: str) -> bytes:
@@ -66,24 +77,44 @@ def load_signing_key(counter_id: str) -> bytes:
     return base64.b64decode(value)
 
 
-_signing_keys: dict[str, bytes] = {}
-_signing_keys_lock = threading.Lock()
+_keys: dict[str, bytes] = {}
+_keys_lock = threading.Lock()
 
 
-def cached_signing_key(counter_id: str) -> bytes:
-    """`load_signing_key`, asking the keyring once per process and counter.
+def signing_key(counter_id: str) -> bytes:
+    """The counter's key, from the process cache or (once) the keyring.
 
     For writers: call it BEFORE opening the write transaction. A keyring call can take a D-Bus
     round trip (or wait on an unlocking prompt); inside `BEGIN IMMEDIATE` it would hold SQLite's
     write lock — and every other writer — for that long. A missing key is not cached.
     """
-    with _signing_keys_lock:
-        key = _signing_keys.get(counter_id)
+    with _keys_lock:
+        key = _keys.get(counter_id)
     if key is None:
         key = load_signing_key(counter_id)
-        with _signing_keys_lock:
-            _signing_keys[counter_id] = key
+        with _keys_lock:
+            _keys[counter_id] = key
     return key
+
+
+def cached_signing_key(counter_id: str) -> bytes | None:
+    """The key if this process already read it; never calls the keyring."""
+    with _keys_lock:
+        return _keys.get(counter_id)
+
+
+def forget_signing_keys() -> None:
+    """Drop the process cache (the next use reads the keyring again)."""
+    with _keys_lock:
+        _keys.clear()
+
+
+def load_anchor(counter_id: str) -> str | None:
+    return _get(f"ledger-anchor:{counter_id}")
+
+
+def store_anchor(counter_id: str, text: str) -> None:
+    _set(f"ledger-anchor:{counter_id}", text)
 
 
 def get_secret(name: str) -> str | None:

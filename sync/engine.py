@@ -43,6 +43,7 @@ from app.services.outbox import ItemVerdict, OutboxRecord
 from app.services.rates import install_rate_table
 from app.services.reconcile import reconciliation_due
 from app.services.registration import central_registration
+from app.services.sealing import check_heads
 from app.storage.db import Database
 from sync.client import CentralClient
 from sync.config import SyncConfig
@@ -247,6 +248,7 @@ class Syncer:
         client = client_for_counter(self.db, config=self.config, session=self.session)
         self.lease.acquire()
         try:
+            head_warnings = self._check_heads()
             sync_state.set_sync_values(self.db, {sync_state.LAST_ATTEMPT: started.isoformat()})
             totals = self._upload(client)
             rates = self._pull_rates(client)
@@ -282,8 +284,19 @@ class Syncer:
             codes_assigned=codes,
             reconciled_day=day,
             reconciliation_ok=ok,
-            warnings=tuple(rates[1] + warnings),
+            warnings=tuple(head_warnings + rates[1] + warnings),
         )
+
+    def _check_heads(self) -> list[str]:
+        """The ledger against its head anchor in the keyring (docs/LEDGER.md): a truncated or
+        rewritten chain is reported; the upload goes on — central is the outside witness."""
+        try:
+            findings = check_heads(self.db)
+        except UserFacingError as exc:
+            return [f"Không kiểm tra được mốc đầu chuỗi của sổ thu: {exc.message}"]
+        for f in findings:
+            log.warning("ledger head anchor: %s at %s", f.kind, f.record)
+        return [f"Sổ thu: {f.message}" for f in findings]
 
     def _next_batch(self, after_seq: int) -> outbox.PendingBatch:
         while True:

@@ -36,12 +36,16 @@ def date_iso(day: date) -> str:
     return day.isoformat()
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def canonical_bytes(record: Mapping[str, CanonicalValue]) -> bytes:
-    for key, value in record.items():
-        if isinstance(value, float):
-            raise TypeError(f"float in canonical record field {key!r}; use integer units")
-        if not isinstance(value, str | int | bool | type(None)):
-            raise TypeError(f"unsupported type {type(value).__name__} in field {key!r}")
+    if not all(type(value) in _PLAIN for value in record.values()):  # fast path: exact types
+        for key, value in record.items():
+            if isinstance(value, float):
+                raise TypeError(f"float in canonical record field {key!r}; use integer units")
+            if not isinstance(value, str | int | bool | type(None)):
+                raise TypeError(f"unsupported type {type(value).__name__} in field {key!r}")
     return json.dumps(
         dict(record), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")

@@ -6,7 +6,15 @@ gap. Each record is:
 * its *body*: the fields below, as a flat canonical mapping (see `app.domain.canonical`);
 * its *code*: the confirmation code (for a payment, the Mã xác nhận the payer receives; for a
   void, the supervisor's signature over the void) = `compute_code(key, body)`;
-* its *link*: `hash = link_hash(prev_hash, body + {"code": code})`.
+* (format 2) its *mac*: the full keyed MAC, HMAC-SHA256(key, canonical(body + {"code"})), hex;
+* its *link*: `hash = link_hash(prev_hash, body + {"code": code} (+ {"mac": mac} in format 2))`.
+
+Format 1 (`"v": 1`, the first records ever written) signs the payer-facing fields only. Format 2
+(`"v": 2`, `BODY_VERSION`) also signs the record's place in the chain (`seq`, `prev_hash`, put in
+the body by `seal`) and every other column a later step prints, reports, syncs or computes from
+(operator id, tendered cash, the quote's parts, support months, the client request id; for a
+void the supervisor's and requester's ids), and links the chain through the keyed MAC — so a
+chain cannot be recomputed without the key. A record keeps the rules of its own format forever.
 
 Nothing in a record is ever updated in place: a void is a new record that names the payment it
 cancels. The counter and the central server both build bodies with these classes, so they agree
@@ -19,19 +27,21 @@ object that travels (`WireRecord`, also the upload schema of the central API).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
-from app.domain.canonical import CanonicalValue, date_iso, utc_iso
+from app.domain.canonical import CanonicalValue, canonical_bytes, date_iso, utc_iso
 from app.domain.chain import link_hash
 from app.domain.codes import compute_code, verify_code
 
-BODY_VERSION = 1
+BODY_VERSION = 2
 RecordKind = Literal["payment", "void"]
 CODE_LENGTH = 12  # compact confirmation code: 11 symbols + check symbol
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -39,6 +49,8 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 @dataclass(frozen=True)
 class PaymentBody:
+    """A format-1 payment body (records written before format 2; kept to verify them)."""
+
     id: str
     counter_id: str
     series: str
@@ -64,7 +76,7 @@ class PaymentBody:
     def canonical(self) -> dict[str, CanonicalValue]:
         return {
             "type": "payment",
-            "v": BODY_VERSION,
+            "v": 1,
             "id": self.id,
             "counter_id": self.counter_id,
             "series": self.series,
@@ -90,7 +102,37 @@ class PaymentBody:
 
 
 @dataclass(frozen=True)
+class PaymentBodyV2(PaymentBody):
+    """A format-2 payment body: format 1 plus every other column of the payment."""
+
+    client_request_id: str
+    operator_id: int
+    tendered: int | None
+    gross_per_month: int
+    support_per_month: int
+    total_gross: int
+    total_support: int
+    support_months: int
+
+    def canonical(self) -> dict[str, CanonicalValue]:
+        return {
+            **super().canonical(),
+            "v": 2,
+            "client_request_id": self.client_request_id,
+            "operator_id": self.operator_id,
+            "tendered": self.tendered,
+            "gross_per_month": self.gross_per_month,
+            "support_per_month": self.support_per_month,
+            "total_gross": self.total_gross,
+            "total_support": self.total_support,
+            "support_months": self.support_months,
+        }
+
+
+@dataclass(frozen=True)
 class VoidBody:
+    """A format-1 void body (records written before format 2; kept to verify them)."""
+
     id: str
     counter_id: str
     payment_id: str
@@ -104,7 +146,7 @@ class VoidBody:
     def canonical(self) -> dict[str, CanonicalValue]:
         return {
             "type": "void",
-            "v": BODY_VERSION,
+            "v": 1,
             "id": self.id,
             "counter_id": self.counter_id,
             "payment_id": self.payment_id,
@@ -118,8 +160,24 @@ class VoidBody:
 
 
 @dataclass(frozen=True)
+class VoidBodyV2(VoidBody):
+    """A format-2 void body: format 1 plus the supervisor's and requester's operator ids."""
+
+    supervisor_id: int
+    requested_by_id: int | None
+
+    def canonical(self) -> dict[str, CanonicalValue]:
+        return {
+            **super().canonical(),
+            "v": 2,
+            "supervisor_id": self.supervisor_id,
+            "requested_by_id": self.requested_by_id,
+        }
+
+
+@dataclass(frozen=True)
 class SealedRecord:
-    """A body with its code and its place in the chain."""
+    """A body with its code and its place in the chain (and, format 2, its full keyed MAC)."""
 
     seq: int
     kind: RecordKind
@@ -127,40 +185,68 @@ class SealedRecord:
     code: str
     prev_hash: str
     hash: str
+    mac: str | None = None  # format 2 only: HMAC-SHA256 hex over body + code
+
+
+def body_version(body: Mapping[str, CanonicalValue]) -> int:
+    v = body.get("v")
+    return v if isinstance(v, int) and not isinstance(v, bool) else 1
+
+
+def record_mac(key: bytes, body: Mapping[str, CanonicalValue], code: str) -> str:
+    """The full keyed MAC of a format-2 record: HMAC-SHA256 over canonical(body + code), hex."""
+    return hmac.new(key, canonical_bytes({**body, "code": code}), hashlib.sha256).hexdigest()
 
 
 def seal(
     key: bytes, seq: int, kind: RecordKind, body: Mapping[str, CanonicalValue], prev_hash: str
 ) -> SealedRecord:
-    code = compute_code(key, body)
-    return SealedRecord(
-        seq=seq,
-        kind=kind,
-        body=dict(body),
-        code=code,
-        prev_hash=prev_hash,
-        hash=link_hash(prev_hash, {**body, "code": code}),
-    )
+    """Code, MAC and link a body at `seq` after `prev_hash`; a format-2 body gets its place in
+    the chain (`seq`, `prev_hash`) written into it before anything is computed."""
+    if body_version(body) < 2:
+        code = compute_code(key, body)
+        link = link_hash(prev_hash, {**body, "code": code})
+        return SealedRecord(seq, kind, dict(body), code, prev_hash, link)
+    full = {**body, "seq": seq, "prev_hash": prev_hash}
+    code = compute_code(key, full)
+    mac = record_mac(key, full, code)
+    link = link_hash(prev_hash, {**full, "code": code, "mac": mac})
+    return SealedRecord(seq, kind, full, code, prev_hash, link, mac)
 
 
 def check_record(key: bytes | None, record: SealedRecord) -> str | None:
     """Why `record` is not self-consistent, in Vietnamese, or None if it is.
 
-    Checks the hash over (prev_hash, body, code) and — when the key is known — the code.
-    Chain continuity (prev_hash equal to the previous record's hash) is the caller's job,
-    because only it knows the previous record.
+    Checks the hash over (prev_hash, body, code[, mac]) and — when the key is known — the code
+    and (format 2) the MAC, which also covers the record's `seq` and `prev_hash`. Chain
+    continuity (prev_hash equal to the previous record's hash) is the caller's job, because
+    only it knows the previous record.
     """
-    if record.body.get("type") != record.kind:
-        return f"bản ghi số {record.seq}: loại bản ghi không khớp nội dung"
-    if link_hash(record.prev_hash, {**record.body, "code": record.code}) != record.hash:
-        return f"bản ghi số {record.seq}: mã băm không khớp nội dung (đã bị sửa)"
-    if key is not None and not verify_code(key, record.body, record.code):
-        return f"bản ghi số {record.seq}: mã xác nhận không khớp nội dung (đã bị sửa hoặc giả)"
+    seq, body = record.seq, record.body
+    if body.get("type") != record.kind:
+        return f"bản ghi số {seq}: loại bản ghi không khớp nội dung"
+    if body_version(body) < 2:
+        if link_hash(record.prev_hash, {**body, "code": record.code}) != record.hash:
+            return f"bản ghi số {seq}: mã băm không khớp nội dung (đã bị sửa)"
+        if key is not None and not verify_code(key, body, record.code):
+            return f"bản ghi số {seq}: mã xác nhận không khớp nội dung (đã bị sửa hoặc giả)"
+        return None
+    if body.get("seq") != seq or body.get("prev_hash") != record.prev_hash:
+        return f"bản ghi số {seq}: vị trí trong chuỗi không khớp nội dung đã ký (đã bị sửa)"
+    if record.mac is None or not _HEX64.match(record.mac):
+        return f"bản ghi số {seq}: thiếu mã khóa đầy đủ (mac) của bản ghi định dạng 2"
+    if link_hash(record.prev_hash, {**body, "code": record.code, "mac": record.mac}) != record.hash:
+        return f"bản ghi số {seq}: mã băm không khớp nội dung (đã bị sửa)"
+    if key is not None and not (
+        verify_code(key, body, record.code)
+        and hmac.compare_digest(record.mac, record_mac(key, body, record.code))
+    ):
+        return f"bản ghi số {seq}: mã xác nhận không khớp nội dung (đã bị sửa hoặc giả)"
     return None
 
 
 class WireRecord(TypedDict):
-    """One sealed ledger record (payment or void) as uploaded."""
+    """One sealed ledger record (payment or void) as uploaded; `mac` only in format 2."""
 
     seq: int
     kind: Literal["payment", "void"]
@@ -168,6 +254,7 @@ class WireRecord(TypedDict):
     code: str
     prev_hash: str
     hash: str
+    mac: NotRequired[str]
 
 
 class MalformedRecord(ValueError):
@@ -179,7 +266,7 @@ class MalformedRecord(ValueError):
 
 
 def to_wire(record: SealedRecord) -> WireRecord:
-    return {
+    wire: WireRecord = {
         "seq": record.seq,
         "kind": record.kind,
         "body": dict(record.body),
@@ -187,6 +274,9 @@ def to_wire(record: SealedRecord) -> WireRecord:
         "prev_hash": record.prev_hash,
         "hash": record.hash,
     }
+    if record.mac is not None:
+        wire["mac"] = record.mac
+    return wire
 
 
 def from_wire(data: Mapping[str, object]) -> SealedRecord:
@@ -210,6 +300,9 @@ def from_wire(data: Mapping[str, object]) -> SealedRecord:
     code = data.get("code")
     if not isinstance(code, str) or len(code) != CODE_LENGTH:
         raise MalformedRecord(f"mã xác nhận phải có {CODE_LENGTH} ký tự")
+    mac = data.get("mac")
+    if body_version(body) >= 2 and (not isinstance(mac, str) or not _HEX64.match(mac)):
+        raise MalformedRecord("mac phải gồm 64 ký tự hex (bản ghi định dạng 2)")
     return SealedRecord(
         seq=seq,
         kind="payment" if kind == "payment" else "void",
@@ -217,4 +310,5 @@ def from_wire(data: Mapping[str, object]) -> SealedRecord:
         code=code,
         prev_hash=links["prev_hash"],
         hash=links["hash"],
+        mac=mac if isinstance(mac, str) and body_version(body) >= 2 else None,
     )

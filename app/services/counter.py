@@ -18,10 +18,11 @@ from app.domain.clock import now_utc
 from app.domain.rates import load_default_rate_table
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
-from app.secrets import new_signing_key
+from app.secrets import make_signing_key, store_signing_key
 from app.services.common import Actor, actor_of
 from app.services.operators import validate_account
 from app.services.queries import add_operator_row, audit, install_table, require_counter
+from app.services.sealing import provide_key
 from app.storage.db import Database
 from app.storage.models import Counter
 
@@ -110,6 +111,8 @@ def init_counter(
             central_counter_id=None,
         )
         session.add(counter)
+        key = make_signing_key()  # seals the audit entries below; stored in the keyring last
+        provide_key(session, counter.counter_id, key, new=True)
         admin = actor_of(
             add_operator_row(session, admin_username, admin_full_name, Role.ADMIN, admin_password)
         )
@@ -124,7 +127,7 @@ def init_counter(
         )
         # The key goes to the keyring last: if anything above failed, no orphan key is left.
         # If storing the key fails, the transaction rolls back and nothing is half-initialised.
-        new_signing_key(counter.counter_id)
+        store_signing_key(counter.counter_id, key)
         return _view(counter), admin
 
 

@@ -1,4 +1,5 @@
-"""Ledger records rebuilt from the stored columns, exactly as they were sealed.
+"""Ledger records as they were sealed: a format-2 record from the body stored in its ledger
+row, a format-1 record rebuilt from the columns it signs.
 
 The outbox (what sync sends) and `verify` (what it checks) both go through `StoredContent`, so
 the record a counter uploads is the record it verifies: one `SealedRecord`, one rebuild.
@@ -6,6 +7,7 @@ the record a counter uploads is the record it verifies: one `SealedRecord`, one 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,6 +31,24 @@ class EntryColumns(Protocol):
     def prev_hash(self) -> str: ...
     @property
     def hash(self) -> str: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def mac(self) -> str | None: ...
+
+
+def stored_body(text: str) -> dict[str, CanonicalValue] | None:
+    """A format-2 body as stored in its ledger row, or None when it is not a flat JSON object."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not all(type(v) in _PLAIN for v in data.values()):
+        return None
+    return data
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 @dataclass(frozen=True)
@@ -52,8 +72,15 @@ class StoredContent:
 
     def record(self, entry: EntryColumns) -> SealedRecord | None:
         """The sealed record of a ledger entry, or None when its content is missing."""
+        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
+        if entry.body is not None:
+            body = stored_body(entry.body)
+            if body is None:
+                return None
+            return SealedRecord(
+                entry.seq, kind, body, entry.code, entry.prev_hash, entry.hash, entry.mac
+            )
         body = self.body(entry.kind, entry.seq)
         if body is None:
             return None
-        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
         return SealedRecord(entry.seq, kind, body, entry.code, entry.prev_hash, entry.hash)

@@ -1,10 +1,12 @@
 """Operator accounts: who may take payments, who may void, who administers the counter.
 
-Passwords are stored as argon2id hashes only. Failed logins are audited.
+Passwords are stored as argon2id hashes only. Failed logins are audited (sealed with the
+counter's key like every audit entry, though no operator is named).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -15,8 +17,11 @@ from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
 from app.services.queries import add_operator_row, audit, load_actor
+from app.services.sealing import check_heads, counter_id_of, ledger_key, provide_key
 from app.storage.db import Database
 from app.storage.models import Operator
+
+log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9._-]{3,32}$")
 
@@ -56,7 +61,23 @@ def create_operator(
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:
+    """Log in; the start of every session at the window and of every CLI command run as an
+    operator, so it is also where the books are compared with their head anchor (findings go
+    to the log; `app.services.sealing.check_heads` gives them to a front end to show)."""
+    # The audit entry below is sealed with the counter's key: read it before the write lock
+    # (this also caches it for the session that follows the login).
+    sealing = ledger_key(db) if counter_id_of(db) is not None else None
+    actor = _log_in(db, username, password, sealing)
+    if sealing is not None:
+        for finding in check_heads(db):
+            log.warning("ledger head anchor at login: %s %s", finding.kind, finding.record)
+    return actor
+
+
+def _log_in(db: Database, username: str, password: str, sealing: tuple[str, bytes] | None) -> Actor:
     with db.write() as session:
+        if sealing is not None:
+            provide_key(session, *sealing)
         op = session.scalar(select(Operator).where(Operator.username == username.strip()))
         ok = op is not None and op.active and password_matches(op.password_hash, password)
         if not ok or op is None:

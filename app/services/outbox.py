@@ -225,6 +225,8 @@ def pending_batch(db: Database, limit: int, *, after_seq: int = 0) -> PendingBat
                 LedgerEntry.code,
                 LedgerEntry.prev_hash,
                 LedgerEntry.hash,
+                LedgerEntry.body,
+                LedgerEntry.mac,
             )
             .join(LedgerEntry, LedgerEntry.seq == OutboxItem.ledger_seq)
             .where(OutboxItem.state == "pending", OutboxItem.ledger_seq > after_seq)

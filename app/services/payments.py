@@ -21,15 +21,22 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.domain.chain import GENESIS
+from app.domain.canonical import canonical_bytes
+from app.domain.chain import GENESIS, Heads
 from app.domain.clock import business_date, now_utc
 from app.domain.codes import format_code
-from app.domain.ledger import PaymentBody, SealedRecord, VoidBody, seal
+from app.domain.ledger import (
+    PaymentBody,
+    PaymentBodyV2,
+    SealedRecord,
+    VoidBody,
+    VoidBodyV2,
+    seal,
+)
 from app.domain.money import format_vnd
 from app.domain.periods import (
     MonthSpan,
@@ -57,7 +64,6 @@ from app.notify.outbox import (
     queue_payment_notices,
     queue_void_notices,
 )
-from app.secrets import cached_signing_key
 from app.services.common import Actor
 from app.services.history import last_bhyt_card_end, paid_spans
 from app.services.households import household_member_order
@@ -70,6 +76,7 @@ from app.services.queries import (
     require_counter,
     table_for_version,
 )
+from app.services.sealing import audit_row, ledger_key, note_heads, provide_key
 from app.storage.db import Database
 from app.storage.models import (
     AuditEvent,
@@ -195,16 +202,23 @@ def _make_view(p: Payment | SimpleNamespace, void: Void | None, reprints: int) -
 
 
 _BODY_FIELDS = tuple(f.name for f in fields(PaymentBody))  # all are columns of `payments`
+_BODY_V2_FIELDS = tuple(f.name for f in fields(PaymentBodyV2))  # so are these
 
 
 def payment_body(p: Payment | Mapping[str, Any]) -> PaymentBody:
-    """The signed body of a payment, from its row (verification recomputes it from columns)."""
+    """The format-1 body of a payment, from its row (how format-1 records are verified)."""
     if isinstance(p, Mapping):
         return PaymentBody(**{name: p[name] for name in _BODY_FIELDS})
     return PaymentBody(**{name: getattr(p, name) for name in _BODY_FIELDS})
 
 
+def payment_body_v2(row: Mapping[str, Any]) -> PaymentBodyV2:
+    """The format-2 body of a payment about to be written (`seal` adds seq and prev_hash)."""
+    return PaymentBodyV2(**{name: row[name] for name in _BODY_V2_FIELDS})
+
+
 def void_body(v: Void, p: Payment) -> VoidBody:
+    """The format-1 body of a void, from its row and the payment's (format-1 records)."""
     return VoidBody(
         id=v.id,
         counter_id=v.counter_id,
@@ -215,6 +229,14 @@ def void_body(v: Void, p: Payment) -> VoidBody:
         supervisor=v.supervisor,
         voided_at=v.voided_at,
         business_date=v.business_date,
+    )
+
+
+def void_body_v2(v: Void, p: Payment) -> VoidBodyV2:
+    return VoidBodyV2(
+        **vars(void_body(v, p)),
+        supervisor_id=v.supervisor_id,
+        requested_by_id=v.requested_by_id,
     )
 
 
@@ -410,6 +432,8 @@ def _append(session: Session, record: SealedRecord, record_id: str, at: datetime
             "prev_hash": record.prev_hash,
             "hash": record.hash,
             "recorded_at": at,
+            "body": canonical_bytes(record.body).decode("utf-8"),
+            "mac": record.mac,
         },
     )
     conn.execute(
@@ -437,39 +461,28 @@ _WRITE_CONTEXT = text(
       (SELECT version FROM rate_tables ORDER BY installed_at DESC LIMIT 1) AS rate_version,
       (SELECT max(receipt_number) FROM payments) AS last_receipt,
       (SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1) AS last_seq,
-      (SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1) AS last_hash
+      (SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1) AS last_hash,
+      (SELECT seq FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_seq,
+      (SELECT mac FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_mac
     FROM counter WHERE counter.id = 1
     """
 )
-
-
-_counter_ids: WeakKeyDictionary[Database, str] = WeakKeyDictionary()
-
-
-def _signing_key(db: Database) -> tuple[str, bytes]:
-    """The counter's id and signing key, for a writer to fetch before its write transaction
-    opens (see `app.secrets.cached_signing_key`). Both are cached for the process: the id never
-    changes once the counter is set up, so later payments pay one dictionary look-up."""
-    counter_id = _counter_ids.get(db)
-    if counter_id is None:
-        with db.read() as session:
-            counter_id = require_counter(session).counter_id
-        _counter_ids[db] = counter_id
-    return counter_id, cached_signing_key(counter_id)
 
 
 def record_payment(
     db: Database, req: PaymentRequest, *, by: Actor, now: datetime | None = None
 ) -> PaymentView:
     # The hot path of the counter: SQLAlchemy Core statements on the session's connection
-    # (bench/bench_ledger.py holds it to ≤ 5× a bare sqlite3 insert+commit).
+    # (bench/bench_ledger.py compares it with raw sqlite3 writing the same rows). The key is
+    # read before the write lock is taken; the head anchor is stored after the commit.
     if not req.client_request_id or len(req.client_request_id) > 64:
         raise ValidationError(
             "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
         )
     contact = prepare_contact(req.notify)
-    counter_id, key = _signing_key(db)  # before BEGIN IMMEDIATE: no keyring call under the lock
+    counter_id, key = ledger_key(db)
     with db.write() as session:
+        provide_key(session, counter_id, key)
         conn = session.connection()
         ctx = conn.execute(
             _WRITE_CONTEXT, {"rid": req.client_request_id, "op": by.id, "user": by.username}
@@ -505,8 +518,6 @@ def record_payment(
                 "ít hơn số tiền phải thu",
                 rule_en="less than the amount due",
             )
-        if ctx.counter_id != counter_id:
-            raise AssertionError("the counter's id changed under a running program")
         receipt_number = (ctx.last_receipt or 0) + 1
         last_seq, prev_hash = ctx.last_seq or 0, ctx.last_hash or GENESIS
         row: dict[str, Any] = {
@@ -541,24 +552,25 @@ def record_payment(
             "operator_id": by.id,
             "cashier": by.username,
         }
-        record = seal(key, last_seq + 1, "payment", payment_body(row).canonical(), prev_hash)
+        record = seal(key, last_seq + 1, "payment", payment_body_v2(row).canonical(), prev_hash)
         row["confirmation_code"] = record.code
         _append(session, record, row["id"], paid_at)  # the ledger row first: foreign key
         conn.execute(_INSERT_PAYMENTS, row)
-        conn.execute(
-            _INSERT_AUDIT,
-            {
-                "at": paid_at,
-                "operator_id": by.id,
-                "action": "payment.record",
-                "subject": row["id"],
-                "details": json.dumps(
-                    {"receipt_number": receipt_number, "amount": quote.total, "code": record.code}
-                    | ({"notes": list(quote.notes)} if quote.notes else {}),
-                    ensure_ascii=False,
-                ),
-            },
+        entry = audit_row(
+            key,
+            (ctx.audit_seq, ctx.audit_mac),
+            at=paid_at,
+            operator_id=by.id,
+            action="payment.record",
+            subject=row["id"],
+            details=json.dumps(
+                {"amount": quote.total, "code": record.code, "receipt_number": receipt_number}
+                | ({"notes": list(quote.notes)} if quote.notes else {}),
+                sort_keys=True,
+            ),
         )
+        conn.execute(_INSERT_AUDIT, entry)
+        note_heads(session, Heads(record.seq, record.hash, entry["seq"], entry["mac"]))
         # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
         queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
         view = _make_view(SimpleNamespace(**row), None, 0)
@@ -586,8 +598,9 @@ def void_payment(
             f"bắt buộc, ghi rõ ít nhất {MIN_VOID_REASON} ký tự",
             rule_en=f"required, at least {MIN_VOID_REASON} characters",
         )
-    counter_id, key = _signing_key(db)  # before BEGIN IMMEDIATE: no keyring call under the lock
+    counter_id, key = ledger_key(db)
     with db.write() as session:
+        provide_key(session, counter_id, key)
         load_actor(session, supervisor)
         counter = require_counter(session)
         payment = payment_by_number(session, receipt_number)
@@ -613,7 +626,7 @@ def void_payment(
             business_date=business_date(at),
             signature="",
         )
-        record = seal(key, last_seq + 1, "void", void_body(void, payment).canonical(), prev_hash)
+        record = seal(key, last_seq + 1, "void", void_body_v2(void, payment).canonical(), prev_hash)
         void.signature = record.code
         _append(session, record, void.id, at)
         session.flush()

@@ -4,7 +4,6 @@ never opens one. Everything else in `app.services` takes a `Database` and opens 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +22,8 @@ from app.errors import (
     ValidationError,
 )
 from app.services.common import Actor
-from app.storage.models import AuditEvent, Counter, Operator, Payment, RateTableVersion
+from app.services.sealing import append_audit
+from app.storage.models import Counter, Operator, Payment, RateTableVersion
 
 
 def _no_longer_active(actor: Actor) -> PermissionDenied:
@@ -72,14 +72,14 @@ def audit(
     at: datetime | None = None,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEvent(
-            at=at or now_utc(),
-            operator_id=actor.id if actor else None,
-            action=action,
-            subject=subject,
-            details=json.dumps(details, ensure_ascii=False, default=str, sort_keys=True),
-        )
+    """One audit entry, chained and keyed (`app.services.sealing`), in the open transaction."""
+    append_audit(
+        session,
+        action,
+        operator_id=actor.id if actor else None,
+        subject=subject,
+        at=at or now_utc(),
+        details=details,
     )
 
 

@@ -1,108 +1,390 @@
-"""Ledger verification: recompute the chain and every code from the stored columns.
+"""Ledger verification: the signed ledger is the truth; every table is checked against it.
 
-What it catches: a payment or void whose columns were edited (its recomputed code or hash no
-longer matches), a record removed or inserted (a gap in `seq`, or a `prev_hash` that is not the
-previous record's hash), a gap in receipt numbers, a ledger row without its payment/void or the
-reverse. It reports the first bad record, and every problem found, in Vietnamese.
+For every ledger record, in `seq` order: no gap, `prev_hash` equal to the previous record's
+hash, the record self-consistent under the key (`app.domain.ledger.check_record`, the check
+central runs: code, format-2 MAC over the body incl. `seq` and `prev_hash`, link hash). Then
+every column of the record's `payments`/`voids` row is recomputed from the signed body and each
+difference is reported naming the record and the column (format 1 signed fewer fields: its rows
+are checked on those). Then: rows without a record; receipt numbers 1..n, naming the missing
+ones; each void names a payment of this ledger by its code; the keyed audit chain (an edited,
+removed or inserted entry); and the heads against the anchor kept in the keyring (a removed
+tail — `app.services.sealing`).
 
-Records are rebuilt with `app.services.ledger_records.StoredContent`, the same rebuild the outbox
-uploads, and checked with `app.domain.ledger.check_record`, the same check central runs.
+Every finding has a kind, the record (ledger seq; for `audit_*` kinds the audit entry's seq) and
+the column when there is one, and a Vietnamese message. Records are rebuilt with
+`app.services.ledger_records.StoredContent`, the same rebuild the outbox uploads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select, text
+from sqlalchemy.orm import Session
 
-from app.domain.chain import GENESIS
-from app.domain.ledger import check_record
-from app.secrets import load_signing_key
-from app.services.ledger_records import StoredContent
+from app.domain.chain import GENESIS, Heads, keyed_link
+from app.domain.ledger import RecordKind, SealedRecord, body_version, check_record
+from app.services.ledger_records import StoredContent, stored_body
 from app.services.queries import require_counter
+from app.services.sealing import (
+    Finding,
+    audit_fields,
+    compare_heads,
+    ledger_key,
+    read_anchor,
+    write_anchor,
+)
 from app.storage.db import Database
-from app.storage.models import LedgerEntry, Payment, Void
+from app.storage.models import Payment, Void
+
+__all__ = ["Finding", "VerifyReport", "verify_ledger"]
+
+_PAYMENTS = cast(Table, Payment.__table__)
+_VOIDS = cast(Table, Void.__table__)
+PAYMENT_COLUMNS = tuple(c.name for c in _PAYMENTS.columns)
+VOID_COLUMNS = tuple(c.name for c in _VOIDS.columns)
+# Columns that are not body fields of the same name: where their value comes from.
+_FROM_ENTRY = {"ledger_seq": "seq", "confirmation_code": "code", "signature": "code"}
+
+# Raw stored values (no type conversion): dates and instants are stored in their canonical
+# text, so they compare with the body as they are, and a garbled value cannot stop `verify`.
+_LEDGER_ROWS = text(
+    "SELECT seq, kind, record_id, code, prev_hash, hash, body, mac FROM ledger ORDER BY seq"
+)
+_PAYMENT_ROWS = text(f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments")
+_VOID_ROWS = text(f"SELECT {', '.join(VOID_COLUMNS)} FROM voids")
+_AUDIT_ROWS = text(
+    "SELECT id, seq, prev_hash, mac, at, operator_id, action, subject, details "
+    "FROM audit_events ORDER BY id"
+)
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    checked: int
-    problems: tuple[str, ...]
-    first_bad_seq: int | None
+    checked: int  # ledger records
+    findings: tuple[Finding, ...]
     head_hash: str
+    audit_checked: int = 0  # keyed audit entries
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.findings
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(f.message for f in self.findings)
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        """The lowest ledger record a finding names (audit findings aside), if any."""
+        seqs = [
+            f.record
+            for f in self.findings
+            if f.record is not None and not f.kind.startswith("audit_")
+        ]
+        return min(seqs, default=None)
 
 
-class _Findings:
-    """Problems in the order found, and the lowest sequence number that is bad."""
+def numbers_text(numbers: Sequence[int]) -> str:
+    """1, 2, 3, 5, 7, 8 → "1–3, 5, 7–8" (sorted input)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(numbers):
+        j = i
+        while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
+            j += 1
+        lo, hi = numbers[i], numbers[j]
+        parts.append(str(lo) if lo == hi else f"{lo}–{hi}")
+        i = j + 1
+    return ", ".join(parts)
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-        self.first_bad: int | None = None
 
-    def bad(self, seq: int | None, message: str) -> None:
-        self.problems.append(message)
-        if seq is not None and (self.first_bad is None or seq < self.first_bad):
-            self.first_bad = seq
+def _show(value: object) -> str:
+    return "(trống)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-def _check_entry(
-    entry: LedgerEntry,
-    content: StoredContent,
-    key: bytes | None,
-    expected: tuple[int, str],
-    found: _Findings,
-) -> None:
-    """One ledger entry against its place in the chain, its content rows and its seal."""
-    expected_seq, prev_hash = expected
-    seq = entry.seq
-    if seq != expected_seq:
-        found.bad(
-            expected_seq,
-            f"thiếu bản ghi số {expected_seq}"
-            + (f"–{seq - 1}" if seq - 1 > expected_seq else "")
-            + " trong chuỗi sổ thu",
+class _Verifier:
+    def __init__(self, session: Session, key: bytes | None) -> None:
+        self.key = key
+        self.found: list[Finding] = []
+        self.payments = {r.ledger_seq: r for r in session.execute(_PAYMENT_ROWS)}
+        self.voids = {r.ledger_seq: r for r in session.execute(_VOID_ROWS)}
+        self.entries = session.execute(_LEDGER_ROWS).all()
+        self.content = self._legacy_content(session)
+        self.hashes: dict[int, str] = {}
+        self.receipts: dict[int, int] = {}  # receipt number → ledger seq (signed)
+        self.payment_codes: dict[str, tuple[str, int]] = {}  # payment id → (code, receipt)
+        self.void_targets: list[tuple[int, Mapping[str, Any]]] = []
+
+    def bad(self, kind: str, message: str, record: int | None = None, **more: Any) -> None:
+        self.found.append(Finding(kind, message, record, **more))
+
+    def _legacy_content(self, session: Session) -> StoredContent:
+        """Typed rows for the format-1 records (their body is rebuilt from columns)."""
+        legacy = {e.seq for e in self.entries if e.body is None}
+        if not legacy:
+            return StoredContent({}, {}, {})
+        every = list(session.scalars(select(Payment)))  # no IN (…): old books can be large
+        payments = {p.ledger_seq: p for p in every if p.ledger_seq in legacy}
+        voids = {v.ledger_seq: v for v in session.scalars(select(Void)) if v.ledger_seq in legacy}
+        return StoredContent(payments, voids, {p.id: p for p in every})
+
+    # --- the chain ------------------------------------------------------------------------
+
+    def ledger(self) -> str:
+        expected_seq, prev_hash = 1, GENESIS
+        for entry in self.entries:
+            seq = entry.seq
+            if seq != expected_seq:
+                missing = f"{expected_seq}" + (f"–{seq - 1}" if seq - 1 > expected_seq else "")
+                self.bad(
+                    "ledger_gap",
+                    f"thiếu bản ghi số {missing} trong chuỗi sổ thu (đã bị xóa)",
+                    expected_seq,
+                    record_to=seq - 1,
+                )
+            if entry.prev_hash != prev_hash:
+                self.bad("chain_broken", f"bản ghi số {seq}: không nối với bản ghi liền trước", seq)
+            self.hashes[seq] = entry.hash
+            self._entry(entry)
+            expected_seq, prev_hash = seq + 1, entry.hash
+        return prev_hash
+
+    def _entry(self, entry: Row[Any]) -> None:
+        seq = entry.seq
+        if entry.body is None:
+            record = self.content.record(entry)
+            self._legacy_rows(entry)
+        else:
+            record = self._stored(entry)
+        if record is None:
+            self.bad(
+                "content_missing",
+                f"bản ghi số {seq}: mất nội dung ({entry.kind}) hoặc nội dung không đọc được",
+                seq,
+            )
+            return
+        self._remember(record)  # even if invalid: its number is not missing, it is forged
+        why = check_record(self.key, record)
+        if why:
+            self.bad("record_invalid", why, seq)
+            return
+        if body_version(record.body) >= 2:
+            self._columns(record, entry.record_id)
+
+    def _stored(self, entry: Row[Any]) -> SealedRecord | None:
+        body = stored_body(entry.body)
+        if body is None:
+            return None
+        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
+        return SealedRecord(
+            entry.seq, kind, body, entry.code, entry.prev_hash, entry.hash, entry.mac
         )
-    if entry.prev_hash != prev_hash:
-        found.bad(seq, f"bản ghi số {seq}: không nối với bản ghi liền trước")
-    p = content.payments.get(seq) if entry.kind == "payment" else None
-    if isinstance(p, Payment) and (p.id != entry.record_id or p.confirmation_code != entry.code):
-        found.bad(seq, f"bản ghi số {seq}: khoản thu không khớp sổ cái")
-    v = content.voids.get(seq) if entry.kind == "void" else None
-    if v is not None and (v.id != entry.record_id or v.signature != entry.code):
-        found.bad(seq, f"bản ghi số {seq}: lệnh hủy không khớp sổ cái")
-    record = content.record(entry)
-    if record is None:
-        found.bad(seq, f"bản ghi số {seq}: mất nội dung ({entry.kind})")
-        return
-    why = check_record(key, record)
-    if why:
-        found.bad(seq, why)
+
+    def _remember(self, record: SealedRecord) -> None:
+        body = record.body
+        if record.kind == "payment":
+            number = body.get("receipt_number")
+            if isinstance(number, int):
+                if number in self.receipts:
+                    self.bad(
+                        "receipt_duplicate",
+                        f"bản ghi số {record.seq}: số biên lai {number} đã dùng ở bản ghi số "
+                        f"{self.receipts[number]}",
+                        record.seq,
+                    )
+                self.receipts[number] = record.seq
+                self.payment_codes[str(body.get("id"))] = (record.code, number)
+        else:
+            self.void_targets.append((record.seq, body))
+
+    def _legacy_rows(self, entry: Row[Any]) -> None:
+        """Format 1: the row must at least be this record's (id and code)."""
+        seq = entry.seq
+        p = self.payments.get(seq) if entry.kind == "payment" else None
+        if p is not None and (p.id != entry.record_id or p.confirmation_code != entry.code):
+            self.bad("column_mismatch", f"bản ghi số {seq}: khoản thu không khớp sổ cái", seq)
+        v = self.voids.get(seq) if entry.kind == "void" else None
+        if v is not None and (v.id != entry.record_id or v.signature != entry.code):
+            self.bad("column_mismatch", f"bản ghi số {seq}: lệnh hủy không khớp sổ cái", seq)
+
+    # --- the tables as views of the ledger ------------------------------------------------
+
+    def _columns(self, record: SealedRecord, record_id: str) -> None:
+        """Every column of the record's row against the value the signed record gives it."""
+        seq = record.seq
+        if record.kind == "payment":
+            row, columns, table = self.payments.get(seq), PAYMENT_COLUMNS, "payments"
+        else:
+            row, columns, table = self.voids.get(seq), VOID_COLUMNS, "voids"
+        if row is None:
+            self.bad("row_missing", f"bản ghi số {seq}: không còn dòng trong bảng {table}", seq)
+            return
+        if record.body.get("id") != record_id:
+            self.bad("column_mismatch", f"bản ghi số {seq}: sổ cái ghi id khác", seq, column="id")
+        signed: dict[str, Any] = {**record.body, "seq": seq, "code": record.code}
+        values = row._mapping
+        for column in columns:
+            want = signed.get(_FROM_ENTRY.get(column, column), _UNSIGNED)
+            got = values[column]
+            if want is _UNSIGNED:
+                self.bad(
+                    "column_unsigned",
+                    f"bản ghi số {seq}: cột {table}.{column} không có trong nội dung đã ký",
+                    seq,
+                    column=column,
+                )
+            elif got != want:
+                self.bad(
+                    "column_mismatch",
+                    f"bản ghi số {seq}: cột {table}.{column} là {_show(got)}, "
+                    f"sổ cái đã ký ghi {_show(want)} (đã bị sửa)",
+                    seq,
+                    column=column,
+                )
+
+    def orphans(self) -> None:
+        kinds = {e.seq: e.kind for e in self.entries}
+        tables = (("payments", self.payments, "payment"), ("voids", self.voids, "void"))
+        for table, rows, kind in tables:
+            for seq in sorted(s for s in rows if kinds.get(s) != kind):
+                self.bad(
+                    "row_without_record",
+                    f"bảng {table} có dòng gắn với bản ghi số {seq} nhưng sổ cái không có "
+                    f"{'khoản thu' if kind == 'payment' else 'lệnh hủy'} đó (dòng bị thêm)",
+                    seq,
+                )
+
+    def receipt_numbers(self) -> None:
+        numbers = sorted(self.receipts)
+        if not numbers:
+            return
+        missing = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
+        if missing:
+            self.bad(
+                "receipt_gap",
+                f"số biên lai bị nhảy: thiếu số {numbers_text(missing)} "
+                f"(có {len(numbers)} biên lai, số lớn nhất {numbers[-1]})",
+                self.receipts.get(missing[-1] + 1),
+            )
+
+    def voids_name_payments(self) -> None:
+        for seq, body in self.void_targets:
+            target = self.payment_codes.get(str(body.get("payment_id")))
+            code, number = target if target else (None, None)
+            if code != body.get("payment_code") or number != body.get("payment_receipt_number"):
+                self.bad(
+                    "void_target",
+                    f"bản ghi số {seq}: lệnh hủy không khớp khoản thu nó hủy "
+                    f"(biên lai số {_show(body.get('payment_receipt_number'))})",
+                    seq,
+                )
+
+
+class _Unsigned:
+    pass
+
+
+_UNSIGNED = _Unsigned()
+
+
+@dataclass
+class _AuditState:
+    checked: int = 0
+    head_seq: int = 0
+    head_mac: str = GENESIS
+
+
+def _verify_audit(
+    session: Session, key: bytes | None, found: list[Finding]
+) -> tuple[_AuditState, dict[int, str]]:
+    """The keyed audit chain: entries before the first keyed one are the unsealed past."""
+    state = _AuditState()
+    macs: dict[int, str] = {}
+    expected, prev = 1, GENESIS
+    for row in session.execute(_AUDIT_ROWS):
+        if row.seq is None:
+            if state.checked:
+                found.append(
+                    Finding(
+                        "audit_unsealed",
+                        f"nhật ký: mục (id {row.id}, {row.action}) không có khóa, "
+                        "chen vào sau các mục có khóa (mục bị thêm)",
+                    )
+                )
+            continue
+        state.checked += 1
+        seq = row.seq
+        if seq != expected:
+            lost = f"{expected}" + (f"–{seq - 1}" if seq - 1 > expected else "")
+            message = (
+                f"nhật ký: thiếu mục số {lost} (đã bị xóa)"
+                if seq > expected
+                else f"nhật ký: mục số {seq} trùng hoặc sai thứ tự"
+            )
+            found.append(
+                Finding("audit_gap", message, expected, record_to=seq - 1)
+                if seq > expected
+                else Finding("audit_gap", message, seq)
+            )
+        elif row.prev_hash != prev:
+            found.append(
+                Finding("audit_chain_broken", f"nhật ký: mục số {seq} không nối với mục trước", seq)
+            )
+        if key is not None and (
+            row.prev_hash is None
+            or row.mac
+            != keyed_link(
+                key,
+                row.prev_hash,
+                audit_fields(seq, row.at, row.operator_id, row.action, row.subject, row.details),
+            )
+        ):
+            found.append(
+                Finding(
+                    "audit_edited",
+                    f"nhật ký: mục số {seq} ({row.action}) không khớp khóa (đã bị sửa)",
+                    seq,
+                )
+            )
+        macs[seq] = row.mac
+        expected, prev = seq + 1, row.mac or GENESIS
+        state.head_seq, state.head_mac = seq, row.mac or GENESIS
+    return state, macs
 
 
 def verify_ledger(db: Database, *, with_key: bool = True) -> VerifyReport:
-    found = _Findings()
+    sealing = ledger_key(db) if with_key else None
+    key = sealing[1] if sealing else None
     with db.read() as session:
-        counter = require_counter(session)
-        key = load_signing_key(counter.counter_id) if with_key else None
-        payments = {p.ledger_seq: p for p in session.scalars(select(Payment))}
-        voids = {v.ledger_seq: v for v in session.scalars(select(Void))}
-        content = StoredContent(payments, voids, {p.id: p for p in payments.values()})
-        expected_seq, prev_hash = 1, GENESIS
-        checked = 0
-        for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)):
-            checked += 1
-            _check_entry(entry, content, key, (expected_seq, prev_hash), found)
-            expected_seq, prev_hash = entry.seq + 1, entry.hash
-        ledger_seqs = set(range(1, expected_seq))
-        for seq in sorted((set(payments) | set(voids)) - ledger_seqs):
-            found.bad(seq, f"bản ghi số {seq} có nội dung nhưng không có trong chuỗi sổ thu")
-        numbers = sorted(p.receipt_number for p in payments.values())
-        for want, got in enumerate(numbers, start=1):
-            if want != got:
-                found.bad(None, f"số biên lai bị nhảy: thiếu số {want} (số kế tiếp là {got})")
-                break
-        return VerifyReport(checked, tuple(found.problems), found.first_bad, prev_hash)
+        require_counter(session)
+        v = _Verifier(session, key)
+        head_hash = v.ledger()
+        v.orphans()
+        v.receipt_numbers()
+        v.voids_name_payments()
+        audit, macs = _verify_audit(session, key, v.found)
+    heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
+    if sealing is not None:
+        _against_anchor(sealing, heads, v, macs)
+    return VerifyReport(len(v.entries), tuple(v.found), head_hash, audit.checked)
+
+
+def _against_anchor(
+    sealing: tuple[str, bytes], heads: Heads, v: _Verifier, macs: dict[int, str]
+) -> None:
+    counter_id, key = sealing
+    anchor, problem = read_anchor(counter_id, key)
+    if problem is not None:
+        if problem.kind == "anchor_missing" and heads.audit_seq == 0:
+            write_anchor(counter_id, key, heads)  # nothing keyed yet: start anchoring now
+        else:
+            v.found.append(problem)
+        return
+    assert anchor is not None
+    against = compare_heads(anchor, heads, v.hashes.get, macs.get)
+    v.found.extend(against)
+    if not v.found and heads != anchor:
+        write_anchor(counter_id, key, heads)  # ahead and consistent: advance the anchor

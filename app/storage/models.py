@@ -117,6 +117,11 @@ class LedgerEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Format 2 (migration 0003_ledger_v2): the canonical body exactly as sealed, and the full
+    # keyed MAC. The `payments`/`voids` rows are views of it that `verify` recomputes. Null for
+    # format-1 records, whose body is rebuilt from the columns it signs.
+    body: Mapped[str | None] = mapped_column(Text)
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Payment(Base):
@@ -202,13 +207,18 @@ class OutboxItem(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # No secondary indexes: one is written per payment, and the audit trail is read rarely
-    # (by id order, which is time order).
+    # One secondary index only (seq): one entry is written per payment, and the audit trail is
+    # read rarely (by id order, which is time order).
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    # The keyed chain (migration 0003_ledger_v2; null on entries written before it):
+    # seq 1, 2, 3 …, prev_hash = the previous entry's mac, mac = keyed_link(key, prev_hash, …).
+    seq: Mapped[int | None] = mapped_column(Integer, index=True)  # anchor checks look it up
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class RateTableVersion(Base):

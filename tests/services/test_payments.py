@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from app.domain.codes import normalise_code
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
 from app.errors import ConfigurationError, PermissionDenied, UserFacingError, ValidationError
+from app.secrets import forget_signing_keys
 from app.services.common import Actor
 from app.services.documents import daily_summary, receipt_data
 from app.services.participants import ParticipantView
@@ -169,6 +170,7 @@ def test_missing_signing_key_saves_nothing(
     db: Database, cashier: Actor, payer: ParticipantView, memory_keyring: object
 ) -> None:
     keyring.get_keyring().entries.clear()  # type: ignore[attr-defined]
+    forget_signing_keys()  # as a fresh process would be: the key is read once, then cached
     with pytest.raises(ConfigurationError, match="khóa ký"):
         record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     with db.read() as s:

@@ -117,8 +117,15 @@ def tamper_amount(db_path: Path, receipt_number: int, amount: int) -> None:
     con = sqlite3.connect(db_path)
     try:
         con.execute("DROP TRIGGER payments_no_update")
+        con.execute("DROP TRIGGER ledger_no_update")
         con.execute(
             "UPDATE payments SET amount = ? WHERE receipt_number = ?", (amount, receipt_number)
+        )
+        # A format-2 record travels as the body sealed in its ledger row: edit that too.
+        con.execute(
+            "UPDATE ledger SET body = json_set(body, '$.amount', ?) WHERE seq = "
+            "(SELECT ledger_seq FROM payments WHERE receipt_number = ?)",
+            (amount, receipt_number),
         )
         con.commit()
     finally:

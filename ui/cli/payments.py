@@ -196,18 +196,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
         emit(
             args,
             {"ok": True, "checked": report.checked, "head_hash": report.head_hash},
-            f"Sổ thu toàn vẹn: {report.checked} bản ghi, chuỗi và mã xác nhận đều khớp.",
+            f"Sổ thu toàn vẹn: {report.checked} bản ghi và {report.audit_checked} mục nhật ký; "
+            "chuỗi, mã xác nhận, từng cột và mốc đầu chuỗi đều khớp.",
         )
         return EXIT_OK
+    findings = [
+        {
+            "kind": f.kind,
+            "record": f.record,
+            "record_to": f.record_to,
+            "column": f.column,
+            "message": f.message,
+        }
+        for f in report.findings
+    ]
     payload = {
         "ok": False,
         "checked": report.checked,
         "first_bad_seq": report.first_bad_seq,
         "problems": report.problems,
+        "findings": findings,
     }
-    text = (
-        f"SỔ THU KHÔNG TOÀN VẸN — bản ghi hỏng đầu tiên: số {report.first_bad_seq}\n"
-        + "\n".join(f"  - {p}" for p in report.problems)
+    first = (
+        f" — bản ghi hỏng đầu tiên: số {report.first_bad_seq}"
+        if report.first_bad_seq is not None
+        else ""
+    )
+    text = f"SỔ THU KHÔNG TOÀN VẸN{first} ({len(findings)} phát hiện)\n" + "\n".join(
+        f"  - {p}" for p in report.problems
     )
     raise CliExit(EXIT_FAILED, payload, text)
 
