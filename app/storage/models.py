@@ -117,7 +117,7 @@ class LedgerEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Format 2 (migration 0003_ledger_v2): the canonical body exactly as sealed, and the full
+    # Format 2 (migration 0005_ledger_v2): the canonical body exactly as sealed, and the full
     # keyed MAC. The `payments`/`voids` rows are views of it that `verify` recomputes. Null for
     # format-1 records, whose body is rebuilt from the columns it signs.
     body: Mapped[str | None] = mapped_column(Text)
@@ -214,7 +214,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(100), default="")
     details: Mapped[str] = mapped_column(Text, default="{}")  # JSON
-    # The keyed chain (migration 0003_ledger_v2; null on entries written before it):
+    # The keyed chain (migration 0005_ledger_v2; null on entries written before it):
     # seq 1, 2, 3 …, prev_hash = the previous entry's mac, mac = keyed_link(key, prev_hash, …).
     seq: Mapped[int | None] = mapped_column(Integer, index=True)  # anchor checks look it up
     prev_hash: Mapped[str | None] = mapped_column(String(64))

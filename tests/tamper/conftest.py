@@ -14,7 +14,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from tests.support.counters import (
     cheap_password_hashing,
     init_test_counter,
 )
+from tests.support.names import GIVEN
 from ui.logs import stop_logging
 
 GUARDED = ("ledger", "payments", "voids", "audit_events")
@@ -88,12 +89,18 @@ class Books:
     cashier: Actor
     supervisor: Actor
     payer: ParticipantView
+    # One payer per payment: each pays the quarter from this month, so no payment repeats a
+    # month or runs further ahead than the rules allow (docs/RULES.md).
+    others: list[ParticipantView] = field(default_factory=list)
+    paid: int = 0
 
     def attack(self) -> Attack:
         return Attack(self.path)
 
     def pay(self, **kw: Any) -> int:
-        return record_payment(self.db, request(self.payer, **kw), by=self.cashier).receipt_number
+        who = ([self.payer, *self.others])[self.paid % (1 + len(self.others))]
+        self.paid += 1
+        return record_payment(self.db, request(who, **kw), by=self.cashier).receipt_number
 
     def pay_view(self, receipt_number: int) -> PaymentView:
         return get_payment(self.db, receipt_number)
@@ -137,7 +144,20 @@ def books(db: Database, db_path: Path, tmp_path: Path) -> Iterator[Books]:
         cashier = add_staff(db, admin, CASHIER)
         supervisor = add_staff(db, admin, SUPERVISOR)
     payer = create_participant(db, PAYER, by=cashier)
-    b = Books(db, db_path, cli, cashier, supervisor, payer)
+    others = [
+        create_participant(
+            db,
+            replace(
+                PAYER,
+                full_name=f"Lê Thị {GIVEN[i]}",
+                cccd=f"019185{1235 + i:06d}",
+                ma_so_bhxh=f"01234{56790 + i}",
+            ),
+            by=cashier,
+        )
+        for i in range(15)
+    ]
+    b = Books(db, db_path, cli, cashier, supervisor, payer, others)
     b.pay()
     b.pay()
     b.pay(tendered=5_000_000)
