@@ -7,6 +7,7 @@ the Windows and Debian packaging name the programs declared here.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path, PurePath
@@ -141,6 +142,7 @@ def _keep(dest: str) -> bool:
 
 
 T = TypeVar("T", bound=tuple[str, ...])
+U = TypeVar("U", bound=tuple[str, ...])
 
 
 def _is_linked_library(dest: str) -> bool:
@@ -175,10 +177,21 @@ def _without_orphans(entries: list[T]) -> list[T]:
     ]
 
 
-def lean(entries: Iterable[T], *, binaries: bool = False) -> list[T]:
-    """Drop Qt translations, unused Qt plugins and byte-code caches from a TOC list; for the
-    binaries on Linux, also the libraries only those plugins needed."""
-    kept = [entry for entry in entries if _keep(entry[0])]
-    if binaries and sys.platform.startswith("linux"):
-        kept = _without_orphans(kept)
-    return kept
+def _dangling(entry: tuple[str, ...], collected: set[str]) -> bool:
+    """A SYMLINK entry whose target is no longer collected (PyInstaller links libraries in
+    sub-folders from the top folder; the link must go with its library)."""
+    if entry[2] != "SYMLINK":
+        return False
+    target = os.path.normpath(os.path.join(os.path.dirname(entry[0]), entry[1]))
+    return PurePath(target).as_posix() not in collected
+
+
+def lean(binaries: Iterable[T], datas: Iterable[U]) -> tuple[list[T], list[U]]:
+    """Drop Qt translations, unused Qt plugins and byte-code caches from the Analysis lists;
+    on Linux also the libraries only the dropped plugins needed, and links left dangling."""
+    kept_binaries = [entry for entry in binaries if _keep(entry[0])]
+    if sys.platform.startswith("linux"):
+        kept_binaries = _without_orphans(kept_binaries)
+    kept_datas = [entry for entry in datas if _keep(entry[0])]
+    collected = {PurePath(e[0]).as_posix() for e in [*kept_binaries, *kept_datas]}
+    return kept_binaries, [e for e in kept_datas if not _dangling(e, collected)]

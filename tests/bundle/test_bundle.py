@@ -18,7 +18,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.bundle.conftest import Frozen, pdf_page_size, pdftotext
+from tests.bundle.conftest import ROOT, Frozen, load_script, pdf_page_size, pdftotext
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # the first test builds the bundle
 
@@ -164,3 +164,34 @@ def test_window_opens_offscreen_up_to_the_wizard(bundle: Path, tmp_path: Path) -
     assert alive, f"the window died after the wizard: {stderr}\n{text}"
     assert "Traceback" not in text and " ERROR " not in text, text
     assert "Traceback" not in stderr, stderr
+
+
+def test_bundle_holds_the_manifest_and_stays_lean(bundle: Path) -> None:
+    """The module list the Windows build shares (installer/bundle_manifest.py) is what this
+    build contains; nothing of the test suite, the central server or QtWebEngine is in it."""
+    from PyInstaller.archive.readers import CArchiveReader
+
+    manifest = load_script(ROOT / "installer" / "bundle_manifest.py")
+    program = CArchiveReader(str(bundle / "quaythu"))
+    modules = set(program.open_embedded_archive("PYZ.pyz").toc)
+    missing = [name for name in manifest.HIDDEN_IMPORTS if name not in modules]
+    assert not missing, missing
+    assert "ui.cli" in modules and "ui.qt.wizard" in modules
+    leaked = sorted(
+        name
+        for name in modules
+        if name.split(".")[0] in {"tests", "central", "pytest", "_pytest", "hypothesis", "mypy"}
+    )
+    assert not leaked, leaked[:10]
+    assert "X utf8" in program.options  # UTF-8 output whatever the code page (Windows)
+
+    files = [path.relative_to(bundle).as_posix() for path in bundle.rglob("*")]
+    assert not [f for f in files if "WebEngine" in f or "/translations/" in f]
+    plugins = bundle / "_internal" / "PySide6" / "Qt" / "plugins"
+    assert {p.name for p in plugins.iterdir()} <= manifest.QT_PLUGIN_FOLDERS
+    assert {p.name for p in (plugins / "platforms").iterdir()} >= {
+        "libqxcb.so",
+        "libqwayland.so",
+        "libqoffscreen.so",
+    }
+    assert not [p for p in bundle.rglob("*") if p.is_symlink() and not p.exists()]
