@@ -54,6 +54,12 @@ HIDDEN_IMPORTS = [
 # use, the Tk toolkit, and development-only packages that live in the same virtual environment.
 EXCLUDES = [
     "tkinter",
+    # Build tools: PyInstaller's setuptools run-time hook would import setuptools at every start.
+    "setuptools",
+    "pkg_resources",
+    "distutils",
+    "_distutils_hack",
+    "pygments",  # Mako's optional syntax highlighting of template errors
     # Pillow stays (ReportLab imports it), without the image codecs nothing here reads:
     "PIL._avif",
     "PIL.AvifImagePlugin",
