@@ -63,16 +63,20 @@ if ($Smoke) {
         "quantri", "--admin-name", "Smoke Test")
     Invoke-Checked $Cli (@("participant", "add", "--name", "Nguyen Van A", "--dob", "14/03/1985",
         "--sex", "nam", "--cccd", "019185001234") + $U)
-    Invoke-Checked $Cli (@("pay", "--participant", "019185001234", "--scheme", "bhxh_tn",
-        "--income", "1500000", "--category", "other", "--method", "12") + $U)
+    $Paid = & $Cli (@("pay", "--participant", "019185001234", "--scheme", "bhxh_tn",
+        "--income", "1500000", "--category", "other", "--method", "12", "--json") + $U)
+    if ($LASTEXITCODE -ne 0) { throw "pay exited with $LASTEXITCODE" }
+    $Day = (($Paid -join "`n") | ConvertFrom-Json).business_date  # the counter's business day
     foreach ($layout in @("80mm", "a5")) {
         Invoke-Checked $Cli @("receipt", "1", "--format", $layout, "--db", $Db, "--output",
             (Join-Path $Work "receipt-$layout.pdf"))
     }
-    $Today = Get-Date -Format "yyyy-MM-dd"
     foreach ($format in @("pdf", "xlsx", "csv")) {
-        Invoke-Checked $Cli @("report", "--date", $Today, "--format", $format, "--db", $Db,
-            "--output", ($Work + "\"))
+        Invoke-Checked $Cli @("report", "--date", $Day, "--format", $format, "--db", $Db,
+            "--output", $Work)
+        if (-not (Test-Path (Join-Path $Work "01-XN_*_$Day.$format"))) {
+            throw "report --format $format wrote no file"
+        }
     }
     Invoke-Checked $Cli @("verify", "--db", $Db)
     Write-Output "smoke test of the bundle passed ($Work)"

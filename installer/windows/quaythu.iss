@@ -86,8 +86,8 @@ begin
     ' -TaskPath "{#TaskFolder}" -TaskName "{#TaskName}"';
   if not ExecAsOriginalUser(ExpandConstant('{sys}\WindowsPowerShell\v1.0\powershell.exe'),
       Params, '', SW_HIDE, ewWaitUntilTerminated, ResultCode) or (ResultCode <> 0) then
-    MsgBox(FmtMessage(CustomMessage('DailyJobFailed'), [IntToStr(ResultCode)]),
-      mbError, MB_OK);
+    SuppressibleMsgBox(FmtMessage(CustomMessage('DailyJobFailed'), [IntToStr(ResultCode)]),
+      mbError, MB_OK, IDOK);
 end;
 
 procedure CurStepChanged(CurStep: TSetupStep);
