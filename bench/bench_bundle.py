@@ -47,7 +47,8 @@ def load(path: Path) -> ModuleType:
 
 
 def size_report(bundle: Path) -> tuple[int, int, list[tuple[int, str]]]:
-    total, count, parts = 0, 0, {}
+    total, count = 0, 0
+    parts: dict[str, int] = {}
     for path in bundle.rglob("*"):
         if path.is_file() and not path.is_symlink():
             size = path.stat().st_size
