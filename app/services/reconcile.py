@@ -14,19 +14,22 @@ tolerance, default 10 minutes), `void_differs` (voided on one side only).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.codes import format_code, normalise_code
 from app.domain.money import format_vnd
+from app.domain.text import spreadsheet_safe
 from app.errors import NotFoundError
 from app.services.common import LOCAL_TZ, now_utc
-from app.services.documents import daily_summary
+from app.services.documents import daily_summary, write_export
 from app.services.queries import audit
 from app.storage.db import Database
 from app.storage.models import ReconciliationIssue, ReconciliationRun
@@ -268,55 +271,70 @@ def get_reconciliation(db: Database, run_id: int) -> ReconciliationView:
         return _view(run, _issues_of(session, run.id))
 
 
-def export_reconciliation_csv(db: Database, run_id: int, path: Path) -> Path:
-    """One line per issue (a single 'khớp' line when none), UTF-8 with BOM."""
+def export_reconciliation_csv(db: Database, run_id: int, path: Path, *, force: bool = True) -> Path:
+    """One line per issue (a single 'khớp' line when none), UTF-8 with BOM, every cell made
+    safe for a spreadsheet; written with `write_export` (never over the database; an existing
+    file only with `force` — the window's save dialog has already asked)."""
+    return write_export(Path(path), reconciliation_csv(db, run_id), force=force, db=db)
+
+
+def reconciliation_csv(db: Database, run_id: int) -> bytes:
     run = get_reconciliation(db, run_id)
-    path = Path(path)
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
+    fh = io.StringIO()
+    w = _SafeWriter(csv.writer(fh))
+    w.writerow(
+        [
+            "Ngày đối chiếu",
+            "Loại chênh lệch",
+            "Mã xác nhận",
+            "Số biên lai",
+            "Số tiền tại quầy",
+            "Số tiền trung tâm",
+            "Thời điểm nộp tại quầy",
+            "Thời điểm nộp trung tâm",
+            "Chi tiết",
+        ]
+    )
+    day = run.business_date.strftime("%d/%m/%Y")
+    if not run.issues:
         w.writerow(
             [
-                "Ngày đối chiếu",
-                "Loại chênh lệch",
-                "Mã xác nhận",
-                "Số biên lai",
-                "Số tiền tại quầy",
-                "Số tiền trung tâm",
-                "Thời điểm nộp tại quầy",
-                "Thời điểm nộp trung tâm",
-                "Chi tiết",
+                day,
+                "Khớp",
+                "",
+                "",
+                run.local_total,
+                run.central_total,
+                "",
+                "",
+                f"{run.local_count} khoản thu khớp với trung tâm",
             ]
         )
-        day = run.business_date.strftime("%d/%m/%Y")
-        if not run.issues:
-            w.writerow(
-                [
-                    day,
-                    "Khớp",
-                    "",
-                    "",
-                    run.local_total,
-                    run.central_total,
-                    "",
-                    "",
-                    f"{run.local_count} khoản thu khớp với trung tâm",
-                ]
-            )
-        for i in run.issues:
-            w.writerow(
-                [
-                    day,
-                    i.label,
-                    i.confirmation_code,
-                    "" if i.receipt_number is None else i.receipt_number,
-                    "" if i.local_amount is None else i.local_amount,
-                    "" if i.central_amount is None else i.central_amount,
-                    _local_text(i.local_paid_at),
-                    _local_text(i.central_paid_at),
-                    i.detail,
-                ]
-            )
-    return path
+    for i in run.issues:
+        w.writerow(
+            [
+                day,
+                i.label,
+                i.confirmation_code,
+                "" if i.receipt_number is None else i.receipt_number,
+                "" if i.local_amount is None else i.local_amount,
+                "" if i.central_amount is None else i.central_amount,
+                _local_text(i.local_paid_at),
+                _local_text(i.central_paid_at),
+                i.detail,
+            ]
+        )
+    return "\ufeff".encode() + fh.getvalue().encode("utf-8")
+
+
+class _SafeWriter:
+    """A csv writer whose cells go through `spreadsheet_safe`."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(v) for v in row])
 
 
 def reconciliation_due(
