@@ -213,15 +213,8 @@ def _protected(target: Path, db: Database | None) -> bool:
         return False
 
 
-def write_export(
-    path: Path, data: bytes, *, force: bool = False, db: Database | None = None
-) -> Path:
-    """Write an export file safely; returns where it went.
-
-    Refused: a missing folder, a folder given as the file, the live database (or its WAL, SHM,
-    backups, any SQLite file) even with `force`, an existing file without `force`. The bytes go
-    to a temporary file in the same folder, flushed to disk, then renamed over the target in one
-    step, so a reader never sees half a file and a failure leaves the old file as it was."""
+def check_export_target(path: Path, *, force: bool = False, db: Database | None = None) -> Path:
+    """Where `write_export` would write, or the refusal it would raise (see there)."""
     target = Path(path).expanduser()
     label = "Tệp xuất ra"
     if target.is_dir():
@@ -244,9 +237,26 @@ def write_export(
             f"{target} đã có; thêm --force để ghi đè",
             rule_en="file exists (use --force to overwrite)",
         )
+    if not os.access(folder, os.W_OK):
+        raise ValidationError(
+            "output", label, f"không có quyền ghi vào thư mục {folder}", rule_en="folder not writable"
+        )
+    return target
+
+
+def write_export(
+    path: Path, data: bytes, *, force: bool = False, db: Database | None = None
+) -> Path:
+    """Write an export file safely; returns where it went.
+
+    Refused: a missing folder, a folder given as the file, the live database (or its WAL, SHM,
+    backups, any SQLite file) even with `force`, an existing file without `force`. The bytes go
+    to a temporary file in the same folder, flushed to disk, then renamed over the target in one
+    step, so a reader never sees half a file and a failure leaves the old file as it was."""
+    target = check_export_target(path, force=force, db=db)
     tmp: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         tmp = Path(name)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

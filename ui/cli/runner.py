@@ -26,6 +26,7 @@ from ui.cli.base import (
     wants_json,
 )
 from ui.cli.counter import register as counter_commands
+from ui.cli.daily import register as daily_commands
 from ui.cli.operators import register as operator_commands
 from ui.cli.participants import register as participant_commands
 from ui.cli.payments import register as payment_commands
@@ -43,6 +44,7 @@ AREAS: tuple[Area, ...] = (
     participant_commands,
     operator_commands,
     sync_commands,
+    daily_commands,
 )
 
 

@@ -187,6 +187,7 @@ class ReceiptActions:
         self.data: ReceiptData | None = None
         self.printing = False
         self.printed = 0  # successful prints of what is previewed
+        self.original_failed = False  # the printer refused the original: retry re-issues it
 
     def load(
         self,
@@ -200,9 +201,12 @@ class ReceiptActions:
         receipt_format = state.settings.receipt_format.value
 
         def fetch() -> ReceiptData:
-            from app.services.documents import receipt_data
+            from app.services.documents import issue_receipt, receipt_data
 
-            return receipt_data(state.db, receipt_number, reprint_number=reprint_number)
+            if reprint_number:  # already counted by `reprint`
+                return receipt_data(state.db, receipt_number, reprint_number=reprint_number)
+            # The service decides: the original the first time, a counted copy after that.
+            return issue_receipt(state.db, receipt_number, by=state.actor)
 
         def rendered(result: tuple[ReceiptData, bytes]) -> None:
             self.data, pdf = result
@@ -237,6 +241,10 @@ class ReceiptActions:
         pdf = self.preview.pdf
         if pdf is None or self.printing:
             return
+        if self.original_failed and self.data is not None:  # retried as the original, audited
+            self.original_failed = False
+            self.load(self.data.number, then_print=True, ask_if_unset=ask_if_unset)
+            return
         printer = self.state.printer_for_receipt(self.owner)
         if printer is None:
             if not ask_if_unset:
@@ -254,8 +262,22 @@ class ReceiptActions:
             self.printed += 1
             self.status(f"Đã gửi biên lai tới máy in ({pages} trang).", True)
 
+        data, state = self.data, self.state
+
+        def print_failed(exc: BaseException) -> None:
+            self._failed("Không in được biên lai")(exc)
+            if data is not None and not data.reprint_number:  # the original did not print
+                from app.services.documents import report_print_failure
+
+                self.original_failed = True
+                number, actor = data.number, state.actor
+                DbOp(
+                    self.owner,
+                    lambda: report_print_failure(state.db, number, by=actor, reason=str(exc)),
+                ).run()
+
         IoOp(self.owner, lambda: print_pdf(pdf, printer)).success(printed).failure(
-            self._failed("Không in được biên lai")
+            print_failed
         ).run()
 
     def reprint(self, receipt_number: int, *, then_print: bool = True) -> None:
