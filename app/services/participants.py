@@ -83,8 +83,13 @@ def view_of(p: Participant) -> ParticipantView:
     )
 
 
-def normalise_input(data: ParticipantInput, *, today: date) -> ParticipantInput:
-    """Validate every field; return the cleaned input. Raises ValidationError naming the field."""
+def normalise_input(
+    data: ParticipantInput, *, today: date, complete: bool = True
+) -> ParticipantInput:
+    """Validate every field; return the cleaned input. Raises ValidationError naming the field.
+
+    `complete=False` (an import row before it is matched) skips the date of birth and sex a
+    first registration needs: a row that updates a known participant may leave them blank."""
     check_text(data.full_name, "full_name", "Họ và tên", name=True)
     name = " ".join(data.full_name.split())
     if not name:
@@ -112,7 +117,7 @@ def normalise_input(data: ParticipantInput, *, today: date) -> ParticipantInput:
             "bắt buộc khi người tham gia chưa có mã số BHXH (đăng ký lần đầu)",
             rule_en="required when there is no social-insurance number yet",
         )
-    if ma_so is None and (dob is None or data.sex is None):
+    if complete and ma_so is None and (dob is None or data.sex is None):
         raise ValidationError(
             "date_of_birth",
             "Ngày sinh và giới tính",
@@ -408,7 +413,7 @@ def _parse_file(raw: str) -> tuple[list[tuple[int, ParticipantInput]], list[tupl
     for index, row in enumerate(reader, start=2):
         fields_ = {mapping[k]: (v or "") for k, v in row.items() if k in mapping}
         try:
-            data = normalise_input(_parse_row(fields_, index), today=today)
+            data = normalise_input(_parse_row(fields_, index), today=today, complete=False)
         except ValidationError as exc:
             errors.append((index, exc.message))
             continue
@@ -512,8 +517,9 @@ def _plan_row(
                 f"{value} đã thuộc về người tham gia {other[0].full_name}",
                 rule_en="already registered to another participant",
             )
+    today = now_utc().date()
     if existing is None:
-        return _Planned(line, data, None, None, {})
+        return _Planned(line, normalise_input(data, today=today), None, None, {})
     settled = settled_field_change(existing, data)
     if settled is not None:
         raise ValidationError(
@@ -523,7 +529,7 @@ def _plan_row(
             "lý, không sửa qua tệp nhập; liên hệ cơ quan BHXH",
             rule_en="settled by VSS: not changed by an import",
         )
-    merged = _merged(existing, data)
+    merged = normalise_input(_merged(existing, data), today=today)
     return _Planned(line, merged, existing, stamp, _changes(existing, merged))
 
 
