@@ -38,6 +38,7 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     """The first rendering is the original; every later one a counted BẢN SAO that needs an
     operator (`issue_receipt` decides). The output path is checked before anything is counted,
     and a write that fails after an original was issued gives the original back."""
+    from app.errors import PermissionDenied
     from app.services.documents import (
         check_export_target,
         issue_receipt,
@@ -49,8 +50,14 @@ def cmd_receipt(args: argparse.Namespace) -> int:
 
     db = open_db(args)
     out = check_export_target(Path(args.output), force=args.force, db=db)
-    needs_operator = args.copy or user_named(args) or original_issued(db, args.number)
-    actor = login(args, db) if needs_operator else None
+    copy_due = args.copy or original_issued(db, args.number)
+    if copy_due and not user_named(args):
+        raise PermissionDenied(
+            f"Biên lai số {args.number} đã in bản gốc: bản in lại là BẢN SAO có đánh số, cần "
+            "người dùng đăng nhập (--user hoặc QUAYTHU_USER, mật khẩu QUAYTHU_PASSWORD).",
+            message_en="the original is out: a copy needs --user",
+        )
+    actor = login(args, db) if copy_due or user_named(args) else None
     data = issue_receipt(db, args.number, by=actor, copy=args.copy)
     layout = ReceiptLayout.ROLL_80MM if args.format == "80mm" else ReceiptLayout.A5
     try:
