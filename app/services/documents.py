@@ -239,7 +239,10 @@ def check_export_target(path: Path, *, force: bool = False, db: Database | None 
         )
     if not os.access(folder, os.W_OK):
         raise ValidationError(
-            "output", label, f"không có quyền ghi vào thư mục {folder}", rule_en="folder not writable"
+            "output",
+            label,
+            f"không có quyền ghi vào thư mục {folder}",
+            rule_en="folder not writable",
         )
     return target
 

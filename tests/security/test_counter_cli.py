@@ -9,8 +9,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import Cli, cli, counter  # noqa: F401 (fixtures)
+from tests.cli import conftest as cli_fixtures
+from tests.cli.conftest import Cli
 from tests.cli.test_cli_documents import U, pay, setup_payer
+
+cli, counter = cli_fixtures.cli, cli_fixtures.counter  # the fixtures, shared
 
 
 def pdftotext(path: Path) -> str:

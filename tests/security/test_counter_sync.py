@@ -11,17 +11,11 @@ from app.services.common import Actor
 from app.storage.db import Database
 from central import auth
 from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
-from tests.sync.conftest import (  # noqa: F401 (fixtures)
-    ROOT,
-    CentralServer,
-    Counter,
-    Shell,
-    central,
-    counter,
-    make_counter,
-    shell,
-)
+from tests.sync import conftest as sync_fixtures
+from tests.sync.conftest import ROOT, CentralServer, Counter, Shell, make_counter
 from tests.sync.test_central import tamper_amount
+
+central, counter, shell = sync_fixtures.central, sync_fixtures.counter, sync_fixtures.shell
 
 
 def test_sync_exits_4_when_central_refuses_a_record(
