@@ -20,12 +20,14 @@ import time
 import uuid
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keyring
 
 from app.domain.types import Scheme, Sex
+from app.services import participants
 from app.services.participants import ParticipantInput, create_participant, import_participants_csv
 from app.services.payments import PaymentRequest, record_payment
 from app.storage.db import open_database
@@ -84,6 +86,15 @@ def main() -> None:
                 during.append(pay())
                 time.sleep(0.02)
 
+        chunk_seconds: list[float] = []
+        write_chunk = participants._write_chunk
+
+        def timed_chunk(*a: Any) -> None:  # how long each chunk holds the write lock
+            t = time.perf_counter()
+            write_chunk(*a)
+            chunk_seconds.append(time.perf_counter() - t)
+
+        participants._write_chunk = timed_chunk  # type: ignore[assignment]
         payer_thread = threading.Thread(target=payments)
         payer_thread.start()
         started = time.perf_counter()
@@ -95,6 +106,10 @@ def main() -> None:
     assert result.created == args.rows, result.errors[:3]
     base = statistics.median(baseline)
     print(f"import of {args.rows} rows: {import_seconds:.2f} s (all or nothing)")
+    print(
+        f"write lock held per chunk of {participants.IMPORT_CHUNK}: worst "
+        f"{max(chunk_seconds) * 1000:.0f} ms over {len(chunk_seconds)} chunks"
+    )
     print(f"payment alone (baseline, same run): median {base * 1000:.1f} ms")
     print(
         f"payments during the import: {len(during)}, median {statistics.median(during) * 1000:.1f}"

@@ -10,17 +10,19 @@ from __future__ import annotations
 import csv
 import json
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, or_, select, text, update
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.canonical import utc_iso
 from app.domain.dates import parse_optional_day
 from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
 from app.domain.text import check_text, fold_key
@@ -29,7 +31,7 @@ from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor, now_utc
 from app.services.queries import audit, load_actor
 from app.storage.db import Database
-from app.storage.models import AuditEvent, Participant
+from app.storage.models import Participant
 
 _PHONE = re.compile(r"^0\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -552,95 +554,149 @@ def _plan(
     return plans, errors
 
 
-def _row_values(data: ParticipantInput) -> dict[str, Any]:
-    return {
-        "full_name": data.full_name,
-        "name_key": fold_key(data.full_name),
-        "ma_so_bhxh": data.ma_so_bhxh,
-        "cccd": data.cccd,
-        "date_of_birth": data.date_of_birth,
-        "sex": data.sex.value if data.sex else None,
-        "address": data.address,
-        "phone": data.phone,
-        "email": data.email,
-        "support_category": data.support_category.value if data.support_category else None,
-    }
-
-
-_CHANGED_MEANWHILE = UserFacingError(
-    "Danh sách người tham gia vừa thay đổi trong lúc nhập; không nhập dòng nào. Hãy nhập lại.",
-    message_en="participants changed while the file was checked; nothing imported",
+_COLUMNS_WRITTEN = (
+    "full_name",
+    "name_key",
+    "ma_so_bhxh",
+    "cccd",
+    "date_of_birth",
+    "sex",
+    "address",
+    "phone",
+    "email",
+    "support_category",
 )
 
 
-def _write_plan(session: Session, plans: list[_Planned], by: Actor, source: str) -> None:
-    """Apply checked rows with bulk statements: the write lock is held for the writes only."""
-    conn = session.connection()
-    participants = cast(Table, Participant.__table__)
-    audits = cast(Table, AuditEvent.__table__)
-    now = now_utc()
-    updates = [p for p in plans if p.existing is not None and p.changed]
-    current = _known(session, Participant.id, [p.existing.id for p in updates if p.existing])
-    for p in updates:
-        assert p.existing is not None
-        seen = current.get(p.existing.id)
-        if seen is None or seen[1] != p.existing_updated_at:
-            raise _CHANGED_MEANWHILE
-    new = [(str(uuid.uuid4()), p) for p in plans if p.existing is None]
-    try:
-        if new:
-            conn.execute(
-                insert(participants),
-                [
-                    {
-                        **_row_values(p.data),
-                        "id": pid,
-                        "prior_support_months": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for pid, p in new
-                ],
-            )
-        if updates:
-            conn.execute(
-                update(participants)
-                .where(participants.c.id == bindparam("pid"))
-                .values({k: bindparam(k) for k in (*_row_values(updates[0].data), "updated_at")}),
-                [
-                    {**_row_values(p.data), "pid": p.existing.id, "updated_at": now}
-                    for p in updates
-                    if p.existing is not None
-                ],
-            )
-    except IntegrityError as exc:  # an identifier taken by someone added meanwhile
-        raise _CHANGED_MEANWHILE from exc
-    events = [
-        ("participant.create", pid, {"name": p.data.full_name, "source": source, "line": p.line})
-        for pid, p in new
-    ] + [
-        (
-            "participant.update",
-            p.existing.id,
-            {"changed": p.changed, "source": source, "line": p.line},
+def _row_values(data: ParticipantInput) -> tuple[object, ...]:
+    """The stored form of `data`, in `_COLUMNS_WRITTEN` order (computed before any lock)."""
+    return (
+        data.full_name,
+        fold_key(data.full_name),
+        data.ma_so_bhxh,
+        data.cccd,
+        data.date_of_birth.isoformat() if data.date_of_birth else None,
+        data.sex.value if data.sex else None,
+        data.address,
+        data.phone,
+        data.email,
+        data.support_category.value if data.support_category else None,
+    )
+
+
+_CHANGED_MEANWHILE = (
+    "Danh sách người tham gia vừa thay đổi trong lúc nhập; không nhập dòng nào. Hãy nhập lại."
+)
+_INSERT_SQL = (
+    f"INSERT INTO participants ({', '.join(_COLUMNS_WRITTEN)}, id, prior_support_months, "
+    f"created_at, updated_at) VALUES ({', '.join('?' * len(_COLUMNS_WRITTEN))}, ?, 0, ?, ?)"
+)
+_UPDATE_SQL = (
+    f"UPDATE participants SET {', '.join(f'{c} = ?' for c in _COLUMNS_WRITTEN)}, updated_at = ? "
+    "WHERE id = ? AND updated_at = ?"
+)
+IMPORT_CHUNK = 1000  # rows per write transaction: a payment waits for one chunk at most
+IMPORT_GAP_SECONDS = 0.12  # between chunks, for writers waiting on the lock
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One plan row as statement parameters, ready before the write lock is taken."""
+
+    apply: tuple[object, ...]  # INSERT or UPDATE parameters
+    undo: tuple[object, ...] | None  # UPDATE parameters restoring the row (None: a new row)
+    audit: tuple[object, ...]
+
+
+def _prepare(plans: list[_Planned], by: Actor, source: str) -> list[_Prepared]:
+    now = utc_iso(now_utc())
+    out: list[_Prepared] = []
+    details: dict[str, object]
+    for p in plans:
+        if p.existing is None:
+            pid = str(uuid.uuid4())
+            action, details = "participant.create", {"name": p.data.full_name}
+            apply_: tuple[object, ...] = (*_row_values(p.data), pid, now, now)
+            undo = None
+        elif p.changed:
+            pid = p.existing.id
+            action, details = "participant.update", {"changed": p.changed}
+            before = _merged(p.existing, replace(p.data, **_blank_all(p.data)))
+            stamp = utc_iso(p.existing_updated_at) if p.existing_updated_at else ""
+            apply_ = (*_row_values(p.data), now, pid, stamp)
+            undo = (*_row_values(before), stamp, pid, now)
+        else:
+            continue
+        details = {**details, "source": source, "line": p.line}
+        text_ = json.dumps(details, ensure_ascii=False, sort_keys=True)
+        out.append(_Prepared(apply_, undo, (now, by.id, action, pid, text_)))
+    return out
+
+
+def _blank_all(data: ParticipantInput) -> dict[str, Any]:
+    """Every field of `data` blank, so `_merged` gives back the stored participant."""
+    return {f.name: ("" if isinstance(getattr(data, f.name), str) else None) for f in fields(data)}
+
+
+_AUDIT_SQL = (
+    "INSERT INTO audit_events (at, operator_id, action, subject, details) VALUES (?,?,?,?,?)"
+)
+
+
+def _write_chunk(db: Database, chunk: list[_Prepared], by: Actor) -> None:
+    """One short write transaction; refused as a whole when a matched row changed meanwhile."""
+    with db.write() as session:
+        load_actor(session, by)
+        conn = session.connection()
+        try:
+            inserts = [p.apply for p in chunk if p.undo is None]
+            if inserts:
+                conn.exec_driver_sql(_INSERT_SQL, inserts)
+            for p in chunk:
+                if p.undo is not None:
+                    done = conn.exec_driver_sql(_UPDATE_SQL, p.apply)
+                    if done.rowcount != 1:  # edited since it was matched
+                        raise UserFacingError(_CHANGED_MEANWHILE, message_en="changed meanwhile")
+        except IntegrityError as exc:  # an identifier taken by someone added meanwhile
+            raise UserFacingError(_CHANGED_MEANWHILE, message_en="changed meanwhile") from exc
+        conn.exec_driver_sql(_AUDIT_SQL, [p.audit for p in chunk])
+
+
+def _undo_chunks(db: Database, written: list[_Prepared], by: Actor, source: str) -> None:
+    """Take back the chunks already committed, so a failed import leaves nothing behind."""
+    with db.write() as session:
+        conn = session.connection()
+        new_ids = [(p.apply[-3],) for p in written if p.undo is None]
+        if new_ids:
+            conn.exec_driver_sql("DELETE FROM participants WHERE id = ?", new_ids)
+        restores = [p.undo for p in written if p.undo is not None]
+        if restores:
+            conn.exec_driver_sql(_UPDATE_SQL, restores)
+        audit(
+            session, "participant.import.undone", actor=by, subject=source[:100], rows=len(written)
         )
-        for p in updates
-        if p.existing is not None
-    ]
-    if events:
-        conn.execute(
-            insert(audits),
-            [
-                {
-                    "at": now,
-                    "operator_id": by.id,
-                    "action": action,
-                    "subject": subject,
-                    "details": json.dumps(details, ensure_ascii=False, sort_keys=True),
-                }
-                for action, subject, details in events
-            ],
-        )
+
+
+def _write_plan(db: Database, plans: list[_Planned], by: Actor, source: str) -> None:
+    """Apply checked rows in chunks of `IMPORT_CHUNK`, each its own short write transaction, so
+    a payment never waits behind the whole file. All or nothing still: when a chunk is refused
+    (a matched participant was edited meanwhile, an identifier taken), the chunks already
+    written are taken back before the refusal is raised."""
+    prepared = _prepare(plans, by, source)
+    written: list[_Prepared] = []
+    for start in range(0, len(prepared), IMPORT_CHUNK):
+        chunk = prepared[start : start + IMPORT_CHUNK]
+        try:
+            _write_chunk(db, chunk, by)
+        except BaseException:
+            if written:
+                _undo_chunks(db, written, by, source)
+            raise
+        written.extend(chunk)
+        if start + IMPORT_CHUNK < len(prepared):
+            # SQLite's busy handler polls up to every 100 ms: leave a gap that long so a payment
+            # waiting for the lock gets it before the next chunk does.
+            time.sleep(IMPORT_GAP_SECONDS)
 
 
 def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportResult:
@@ -663,9 +719,8 @@ def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportRes
         return ImportResult(0, 0, tuple(sorted(errors)))
     created = sum(1 for p in plans if p.existing is None)
     updated = len(plans) - created
+    _write_plan(db, plans, by, path.name)
     with db.write() as session:
-        load_actor(session, by)
-        _write_plan(session, plans, by, path.name)
         audit(
             session,
             "participant.import",

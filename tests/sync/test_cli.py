@@ -38,8 +38,9 @@ def test_enroll_then_sync_then_status(
 
     sh.env = {**sh.env, "QUAYTHU_PASSWORD": ADMIN_PASSWORD}
     enrolled = subprocess.run(
-        sh.argv("enroll", "--server", central.url, "--code-stdin", "--user", ADMIN_USERNAME)
-        + ["--json"],
+        sh.argv(
+            "enroll", "--server", central.url, "--code-stdin", "--user", ADMIN_USERNAME, "--json"
+        ),
         input=code + "\n",
         env=sh.env,
         cwd=ROOT,
