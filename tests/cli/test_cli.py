@@ -276,7 +276,7 @@ def test_unexpected_failure_exit_70_logs_the_traceback(
 
         return render
 
-    monkeypatch.setattr(ui.cli.reports, "renderer", broken)
+    monkeypatch.setattr(ui.cli.reports, "xn01_renderer", broken)
     done = counter("report", "--format", "pdf", "--output", str(tmp_path / "01-xn.pdf"))
     assert done.returncode == 70
     assert done.stdout == ""

@@ -29,6 +29,7 @@ from app.domain import dates
 from app.errors import ValidationError
 
 if TYPE_CHECKING:
+    from app.domain.documents import Xn01Report
     from app.services.common import Actor
     from app.services.participants import ParticipantView
     from app.storage.db import Database
@@ -156,6 +157,25 @@ def day_arg(args: argparse.Namespace, *, default_days_ago: int = 0) -> date:
     if args.date:
         return parse_day(args.date)
     return today_local() - timedelta(days=default_days_ago)
+
+
+# --- Mẫu 01-XN files ---------------------------------------------------------------------------
+
+
+def report_name(report: Xn01Report, fmt: str) -> str:
+    """`01-XN_<counter>_<YYYY-MM-DD>.<fmt>` — the file name `report` and `daily` write."""
+    return f"01-XN_{report.counter_code}_{report.business_date:%Y-%m-%d}.{fmt}"
+
+
+def xn01_renderer(fmt: str) -> Callable[[Xn01Report], bytes]:
+    from printing.xn01 import render_xn01_csv, render_xn01_pdf, render_xn01_xlsx
+
+    renderers: dict[str, Callable[[Xn01Report], bytes]] = {
+        "pdf": render_xn01_pdf,
+        "xlsx": render_xn01_xlsx,
+        "csv": render_xn01_csv,
+    }
+    return renderers[fmt]
 
 
 # --- database and operator ---------------------------------------------------------------------

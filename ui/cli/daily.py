@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.errors import UserFacingError, ValidationError
-from ui.cli.base import CliExit, Commands, day_arg, emit, open_db
-from ui.cli.reports import report_name
+from ui.cli.base import CliExit, Commands, day_arg, emit, open_db, report_name, xn01_renderer
 
 if TYPE_CHECKING:
     from app.storage.db import Database
@@ -111,13 +110,12 @@ def _sync(db: Database, run: DailyRun) -> None:
 
 def _report(db: Database, run: DailyRun, formats: tuple[str, ...]) -> None:
     from app.services.documents import daily_summary, write_export
-    from ui.cli.reports import renderer
 
     try:
         report = daily_summary(db, run.day)
         for fmt in formats:
             out = write_export(
-                run.folder / report_name(report, fmt), renderer(fmt)(report), force=True, db=db
+                run.folder / report_name(report, fmt), xn01_renderer(fmt)(report), force=True, db=db
             )
             run.files.append(out)
         run.note(f"Mẫu 01-XN: {len(report.rows)} dòng → " + ", ".join(p.name for p in run.files))

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ui.cli.base import EXIT_OK, Commands, day_arg, emit, int_in, login, open_db, user_named
+from ui.cli.base import (
+    EXIT_OK,
+    Commands,
+    day_arg,
+    emit,
+    int_in,
+    login,
+    open_db,
+    report_name,
+    user_named,
+    xn01_renderer,
+)
 
 if TYPE_CHECKING:
-    from app.domain.documents import Xn01Report
+    pass
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -76,21 +86,6 @@ def cmd_receipt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def renderer(fmt: str) -> Callable[[Xn01Report], bytes]:
-    from printing.xn01 import render_xn01_csv, render_xn01_pdf, render_xn01_xlsx
-
-    renderers: dict[str, Callable[[Xn01Report], bytes]] = {
-        "pdf": render_xn01_pdf,
-        "xlsx": render_xn01_xlsx,
-        "csv": render_xn01_csv,
-    }
-    return renderers[fmt]
-
-
-def report_name(report: Xn01Report, fmt: str) -> str:
-    return f"01-XN_{report.counter_code}_{report.business_date:%Y-%m-%d}.{fmt}"
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from app.services.documents import daily_summary, write_export
 
@@ -100,7 +95,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(report_name(report, args.format))
     if out.is_dir():
         out = out / report_name(report, args.format)
-    out = write_export(out, renderer(args.format)(report), force=args.force, db=db)
+    out = write_export(out, xn01_renderer(args.format)(report), force=args.force, db=db)
     emit(
         args,
         {"date": day, "output": out, "rows": len(report.rows), "grand_total": report.grand_total},
