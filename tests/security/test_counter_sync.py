@@ -93,3 +93,15 @@ def test_enroll_code_on_the_command_line_warns(
     done = _enroll(sh, "--server", central.url, "--code", code, "--user", ADMIN_USERNAME)
     assert done.returncode == 0, done.stderr
     assert "danh sách tiến trình" in done.stderr
+
+
+def test_payments_made_during_a_sync_do_not_make_it_offline(counter: Counter, shell: Shell) -> None:
+    counter.pay(120)
+    run = shell.start("sync", "--batch-size", "5")
+    during = 0
+    while run.poll() is None and during < 15:
+        counter.pay(1)
+        during += 1
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, (out, err)
+    assert during > 0  # the counter kept taking payments while the run uploaded
