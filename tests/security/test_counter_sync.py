@@ -105,3 +105,24 @@ def test_payments_made_during_a_sync_do_not_make_it_offline(counter: Counter, sh
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, (out, err)
     assert during > 0  # the counter kept taking payments while the run uploaded
+
+
+def test_daily_with_central_reconciles_and_flags_a_refused_record(
+    counter: Counter, shell: Shell, db_path: Path, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    counter.pay(2, now=yesterday)
+    folder = tmp_path / "01xn"
+    done = shell.run("daily", "--folder", str(folder), "--formats", "xlsx", "--json")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    steps = json.loads(done.stdout)["steps"]
+    assert any(s.startswith("Đối chiếu: khớp") for s in steps), steps
+    assert [p.suffix for p in folder.iterdir()] == [".xlsx"]
+    counter.pay(1, now=yesterday)
+    tamper_amount(db_path, 3, 10_000)
+    flagged = shell.run("daily", "--folder", str(folder), "--json")
+    # 2: central refused the tampered record; 4: yesterday no longer matches central
+    assert flagged.returncode == 2 | 4, (flagged.stdout, flagged.stderr)
+    assert sorted(p.suffix for p in folder.iterdir()) == [".csv", ".pdf", ".xlsx"]
