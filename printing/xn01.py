@@ -36,6 +36,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain.documents import Xn01Report
+from app.domain.text import spreadsheet_safe
 from printing.blocks import Align, TextStyle, draw_line, wrap
 from printing.fonts import MONO, SANS, SANS_BOLD, ensure_fonts, save_canvas, string_width
 from printing.xn01_layout import (
@@ -450,7 +451,7 @@ SHEET_TITLE: Final = "Mẫu 01-XN"
 def _cell(
     sheet: Any, value: object, *, font: Font | None = None, number_format: str | None = None
 ) -> WriteOnlyCell:
-    c = WriteOnlyCell(sheet, value=value)
+    c = WriteOnlyCell(sheet, value=spreadsheet_safe(value))
     if font is not None:
         c.font = font
     if number_format is not None:
@@ -505,6 +506,7 @@ def _xlsx_payment_rows(sheet: Any, report: Xn01Report) -> Iterator[list[object]]
             value: Cell | None = value_of(column, row)
             if value == "":
                 value = None  # a truly empty cell, not an empty string
+            value = cast("Cell | None", spreadsheet_safe(value))
             if fmt is not None or row.voided:
                 c = _cell(sheet, value, number_format=fmt)
                 if row.voided:
@@ -524,9 +526,9 @@ def render_xn01_xlsx(report: Xn01Report) -> bytes:
         [_cell(sheet, report.organisation, font=_BOLD)],
         [_cell(sheet, TITLE, font=Font(bold=True, size=13))],
         [_cell(sheet, FORM_NAME, font=_BOLD)],
-        [date_line(report)],
-        [unit_line(report)],
-        [generated_text(report)],
+        [spreadsheet_safe(date_line(report))],
+        [spreadsheet_safe(unit_line(report))],
+        [spreadsheet_safe(generated_text(report))],
         [],
     ]
     _xlsx_page_setup(sheet, header_row=len(title_rows) + 1)
@@ -575,5 +577,5 @@ def render_xn01_csv(report: Xn01Report) -> bytes:
     check_totals(report)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerows(_csv_rows(report))
+    writer.writerows([spreadsheet_safe(v) for v in row] for row in _csv_rows(report))
     return "\ufeff".encode() + text.getvalue().encode("utf-8")

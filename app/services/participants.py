@@ -8,20 +8,25 @@ reports it. Every change is audited with the fields that changed.
 from __future__ import annotations
 
 import csv
+import json
 import re
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.canonical import utc_iso
 from app.domain.clock import now_utc
 from app.domain.dates import parse_optional_day
 from app.domain.identifiers import validate_cccd, validate_ma_so_bhxh
-from app.domain.text import fold_key
+from app.domain.text import check_text, fold_key
 from app.domain.types import Sex, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor
@@ -81,8 +86,14 @@ def view_of(p: Participant) -> ParticipantView:
     )
 
 
-def normalise_input(data: ParticipantInput, *, today: date) -> ParticipantInput:
-    """Validate every field; return the cleaned input. Raises ValidationError naming the field."""
+def normalise_input(
+    data: ParticipantInput, *, today: date, complete: bool = True
+) -> ParticipantInput:
+    """Validate every field; return the cleaned input. Raises ValidationError naming the field.
+
+    `complete=False` (an import row before it is matched) skips the date of birth and sex a
+    first registration needs: a row that updates a known participant may leave them blank."""
+    check_text(data.full_name, "full_name", "Họ và tên", name=True)
     name = " ".join(data.full_name.split())
     if not name:
         raise ValidationError("full_name", "Họ và tên", "không được để trống", rule_en="required")
@@ -109,13 +120,16 @@ def normalise_input(data: ParticipantInput, *, today: date) -> ParticipantInput:
             "bắt buộc khi người tham gia chưa có mã số BHXH (đăng ký lần đầu)",
             rule_en="required when there is no social-insurance number yet",
         )
-    if ma_so is None and (dob is None or data.sex is None):
+    if complete and ma_so is None and (dob is None or data.sex is None):
         raise ValidationError(
             "date_of_birth",
             "Ngày sinh và giới tính",
             "bắt buộc khi đăng ký lần đầu (tờ khai TK1-TS)",
             rule_en="date of birth and sex are required for a first registration",
         )
+    check_text(data.address, "address", "Địa chỉ")
+    if len(data.address) > 300:
+        raise ValidationError("address", "Địa chỉ", "dài quá 300 ký tự", rule_en="too long")
     phone = re.sub(r"[\s.]", "", data.phone)
     if phone and not _PHONE.match(phone):
         raise ValidationError(
@@ -363,61 +377,358 @@ def _map_header(header: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
-def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportResult:
-    """Import all rows or none: every row is checked first and all problems are reported.
-
-    A row whose mã số BHXH or CCCD is already known updates that participant; others are new.
-    """
+def _read_import_file(path: Path) -> str:
+    """The file's text, or a Vietnamese refusal naming what is wrong with it."""
     try:
-        raw = path.read_bytes().decode("utf-8-sig")
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ValidationError(
+            "file", "Tệp CSV", f"không tìm thấy {path}", rule_en="file not found"
+        ) from exc
+    except IsADirectoryError as exc:
+        raise ValidationError(
+            "file", "Tệp CSV", f"{path} là một thư mục, không phải tệp", rule_en="is a folder"
+        ) from exc
+    except PermissionError as exc:
+        raise ValidationError(
+            "file", "Tệp CSV", f"không có quyền đọc {path}", rule_en="permission denied"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise UserFacingError(
             f"Tệp {path.name} không phải văn bản UTF-8; hãy lưu lại dạng “CSV UTF-8”.",
             message_en="file is not UTF-8",
         ) from exc
+    except OSError as exc:
+        raise UserFacingError(
+            f"Không đọc được tệp {path}: {exc.strerror or exc}",
+            message_en=f"cannot read the file: {exc}",
+        ) from exc
+
+
+def _parse_file(raw: str) -> tuple[list[tuple[int, ParticipantInput]], list[tuple[int, str]]]:
+    """Every row checked on its own (no database): the cleaned rows and the problems."""
     reader = csv.DictReader(raw.splitlines())
     mapping = _map_header(reader.fieldnames or [])
     parsed: list[tuple[int, ParticipantInput]] = []
     errors: list[tuple[int, str]] = []
     today = now_utc().date()
+    seen: dict[tuple[str, str], int] = {}
     for index, row in enumerate(reader, start=2):
         fields_ = {mapping[k]: (v or "") for k, v in row.items() if k in mapping}
         try:
-            parsed.append((index, normalise_input(_parse_row(fields_, index), today=today)))
+            data = normalise_input(_parse_row(fields_, index), today=today, complete=False)
         except ValidationError as exc:
             errors.append((index, exc.message))
-    if errors:
-        return ImportResult(0, 0, tuple(errors))
-    created = updated = 0
+            continue
+        clash = False
+        for label, value in (("Số CCCD", data.cccd), ("Mã số BHXH", data.ma_so_bhxh)):
+            if value is None:
+                continue
+            first = seen.setdefault((label, value), index)
+            if first != index:
+                errors.append(
+                    (index, f"{label} {value} có ở cả dòng {first} và dòng {index} của tệp")
+                )
+                clash = True
+        if not clash:
+            parsed.append((index, data))
+    return parsed, errors
+
+
+# Fields a participant keeps once VSS has assigned a mã số BHXH: VSS knows the person by them.
+_SETTLED = (
+    ("ma_so_bhxh", "Mã số BHXH"),
+    ("full_name", "Họ và tên"),
+    ("date_of_birth", "Ngày sinh"),
+)
+
+
+def settled_field_change(
+    existing: ParticipantView, data: ParticipantInput
+) -> tuple[str, str] | None:
+    """(field, label) of the first settled field `data` would change, if any.
+
+    Once VSS has assigned a mã số BHXH, the code, the name and the date of birth are VSS's:
+    a file imported at the counter never changes or clears them (the edit screen never changes
+    the code). Blank cells in `data` are read as "keep", so they never count as a change."""
+    if not existing.ma_so_bhxh:
+        return None
+    for field, label in _SETTLED:
+        new = getattr(data, field)
+        if new not in (None, "") and new != getattr(existing, field):
+            return field, label
+    return None
+
+
+def _merged(existing: ParticipantView, data: ParticipantInput) -> ParticipantInput:
+    """`data` with every blank cell taken from `existing`: an import never clears a value."""
+    keep: dict[str, object] = {}
+    for f in fields(data):
+        if getattr(data, f.name) in (None, "") and hasattr(existing, f.name):
+            keep[f.name] = getattr(existing, f.name)
+    return replace(data, **keep)  # type: ignore[arg-type]
+
+
+def _changes(before: ParticipantView, data: ParticipantInput) -> dict[str, list[str]]:
+    return {
+        f.name: [str(getattr(before, f.name)), str(getattr(data, f.name))]
+        for f in fields(data)
+        if getattr(before, f.name) != getattr(data, f.name)
+    }
+
+
+@dataclass(frozen=True)
+class _Planned:
+    line: int
+    data: ParticipantInput
+    existing: ParticipantView | None
+    existing_updated_at: datetime | None
+    changed: dict[str, list[str]]
+
+
+def _known(
+    session: Session, column: Any, values: list[str]
+) -> dict[str, tuple[ParticipantView, datetime]]:
+    out: dict[str, tuple[ParticipantView, datetime]] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        for p in session.scalars(select(Participant).where(column.in_(chunk))):
+            out[getattr(p, column.key)] = (view_of(p), p.updated_at)
+    return out
+
+
+def _plan_row(
+    line: int,
+    data: ParticipantInput,
+    by_code: dict[str, tuple[ParticipantView, datetime]],
+    by_cccd: dict[str, tuple[ParticipantView, datetime]],
+) -> _Planned:
+    """What one row does to the database; raises ValidationError naming the broken rule."""
+    found = (by_code.get(data.ma_so_bhxh) if data.ma_so_bhxh else None) or (
+        by_cccd.get(data.cccd) if data.cccd else None
+    )
+    existing, stamp = found if found else (None, None)
+    for value, known, field, label in (
+        (data.ma_so_bhxh, by_code, "ma_so_bhxh", "Mã số BHXH"),
+        (data.cccd, by_cccd, "cccd", "Số CCCD"),
+    ):
+        other = known.get(value) if value else None
+        if other is not None and (existing is None or other[0].id != existing.id):
+            raise ValidationError(
+                field,
+                label,
+                f"{value} đã thuộc về người tham gia {other[0].full_name}",
+                rule_en="already registered to another participant",
+            )
+    today = now_utc().date()
+    if existing is None:
+        return _Planned(line, normalise_input(data, today=today), None, None, {})
+    settled = settled_field_change(existing, data)
+    if settled is not None:
+        raise ValidationError(
+            settled[0],
+            settled[1],
+            f"của {existing.full_name} (mã số BHXH {existing.ma_so_bhxh}) do cơ quan BHXH quản "
+            "lý, không sửa qua tệp nhập; liên hệ cơ quan BHXH",
+            rule_en="settled by VSS: not changed by an import",
+        )
+    merged = normalise_input(_merged(existing, data), today=today)
+    return _Planned(line, merged, existing, stamp, _changes(existing, merged))
+
+
+def _plan(
+    db: Database, rows: list[tuple[int, ParticipantInput]]
+) -> tuple[list[_Planned], list[tuple[int, str]]]:
+    """Match every row against the database in a read transaction (no write lock held)."""
+    plans: list[_Planned] = []
+    errors: list[tuple[int, str]] = []
+    with db.read() as session:
+        by_code = _known(
+            session, Participant.ma_so_bhxh, [d.ma_so_bhxh for _, d in rows if d.ma_so_bhxh]
+        )
+        by_cccd = _known(session, Participant.cccd, [d.cccd for _, d in rows if d.cccd])
+    for line, data in rows:
+        try:
+            plans.append(_plan_row(line, data, by_code, by_cccd))
+        except ValidationError as exc:
+            errors.append((line, exc.message))
+    return plans, errors
+
+
+_COLUMNS_WRITTEN = (
+    "full_name",
+    "name_key",
+    "ma_so_bhxh",
+    "cccd",
+    "date_of_birth",
+    "sex",
+    "address",
+    "phone",
+    "email",
+    "support_category",
+)
+
+
+def _row_values(data: ParticipantInput) -> tuple[object, ...]:
+    """The stored form of `data`, in `_COLUMNS_WRITTEN` order (computed before any lock)."""
+    return (
+        data.full_name,
+        fold_key(data.full_name),
+        data.ma_so_bhxh,
+        data.cccd,
+        data.date_of_birth.isoformat() if data.date_of_birth else None,
+        data.sex.value if data.sex else None,
+        data.address,
+        data.phone,
+        data.email,
+        data.support_category.value if data.support_category else None,
+    )
+
+
+_CHANGED_MEANWHILE = (
+    "Danh sách người tham gia vừa thay đổi trong lúc nhập; không nhập dòng nào. Hãy nhập lại."
+)
+_INSERT_SQL = (
+    f"INSERT INTO participants ({', '.join(_COLUMNS_WRITTEN)}, id, prior_support_months, "
+    f"created_at, updated_at) VALUES ({', '.join('?' * len(_COLUMNS_WRITTEN))}, ?, 0, ?, ?)"
+)
+_UPDATE_SQL = (
+    f"UPDATE participants SET {', '.join(f'{c} = ?' for c in _COLUMNS_WRITTEN)}, updated_at = ? "
+    "WHERE id = ? AND updated_at = ?"
+)
+IMPORT_CHUNK = 1000  # rows per write transaction: a payment waits for one chunk at most
+IMPORT_GAP_SECONDS = 0.12  # between chunks, for writers waiting on the lock
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One plan row as statement parameters, ready before the write lock is taken."""
+
+    apply: tuple[object, ...]  # INSERT or UPDATE parameters
+    undo: tuple[object, ...] | None  # UPDATE parameters restoring the row (None: a new row)
+    audit: tuple[object, ...]
+
+
+def _prepare(plans: list[_Planned], by: Actor, source: str) -> list[_Prepared]:
+    now = utc_iso(now_utc())
+    out: list[_Prepared] = []
+    details: dict[str, object]
+    for p in plans:
+        if p.existing is None:
+            pid = str(uuid.uuid4())
+            action, details = "participant.create", {"name": p.data.full_name}
+            apply_: tuple[object, ...] = (*_row_values(p.data), pid, now, now)
+            undo = None
+        elif p.changed:
+            pid = p.existing.id
+            action, details = "participant.update", {"changed": p.changed}
+            before = _merged(p.existing, replace(p.data, **_blank_all(p.data)))
+            stamp = utc_iso(p.existing_updated_at) if p.existing_updated_at else ""
+            apply_ = (*_row_values(p.data), now, pid, stamp)
+            undo = (*_row_values(before), stamp, pid, now)
+        else:
+            continue
+        details = {**details, "source": source, "line": p.line}
+        text_ = json.dumps(details, ensure_ascii=False, sort_keys=True)
+        out.append(_Prepared(apply_, undo, (now, by.id, action, pid, text_)))
+    return out
+
+
+def _blank_all(data: ParticipantInput) -> dict[str, Any]:
+    """Every field of `data` blank, so `_merged` gives back the stored participant."""
+    return {f.name: ("" if isinstance(getattr(data, f.name), str) else None) for f in fields(data)}
+
+
+_AUDIT_SQL = (
+    "INSERT INTO audit_events (at, operator_id, action, subject, details) VALUES (?,?,?,?,?)"
+)
+
+
+def _write_chunk(db: Database, chunk: list[_Prepared], by: Actor) -> None:
+    """One short write transaction; refused as a whole when a matched row changed meanwhile."""
     with db.write() as session:
         load_actor(session, by)
-        for line, data in parsed:
-            existing = None
-            if data.ma_so_bhxh:
-                existing = session.scalar(
-                    select(Participant).where(Participant.ma_so_bhxh == data.ma_so_bhxh)
-                )
-            if existing is None and data.cccd:
-                existing = session.scalar(select(Participant).where(Participant.cccd == data.cccd))
-            try:
-                if existing is None:
-                    _add_participant(session, data, by)
-                    created += 1
-                else:
-                    _check_unique(session, data, existing.id)
-                    _apply(existing, data, now_utc())
-                    updated += 1
-            except ValidationError as exc:
-                errors.append((line, exc.message))
-        if errors:
-            session.rollback()
-            return ImportResult(0, 0, tuple(errors))
+        conn = session.connection()
+        try:
+            inserts = [p.apply for p in chunk if p.undo is None]
+            if inserts:
+                conn.exec_driver_sql(_INSERT_SQL, inserts)
+            for p in chunk:
+                if p.undo is not None:
+                    done = conn.exec_driver_sql(_UPDATE_SQL, p.apply)
+                    if done.rowcount != 1:  # edited since it was matched
+                        raise UserFacingError(_CHANGED_MEANWHILE, message_en="changed meanwhile")
+        except IntegrityError as exc:  # an identifier taken by someone added meanwhile
+            raise UserFacingError(_CHANGED_MEANWHILE, message_en="changed meanwhile") from exc
+        conn.exec_driver_sql(_AUDIT_SQL, [p.audit for p in chunk])
+
+
+def _undo_chunks(db: Database, written: list[_Prepared], by: Actor, source: str) -> None:
+    """Take back the chunks already committed, so a failed import leaves nothing behind."""
+    with db.write() as session:
+        conn = session.connection()
+        new_ids = [(p.apply[-3],) for p in written if p.undo is None]
+        if new_ids:
+            conn.exec_driver_sql("DELETE FROM participants WHERE id = ?", new_ids)
+        restores = [p.undo for p in written if p.undo is not None]
+        if restores:
+            conn.exec_driver_sql(_UPDATE_SQL, restores)
+        audit(
+            session, "participant.import.undone", actor=by, subject=source[:100], rows=len(written)
+        )
+
+
+def _write_plan(db: Database, plans: list[_Planned], by: Actor, source: str) -> None:
+    """Apply checked rows in chunks of `IMPORT_CHUNK`, each its own short write transaction, so
+    a payment never waits behind the whole file. All or nothing still: when a chunk is refused
+    (a matched participant was edited meanwhile, an identifier taken), the chunks already
+    written are taken back before the refusal is raised."""
+    prepared = _prepare(plans, by, source)
+    written: list[_Prepared] = []
+    for start in range(0, len(prepared), IMPORT_CHUNK):
+        chunk = prepared[start : start + IMPORT_CHUNK]
+        try:
+            _write_chunk(db, chunk, by)
+        except BaseException:
+            if written:
+                _undo_chunks(db, written, by, source)
+            raise
+        written.extend(chunk)
+        if start + IMPORT_CHUNK < len(prepared):
+            # SQLite's busy handler polls up to every 100 ms: leave a gap that long so a payment
+            # waiting for the lock gets it before the next chunk does.
+            time.sleep(IMPORT_GAP_SECONDS)
+
+
+def import_participants_csv(db: Database, path: Path, *, by: Actor) -> ImportResult:
+    """Import all rows or none: every row is checked first and all problems are reported.
+
+    A row whose mã số BHXH or CCCD is already known updates that participant (blank cells keep
+    what is stored; the mã số BHXH, name and date of birth VSS knows are never changed); others
+    are new. Two rows with the same CCCD or mã số BHXH are an error naming both lines. Parsing
+    and matching happen before the write lock is taken, so a large file does not hold up a
+    payment; the write itself is bulk statements in one transaction, refused as a whole if the
+    participants it matched changed in between. Each updated participant gets an audit entry
+    listing the changed fields (before, after), and the import one summary entry.
+    """
+    raw = _read_import_file(path)
+    rows, errors = _parse_file(raw)
+    if errors:
+        return ImportResult(0, 0, tuple(sorted(errors)))
+    plans, errors = _plan(db, rows)
+    if errors:
+        return ImportResult(0, 0, tuple(sorted(errors)))
+    created = sum(1 for p in plans if p.existing is None)
+    updated = len(plans) - created
+    _write_plan(db, plans, by, path.name)
+    with db.write() as session:
         audit(
             session,
             "participant.import",
             actor=by,
-            subject=path.name,
+            subject=path.name[:100],
             created=created,
             updated=updated,
+            changed=sum(1 for p in plans if p.changed),
         )
     return ImportResult(created, updated, ())

@@ -56,6 +56,7 @@ from app.domain.quote import (
     quote_bhyt_hgd,
 )
 from app.domain.rates import RateTable
+from app.domain.text import check_text
 from app.domain.types import PaymentMethod, Role, Scheme, SupportCategory
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.notify.outbox import (
@@ -469,6 +470,39 @@ _WRITE_CONTEXT = text(
 )
 
 
+# What a retry must repeat exactly: (request field, payment column, Vietnamese label). A field
+# the request leaves out (None: "the default") is not compared; one it gives must match.
+_SAME_REQUEST = (
+    ("participant_id", "participant_id", "người nộp"),
+    ("scheme", "scheme", "loại hình"),
+    ("months", "months", "số tháng"),
+    ("method", "method", "phương thức đóng"),
+    ("income", "income", "mức thu nhập"),
+    ("support_category", "support_category", "đối tượng hỗ trợ"),
+    ("member_order", "member_order", "thứ tự thành viên"),
+    ("start_month", "period_from", "tháng bắt đầu"),
+    ("tendered", "tendered", "tiền khách đưa"),
+    ("expected_amount", "amount", "số tiền"),
+)
+
+
+def check_same_request(earlier: Payment, req: PaymentRequest) -> None:
+    """Refuse a reused `client_request_id` whose content differs from the payment it recorded:
+    only an identical retry may return the earlier payment."""
+    for attr, column, label in _SAME_REQUEST:
+        wanted = getattr(req, attr)
+        if wanted is None:
+            continue
+        wanted = getattr(wanted, "value", wanted)  # enums compare by their stored value
+        if wanted != getattr(earlier, column):
+            raise UserFacingError(
+                f"Mã yêu cầu {req.client_request_id} đã dùng cho biên lai số "
+                f"{earlier.receipt_number} với {label} khác; không ghi khoản thu này. "
+                "Mỗi khoản thu mới cần một mã yêu cầu mới.",
+                message_en=f"request id reused with a different {column}",
+            )
+
+
 def record_payment(
     db: Database, req: PaymentRequest, *, by: Actor, now: datetime | None = None
 ) -> PaymentView:
@@ -492,12 +526,9 @@ def record_payment(
             raise AssertionError("unreachable")
         if ctx.existing_receipt is not None:
             # A double click or a retry: the payment was already recorded once.
-            if ctx.existing_participant != req.participant_id:
-                raise UserFacingError(
-                    "Mã yêu cầu này đã được dùng cho một khoản thu khác; không ghi thêm.",
-                    message_en="client request id reused for a different payment",
-                )
-            return _view(session, payment_by_number(session, ctx.existing_receipt))
+            earlier = payment_by_number(session, ctx.existing_receipt)
+            check_same_request(earlier, req)
+            return _view(session, earlier)
         if not ctx.actor_ok:
             check_actor(session, by)  # raises the refusal
         participant = _participant(session, req.participant_id)
@@ -590,7 +621,7 @@ def void_payment(
 ) -> PaymentView:
     """Cancel a payment with a new signed record. The supervisor must have authenticated."""
     supervisor.require(Role.SUPERVISOR, Role.ADMIN, action="hủy khoản thu")
-    reason = " ".join(reason.split())
+    reason = " ".join(check_text(reason, "reason", "Lý do hủy").split())
     if len(reason) < MIN_VOID_REASON:
         raise ValidationError(
             "reason",

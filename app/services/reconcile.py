@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 from app.domain.clock import LOCAL_TZ, now_utc
 from app.domain.codes import format_code, normalise_code
 from app.domain.money import format_vnd
+from app.domain.text import spreadsheet_safe
 from app.errors import NotFoundError
-from app.services.documents import daily_summary
+from app.services.documents import daily_summary, write_export
 from app.services.queries import audit
 from app.storage.db import Database
 from app.storage.models import ReconciliationIssue, ReconciliationRun
@@ -269,12 +271,17 @@ def get_reconciliation(db: Database, run_id: int) -> ReconciliationView:
         return _view(run, _issues_of(session, run.id))
 
 
+def export_reconciliation_csv(db: Database, run_id: int, path: Path, *, force: bool = True) -> Path:
+    """One line per issue (a single 'khớp' line when none), UTF-8 with BOM, every cell made
+    safe for a spreadsheet; written with `write_export` (never over the database; an existing
+    file only with `force` — the window's save dialog has already asked)."""
+    return write_export(Path(path), reconciliation_csv(db, run_id), force=force, db=db)
+
+
 def reconciliation_csv(db: Database, run_id: int) -> bytes:
-    """A stored run as CSV bytes: one line per issue (a single 'khớp' line when none), UTF-8
-    with BOM. Reads the database, writes no file (the window writes it on its I/O pool)."""
     run = get_reconciliation(db, run_id)
-    fh = io.StringIO(newline="")
-    w = csv.writer(fh)
+    fh = io.StringIO()
+    w = _SafeWriter(csv.writer(fh))
     w.writerow(
         [
             "Ngày đối chiếu",
@@ -317,14 +324,17 @@ def reconciliation_csv(db: Database, run_id: int) -> bytes:
                 i.detail,
             ]
         )
-    return fh.getvalue().encode("utf-8-sig")
+    return "\ufeff".encode() + fh.getvalue().encode("utf-8")
 
 
-def export_reconciliation_csv(db: Database, run_id: int, path: Path) -> Path:
-    """Write `reconciliation_csv` to `path`."""
-    path = Path(path)
-    path.write_bytes(reconciliation_csv(db, run_id))
-    return path
+class _SafeWriter:
+    """A csv writer whose cells go through `spreadsheet_safe`."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow([spreadsheet_safe(v) for v in row])
 
 
 def reconciliation_due(

@@ -8,6 +8,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.domain.documents import format_receipt_number
 from tests.cli.conftest import Cli
 
@@ -261,9 +263,21 @@ def test_every_run_writes_one_log_line_with_outcome(counter: Cli) -> None:
     assert "quantri-2026" not in counter.log_text()
 
 
-def test_unexpected_failure_exit_70_logs_the_traceback(counter: Cli, tmp_path: Path) -> None:
-    missing = tmp_path / "no-such-folder" / "01-xn.pdf"
-    done = counter("report", "--format", "pdf", "--output", str(missing))
+def test_unexpected_failure_exit_70_logs_the_traceback(
+    counter: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bad input (a missing folder, …) is a message with exit 2 now; a fault in the program is
+    # what remains for exit 70, so one is injected into the renderer.
+    import ui.cli.reports
+
+    def broken(_fmt: str) -> Any:
+        def render(_report: object) -> bytes:
+            raise FileNotFoundError("injected fault")
+
+        return render
+
+    monkeypatch.setattr(ui.cli.reports, "xn01_renderer", broken)
+    done = counter("report", "--format", "pdf", "--output", str(tmp_path / "01-xn.pdf"))
     assert done.returncode == 70
     assert done.stdout == ""
     assert str(counter.log_dir / "quaythu.log") in done.stderr

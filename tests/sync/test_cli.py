@@ -34,7 +34,20 @@ def test_enroll_then_sync_then_status(
     before = sh.run("sync")
     assert before.returncode == 3 and "chưa đăng ký" in before.stderr
     code = auth.make_enrollment_code(central.store)
-    enrolled = sh.run("enroll", "--server", central.url, "--code", code, "--json")
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    sh.env = {**sh.env, "QUAYTHU_PASSWORD": ADMIN_PASSWORD}
+    enrolled = subprocess.run(
+        sh.argv(
+            "enroll", "--server", central.url, "--code-stdin", "--user", ADMIN_USERNAME, "--json"
+        ),
+        input=code + "\n",
+        env=sh.env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert enrolled.returncode == 0, enrolled.stderr
     assert json.loads(enrolled.stdout)["central_counter_id"].startswith("QT-")
     assert "api-token" not in enrolled.stdout and code not in enrolled.stdout

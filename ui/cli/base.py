@@ -29,11 +29,13 @@ from app.domain import clock, dates
 from app.errors import ValidationError
 
 if TYPE_CHECKING:
+    from app.domain.documents import Xn01Report
     from app.services.common import Actor
     from app.services.participants import ParticipantView
     from app.storage.db import Database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_OFFLINE, EXIT_BUG = 0, 1, 2, 3, 70
+EXIT_REJECTED = 4  # `quaythu sync`: central refused a record (parked for a supervisor)
 EXIT_INTERRUPTED = 130
 
 Json: TypeAlias = "bool | int | float | str | list[Json] | dict[str, Json] | None"
@@ -98,10 +100,50 @@ def parse_month(text: str) -> date:
     return dates.parse_month(text)
 
 
+MAX_MONEY = 10**12  # 1.000 tỷ đồng: far above any payment, far below SQLite's 64-bit limit
+
+
 def parse_money(text: str, field: str, label: str) -> int:
     from app.domain.money import parse_vnd
 
-    return parse_vnd(text, field, label)
+    value = parse_vnd(text, field, label)
+    if value > MAX_MONEY:
+        raise ValidationError(
+            field, label, "lớn quá mức cho phép (1.000 tỷ đồng)", rule_en="absurdly large"
+        )
+    return value
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type`: a whole number from `low` to `high`, else a usage error (exit 2)
+    saying so in Vietnamese — never an overflow deep in the database."""
+
+    def convert(text: str) -> int:
+        value = text.strip()
+        if not value.lstrip("-").isdigit() or len(value) > 12 or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(
+                f"“{text[:20]}” không hợp lệ: phải là số nguyên từ {low} đến {high}"
+            )
+        return int(value)
+
+    return convert
+
+
+def seconds_in(low: float, high: float) -> Callable[[str], float]:
+    """An argparse `type`: a number of seconds in (`low`, `high`]."""
+
+    def convert(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not low < value <= high:  # NaN fails both comparisons
+            raise argparse.ArgumentTypeError(
+                f"“{text[:20]}” không hợp lệ: phải là số giây lớn hơn {low:g}, tối đa {high:g}"
+            )
+        return value
+
+    return convert
 
 
 def day_arg(args: argparse.Namespace, *, default_days_ago: int = 0) -> date:
@@ -109,6 +151,25 @@ def day_arg(args: argparse.Namespace, *, default_days_ago: int = 0) -> date:
     if args.date:
         return parse_day(args.date)
     return clock.today() - timedelta(days=default_days_ago)
+
+
+# --- Mẫu 01-XN files ---------------------------------------------------------------------------
+
+
+def report_name(report: Xn01Report, fmt: str) -> str:
+    """`01-XN_<counter>_<YYYY-MM-DD>.<fmt>` — the file name `report` and `daily` write."""
+    return f"01-XN_{report.counter_code}_{report.business_date:%Y-%m-%d}.{fmt}"
+
+
+def xn01_renderer(fmt: str) -> Callable[[Xn01Report], bytes]:
+    from printing.xn01 import render_xn01_csv, render_xn01_pdf, render_xn01_xlsx
+
+    renderers: dict[str, Callable[[Xn01Report], bytes]] = {
+        "pdf": render_xn01_pdf,
+        "xlsx": render_xn01_xlsx,
+        "csv": render_xn01_csv,
+    }
+    return renderers[fmt]
 
 
 # --- database and operator ---------------------------------------------------------------------
@@ -124,6 +185,11 @@ def open_db(args: argparse.Namespace) -> Database:
     db = open_database(Path(path) if path else None)
     _opened.append(db)
     return db
+
+
+def user_named(args: argparse.Namespace) -> bool:
+    """Whether an operator was named (`--user` or $QUAYTHU_USER)."""
+    return bool(getattr(args, "user", None) or os.environ.get("QUAYTHU_USER"))
 
 
 def close_databases() -> None:

@@ -6,7 +6,17 @@ import argparse
 from pathlib import Path
 
 from app.errors import ValidationError
-from ui.cli.base import EXIT_OK, EXIT_USAGE, CliExit, Commands, emit, login, open_db, parse_day
+from ui.cli.base import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliExit,
+    Commands,
+    emit,
+    int_in,
+    login,
+    open_db,
+    parse_day,
+)
 
 
 def cmd_participant_add(args: argparse.Namespace) -> int:
@@ -86,4 +96,4 @@ def register(commands: Commands) -> None:
     p.add_argument("file")
     p = group.add("search", cmd_participant_search, "tìm theo mã số, CCCD hoặc tên không dấu")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=int_in(1, 1000), default=20)

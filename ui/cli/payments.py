@@ -19,6 +19,7 @@ from ui.cli.base import (
     day_arg,
     emit,
     find_participant,
+    int_in,
     login,
     open_db,
     parse_money,
@@ -233,8 +234,8 @@ def payment_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--income", help="BHXH tự nguyện: chosen monthly income, đồng")
     p.add_argument("--category", choices=["poor", "near_poor", "ethnic_minority", "other"])
     p.add_argument("--method", default="12", choices=["1", "3", "6", "12", "lump"])
-    p.add_argument("--months", type=int)
-    p.add_argument("--member-order", type=int, default=1, help="BHYT hộ gia đình: 1..n")
+    p.add_argument("--months", type=int_in(1, 120))
+    p.add_argument("--member-order", type=int_in(1, 99), default=1, help="BHYT hộ gia đình: 1..n")
     p.add_argument("--start-month", help="YYYY-MM (default: continues the last period)")
 
 
@@ -242,7 +243,7 @@ def register(commands: Commands) -> None:
     p = commands.add("quote", cmd_quote, "tính số tiền phải đóng (quote)")
     payment_args(p)
     p.add_argument("--date", help="payment date YYYY-MM-DD (default: today)")
-    p.add_argument("--support-months-used", type=int, default=0)
+    p.add_argument("--support-months-used", type=int_in(0, 1200), default=0)
 
     p = commands.add("pay", cmd_pay, "ghi nhận khoản thu (record a payment)", needs_user=True)
     p.add_argument("--participant", required=True, help="mã số BHXH, CCCD or participant id")
@@ -253,7 +254,7 @@ def register(commands: Commands) -> None:
     p = commands.add(
         "void", cmd_void, "hủy khoản thu (supervisor; void a payment)", needs_user=True
     )
-    p.add_argument("--receipt", type=int, required=True)
+    p.add_argument("--receipt", type=int_in(1, 10**9), required=True)
     p.add_argument("--reason", required=True)
 
     p = commands.add("list", cmd_list, "liệt kê khoản thu trong ngày (list a day)")

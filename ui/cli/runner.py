@@ -26,6 +26,7 @@ from ui.cli.base import (
     wants_json,
 )
 from ui.cli.counter import register as counter_commands
+from ui.cli.daily import register as daily_commands
 from ui.cli.notify import register as notify_commands
 from ui.cli.operators import register as operator_commands
 from ui.cli.participants import register as participant_commands
@@ -45,6 +46,7 @@ AREAS: tuple[Area, ...] = (
     operator_commands,
     sync_commands,
     notify_commands,
+    daily_commands,
 )
 
 

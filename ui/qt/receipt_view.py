@@ -188,6 +188,7 @@ class ReceiptActions:
         self.data: ReceiptData | None = None
         self.printing = False
         self.printed = 0  # successful prints of what is previewed
+        self.original_failed = False  # the printer refused the original: retry re-issues it
 
     def load(
         self,
@@ -233,6 +234,10 @@ class ReceiptActions:
         pdf = self.preview.pdf
         if pdf is None or self.printing:
             return
+        if self.original_failed and self.data is not None:  # retried as the original, audited
+            self.original_failed = False
+            self.load(self.data.number, then_print=True, ask_if_unset=ask_if_unset)
+            return
         printer = self.state.printer_for_receipt(self.owner)
         if printer is None:
             if not ask_if_unset:
@@ -250,8 +255,16 @@ class ReceiptActions:
             self.printed += 1
             self.status(f"Đã gửi biên lai tới máy in ({pages} trang).", True)
 
+        data, state = self.data, self.state
+
+        def print_failed(exc: BaseException) -> None:
+            self._failed("Không in được biên lai")(exc)
+            if data is not None and not data.reprint_number:  # the original did not print
+                self.original_failed = True
+                documents.print_failed(self.owner, state, data.number, str(exc)).run()
+
         IoOp(self.owner, lambda: print_pdf(pdf, printer)).success(printed).failure(
-            self._failed("Không in được biên lai")
+            print_failed
         ).run()
 
     def reprint(self, receipt_number: int, *, then_print: bool = True) -> None:

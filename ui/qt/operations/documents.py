@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from ui.qt.operations.payments import REPRINTED
 from ui.qt.ops import DbOp, Op
 
 if TYPE_CHECKING:
@@ -18,12 +19,30 @@ if TYPE_CHECKING:
 def receipt(
     parent: QObject, state: AppState, receipt_number: int, *, reprint_number: int = 0
 ) -> Op[ReceiptData]:
+    """A receipt to show or print. With `reprint_number` (already counted by the reprint op) that
+    copy; otherwise the service decides: the original the first time, a counted, audited copy
+    after that (docs/SECURITY.md)."""
+
     def load() -> ReceiptData:
-        from app.services.documents import receipt_data
+        from app.services.documents import issue_receipt, receipt_data
 
-        return receipt_data(state.db, receipt_number, reprint_number=reprint_number)
+        if reprint_number:
+            return receipt_data(state.db, receipt_number, reprint_number=reprint_number)
+        return issue_receipt(state.db, receipt_number, by=state.actor)
 
-    return DbOp(parent, load)
+    op: Op[ReceiptData] = DbOp(parent, load)
+    return op if reprint_number else op.changes(state, REPRINTED)
+
+
+def print_failed(parent: QObject, state: AppState, receipt_number: int, reason: str) -> Op[None]:
+    """The printer refused the original: the next rendering may be the original again (audited)."""
+
+    def report() -> None:
+        from app.services.documents import report_print_failure
+
+        report_print_failure(state.db, receipt_number, by=state.actor, reason=reason)
+
+    return DbOp(parent, report)
 
 
 def xn01(parent: QObject, state: AppState, day: date) -> Op[Xn01Report]:
