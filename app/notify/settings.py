@@ -102,6 +102,16 @@ def _strings(value: Any) -> list[str]:
 
 def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
     """A validated GatewayProfile from its JSON (text or already parsed)."""
+    profile = _profile_from(data)
+    _check_transport(profile)
+    _check_placeholders(profile)
+    if not (0 < profile.timeout_seconds <= 120):
+        raise _bad("gateway.timeout_seconds", "Thời gian chờ", "từ 0 đến 120 giây", "0-120 s")
+    return profile
+
+
+def _profile_from(data: dict[str, Any] | str) -> GatewayProfile:
+    """The profile's fields, typed; refuses what is not a JSON object of known keys."""
     label = "Cấu hình cổng SMS"
     if isinstance(data, str):
         try:
@@ -116,7 +126,7 @@ def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
         raise _bad("gateway", label, f"khóa không biết: {', '.join(unknown)}", "unknown keys")
     try:
         profile = GatewayProfile(**data)
-        profile = replace(
+        return replace(
             profile,
             method=str(profile.method).upper(),
             success_status=tuple(int(s) for s in profile.success_status),
@@ -124,6 +134,10 @@ def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
         )
     except (TypeError, ValueError) as exc:
         raise _bad("gateway", label, f"sai kiểu dữ liệu ({exc})", "wrong types") from exc
+
+
+def _check_transport(profile: GatewayProfile) -> None:
+    """URL (https, or http to this machine only), method, auth and body format."""
     url = urlsplit(profile.url)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise _bad("gateway.url", "Địa chỉ cổng SMS", "phải là http(s)://…", "must be http(s)")
@@ -144,6 +158,10 @@ def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
         raise _bad("gateway.body_format", "Dạng nội dung", "chỉ json hoặc form", "json or form")
     if profile.body_format == "form" and any(not isinstance(v, str) for v in profile.body.values()):
         raise _bad("gateway.body", "Mẫu nội dung", "dạng form chỉ có giá trị chữ", "form: strings")
+
+
+def _check_placeholders(profile: GatewayProfile) -> None:
+    """Every {name} in the body, headers and URL is known; the text and a phone are there."""
     allowed = set(GATEWAY_PLACEHOLDERS) | set(profile.params)
     seen: set[str] = set()
     for text in _strings(profile.body) + list(profile.headers.values()) + [profile.url]:
@@ -164,9 +182,6 @@ def parse_profile(data: dict[str, Any] | str) -> GatewayProfile:
         raise _bad("gateway.body", "Mẫu nội dung", "phải chứa {text}", "must contain {text}")
     if not ({"phone", "phone_e164", "phone_84"} & seen):
         raise _bad("gateway.body", "Mẫu nội dung", "phải chứa số nhận ({phone}…)", "no phone")
-    if not (0 < profile.timeout_seconds <= 120):
-        raise _bad("gateway.timeout_seconds", "Thời gian chờ", "từ 0 đến 120 giây", "0-120 s")
-    return profile
 
 
 def shipped_profile(name: str = "generic_brandname_json") -> GatewayProfile:
