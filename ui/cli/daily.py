@@ -1,7 +1,7 @@
 """`quaythu daily`: the one command the 07:00 scheduled job runs.
 
 In order: sync once (offline or not enrolled is logged, not a failure: the report is made from
-the counter's own ledger), write yesterday's Mẫu 01-XN into a folder (created if missing) in
+the counter's own ledger), send the payer notices that are due (docs/NOTIFY.md), write yesterday's Mẫu 01-XN into a folder (created if missing) in
 the formats asked, reconcile that day with central when central answered, and back up when the
 program has a backup service. Each part is logged; the exit code is the sum of the parts that
 failed, so one number tells a scheduler (or a person) what to look at:
@@ -11,6 +11,8 @@ failed, so one number tells a scheduler (or a person) what to look at:
     2  sync failed for another reason than "offline" / "not enrolled", or central refused a record
     4  reconciliation found differences or could not run although central answered
     8  the backup failed
+   16  a payer notice (SMS/email) failed for good or its outcome is unknown (`quaythu notify
+       status` lists them)
 
 A usage error (exit 2 from argument parsing) stops before any part runs.
 """
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quaythu.daily")
 
-BIT_REPORT, BIT_SYNC, BIT_RECONCILE, BIT_BACKUP = 1, 2, 4, 8
+BIT_REPORT, BIT_SYNC, BIT_RECONCILE, BIT_BACKUP, BIT_NOTIFY = 1, 2, 4, 8, 16
 FORMATS = ("pdf", "xlsx", "csv")
 
 
@@ -144,6 +146,22 @@ def _reconcile(db: Database, run: DailyRun) -> None:
         )
 
 
+def _notify(db: Database, run: DailyRun) -> None:
+    """One delivery pass of the payer notices (channels off in Settings: nothing to send)."""
+    from sync.notify_worker import NotifyWorker
+
+    try:
+        report = NotifyWorker(db).run_once()
+    except (UserFacingError, OSError) as exc:
+        run.note(f"Tin nhắn cho người nộp: LỖI — {exc}", failed_bit=BIT_NOTIFY)
+        return
+    text = (
+        f"Tin nhắn cho người nộp: đã gửi {report.sent}, sẽ thử lại {report.retrying}, "
+        f"hỏng {report.failed}, chưa rõ {report.unknown}."
+    )
+    run.note(text, failed_bit=BIT_NOTIFY if report.failed or report.unknown else 0)
+
+
 def _backup_hook() -> Callable[[Database], object] | None:
     """`app.services.backup.backup_database(db)` when this build has it."""
     try:
@@ -172,6 +190,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
     run = DailyRun(day=day_arg(args, default_days_ago=1), folder=_folder(args.folder))
     if not args.no_sync:
         _sync(db, run)
+        _notify(db, run)
     _report(db, run, args.formats)
     if not args.no_sync:
         _reconcile(db, run)
