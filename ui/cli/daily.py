@@ -1,9 +1,10 @@
 """`quaythu daily`: the one command the 07:00 scheduled job runs.
 
-In order: sync once (offline or not enrolled is logged, not a failure: the report is made from
-the counter's own ledger), send the payer notices that are due (docs/NOTIFY.md), write yesterday's Mẫu 01-XN into a folder (created if missing) in
-the formats asked, reconcile that day with central when central answered, and back up when the
-program has a backup service. Each part is logged; the exit code is the sum of the parts that
+In order: sync once (offline or not enrolled is logged, not a failure: the report is made from the
+counter's own ledger), send the payer notices that are due (docs/NOTIFY.md), write yesterday's Mẫu
+01-XN into a folder (created if missing) in the formats asked, reconcile that day with central when
+central answered, and back up when the program has a backup service. Each part is logged; the exit
+code is the sum of the parts that
 failed, so one number tells a scheduler (or a person) what to look at:
 
     0  everything done (sync may have been skipped as offline)
