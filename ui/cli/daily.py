@@ -4,8 +4,8 @@ In order: sync once (offline or not enrolled is logged, not a failure: the repor
 counter's own ledger), send the payer notices that are due (docs/NOTIFY.md), write yesterday's Mẫu
 01-XN into a folder (created if missing) in the formats asked, reconcile that day with central when
 central answered, and back up when the program has a backup service. Each part is logged; the exit
-code is the sum of the parts that
-failed, so one number tells a scheduler (or a person) what to look at:
+code is the sum of the parts that failed, so one number tells a scheduler (or a person) what to
+look at:
 
     0  everything done (sync may have been skipped as offline)
     1  the report was not written (any format)
