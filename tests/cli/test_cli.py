@@ -236,6 +236,19 @@ def test_not_initialised_is_a_clear_refusal(cli: Cli) -> None:
     assert "chưa được khởi tạo" in done.stderr
 
 
+def test_a_mistyped_db_creates_nothing(cli: Cli, tmp_path: Path) -> None:
+    typo = tmp_path / "quay-thu" / "counter.sqlite3"
+    cli.db = typo
+    for command in (("list",), ("verify",), ("participant", "search", "an")):
+        done = cli(*command)
+        assert done.returncode == 1, command
+        assert str(typo) in done.stderr and "quaythu init" in done.stderr
+    assert not typo.parent.exists()  # no folder, no empty database made on the spot
+    quote = cli("quote", "--scheme", "bhyt_hgd", "--months", "3")
+    assert quote.returncode == 0, quote.stderr  # a quote needs no counter
+    assert not typo.parent.exists()
+
+
 def test_receipt_number_is_shown_with_seven_digits(counter: Cli) -> None:
     add_payer(counter)
     done = counter(

@@ -177,12 +177,32 @@ def xn01_renderer(fmt: str) -> Callable[[Xn01Report], bytes]:
 _opened: list[Database] = []
 
 
-def open_db(args: argparse.Namespace) -> Database:
-    """The database of `--db` (default: the user data folder), closed when the command ends."""
-    from app.storage.db import open_database
+def db_path(args: argparse.Namespace) -> Path:
+    """The database file `--db` names, or the default one in the user data folder."""
+    from app.storage.db import default_db_path
 
     path = getattr(args, "db", None)
-    db = open_database(Path(path) if path else None)
+    return Path(path) if path else default_db_path()
+
+
+def open_db(args: argparse.Namespace, *, create: bool = False) -> Database:
+    """The database of `--db` (default: the user data folder), closed when the command ends.
+
+    Only `init` (and the window's setup wizard) creates a database: for every other command a
+    missing file is a mistyped `--db` or a counter not set up yet — refused, never an empty
+    database made on the spot (nor its folders)."""
+    from app.storage.db import open_database
+
+    path = db_path(args)
+    if not create and not path.is_file():
+        from app.errors import NotFoundError
+
+        raise NotFoundError(
+            f"Quầy chưa được khởi tạo ở {path}: không có tệp cơ sở dữ liệu. Hãy kiểm tra --db, "
+            "hoặc thiết lập quầy bằng `quaythu init` (hay trình thiết lập trong cửa sổ).",
+            message_en=f"no database at {path}: check --db or run `quaythu init`",
+        )
+    db = open_database(path)
     _opened.append(db)
     return db
 

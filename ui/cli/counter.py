@@ -20,7 +20,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise ValidationError(
                 "password", "Mật khẩu", "hai lần nhập không giống nhau", rule_en="mismatch"
             )
-    db = open_db(args)
+    db = open_db(args, create=True)
     counter, admin = init_counter(
         db,
         organisation=args.organisation,

@@ -17,6 +17,7 @@ from ui.cli.base import (
     CliExit,
     Commands,
     day_arg,
+    db_path,
     emit,
     find_participant,
     int_in,
@@ -107,8 +108,13 @@ def cmd_quote(args: argparse.Namespace) -> int:
     from app.services.counter import is_initialised
     from app.services.rates import current_rate_table
 
-    db = open_db(args)
-    table = current_rate_table(db) if is_initialised(db) else load_default_rate_table()
+    # A quote needs no counter: without a database it uses the shipped table (and creates none).
+    db = open_db(args) if db_path(args).is_file() else None
+    table = (
+        current_rate_table(db)
+        if db is not None and is_initialised(db)
+        else load_default_rate_table()
+    )
     quote = _quote(args, table, payment_fields(args), day_arg(args))
     lines = "\n".join(f"  {label}: {value}" for label, value in quote.lines)
     emit(args, quote, f"{quote.scheme.label} — bảng mức đóng {quote.rate_version}\n{lines}")
