@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -122,15 +123,48 @@ def _run(handler: Handler, args: argparse.Namespace) -> tuple[int, str]:
         return EXIT_BUG, f"unexpected {type(exc).__name__}"
 
 
+def _no_display() -> str | None:
+    """Why the window cannot open here, or None. On Linux Qt needs X11 or Wayland (or a platform
+    named in QT_QPA_PLATFORM, e.g. offscreen); without one it aborts with a message about the
+    xcb plugin that sends people looking for missing libraries."""
+    if not sys.platform.startswith("linux"):
+        return None
+    if os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY"):
+        return None
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "QuầyThu cần một phiên đồ họa (màn hình) để mở cửa sổ, nhưng ở đây không có "
+        "(không thấy DISPLAY hay WAYLAND_DISPLAY). Hãy chạy trong phiên làm việc có màn hình, "
+        "hoặc dùng các lệnh dòng lệnh: quaythu --help."
+    )
+
+
+def _window(db: str | None) -> int:
+    """`quaythu` with no command: the counter window, if this session can show one."""
+    reason = _no_display()
+    if reason is not None:
+        print(reason, file=sys.stderr)
+        return EXIT_FAILED
+    path = Path(db) if db else None
+    if path is not None and not path.is_file() and not path.parent.is_dir():
+        print(
+            f"Không có thư mục {path.parent} cho cơ sở dữ liệu {path}: hãy kiểm tra --db "
+            "(cửa sổ chỉ tạo cơ sở dữ liệu mới qua trình thiết lập, trong một thư mục có sẵn).",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    from ui.qt.app import run
+
+    return run(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`quaythu [COMMAND …]`; returns the exit code (see `ui/cli/__init__.py`)."""
     args = build_parser().parse_args(argv)
     handler: Handler | None = getattr(args, "func", None)
     if handler is None:
-        from ui.qt.app import run
-
-        db = getattr(args, "db", None)
-        return run(Path(db) if db else None)
+        return _window(getattr(args, "db", None))
 
     from ui.logs import setup_logging
 

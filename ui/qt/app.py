@@ -46,12 +46,27 @@ def start(db_path: Path | None) -> MainWindow:
     return window
 
 
+def _quit_on_ctrl_c(window: MainWindow) -> None:
+    """Ctrl+C in the terminal closes the window the normal way (the same clean shutdown as the
+    close button). Python runs signal handlers only between bytecodes, and Qt's event loop is C++:
+    a short timer lets the interpreter in a few times a second."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    tick = QTimer(window)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+
+
 def run(db_path: Path | None) -> int:
     """Run the counter window until it is closed; returns the process exit code."""
     from ui.qt import ops
 
     app = make_application()
     window = start(db_path)
+    _quit_on_ctrl_c(window)
     try:
         code = app.exec()
     finally:
