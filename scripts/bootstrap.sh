@@ -12,12 +12,12 @@ KIND="${1:-app}"
 say() { printf '%s\n' "$*" >&2; }
 
 # Debian/Ubuntu packages the program needs from the system (Qt's shared libraries; poppler for
-# the tests that read PDFs back). Installed with apt-get when missing: directly as root,
-# through sudo otherwise.
+# the tests that read PDFs back; the PostgreSQL server central's tests start). Installed with
+# apt-get when missing: directly as root, through sudo otherwise.
 APT_APP=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0)
-APT_DEV=(poppler-utils)
+APT_DEV=(poppler-utils postgresql)
 
 ensure_apt() {
   command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian-like: the user knows best
