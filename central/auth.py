@@ -81,8 +81,11 @@ def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
     now = now_text()
     token = secrets.token_urlsafe(32)
     with store.write() as s:
+        # Locked: two enrolments racing with one code on PostgreSQL must not both see it unused.
         code = s.get(
-            EnrollmentCode, hash_secret(_normalise_enrollment_code(req["enrollment_code"]))
+            EnrollmentCode,
+            hash_secret(_normalise_enrollment_code(req["enrollment_code"])),
+            with_for_update=True,
         )
         if code is None or code.used_at is not None or code.expires_at < now:
             raise Unauthorized("mã đăng ký không đúng, đã dùng hoặc đã hết hạn")

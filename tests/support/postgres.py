@@ -160,7 +160,14 @@ class PostgresCluster:
             return
         subprocess.run(
             _as_server_user(
-                [str(self.bin_dir / "pg_ctl"), "stop", "-m", "fast", "-D", str(self.folder / "data")]
+                [
+                    str(self.bin_dir / "pg_ctl"),
+                    "stop",
+                    "-m",
+                    "fast",
+                    "-D",
+                    str(self.folder / "data"),
+                ]
             ),
             capture_output=True,
             cwd=self.folder,
