@@ -9,14 +9,11 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
@@ -27,73 +24,14 @@ from app.domain.ledger import WireRecord, from_wire
 from central import auth
 from central.models import CentralCounter, Flag, LedgerRecord
 from central.store import CentralStore
-from tests.support.central import free_port
+from tests.support.central import CentralProcess, central_process
 from tests.support.ledgers import SimulatedCounter, wire_batches
 from tests.support.postgres import PostgresCluster
-from tests.support.processes import ROOT
 
 COUNTERS = 16
 RECORDS = 60
 BATCH = 15
 WORKERS = 3
-
-
-class Server:
-    def __init__(self, url: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "central.cli",
-                "serve",
-                "--database-url",
-                url,
-                "--port",
-                str(self.port),
-                "--workers",
-                str(WORKERS),
-            ],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.stderr.read() if self.proc.stderr else ""
-            try:
-                if requests.get(self.base + "/readyz", timeout=2).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("central did not become ready")
-
-    def workers(self) -> list[int]:
-        """The API worker processes (uvicorn's spawned children)."""
-        pid = self.proc.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        out = []
-        for child in children:
-            try:
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            except FileNotFoundError:
-                continue
-            if b"spawn_main" in cmdline:
-                out.append(int(child))
-        return out
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 @pytest.fixture
@@ -102,13 +40,9 @@ def pg_url(postgres: PostgresCluster) -> str:
 
 
 @pytest.fixture
-def server(pg_url: str) -> Iterator[Server]:
-    s = Server(pg_url)
-    try:
-        s.wait_ready()
-        yield s
-    finally:
-        s.stop()
+def server(pg_url: str) -> Iterator[CentralProcess]:
+    with central_process(database_url=pg_url, workers=WORKERS) as process:
+        yield process
 
 
 class Log:
@@ -142,7 +76,7 @@ def post(
 
 
 def upload_day(
-    server: Server, counter: SimulatedCounter, records: list[WireRecord], log: Log
+    server: CentralProcess, counter: SimulatedCounter, records: list[WireRecord], log: Log
 ) -> None:
     """The counter's batches out of order, each sent twice at the same moment."""
     batches = wire_batches([from_wire(r) for r in records], BATCH)
@@ -154,7 +88,7 @@ def upload_day(
             with requests.Session() as session:
                 barrier.wait(10)
                 resp = post(
-                    session, server.base + "/v1/records", counter.token, {"records": batch}, log
+                    session, server.url + "/v1/records", counter.token, {"records": batch}, log
                 )
                 if resp.status_code == 200:
                     with log.lock:
@@ -167,7 +101,9 @@ def upload_day(
             t.join(60)
 
 
-def enroll_all(server: Server, store: CentralStore, counters: list[SimulatedCounter]) -> None:
+def enroll_all(
+    server: CentralProcess, store: CentralStore, counters: list[SimulatedCounter]
+) -> None:
     """Every counter enrols with its own code; each code is also raced by a second request
     (another counter trying the same code at the same moment): exactly one wins."""
     codes = [auth.make_enrollment_code(store, label=c.counter_code) for c in counters]
@@ -175,7 +111,7 @@ def enroll_all(server: Server, store: CentralStore, counters: list[SimulatedCoun
     answers: dict[str, int] = {}
 
     def attempt(who: SimulatedCounter, code: str) -> None:
-        resp = requests.post(server.base + "/v1/enroll", json=who.enroll_request(code), timeout=30)
+        resp = requests.post(server.url + "/v1/enroll", json=who.enroll_request(code), timeout=30)
         answers[who.ledger_counter_id] = resp.status_code
         if resp.status_code == 200:
             who.token = resp.json()["api_token"]
@@ -194,7 +130,7 @@ def enroll_all(server: Server, store: CentralStore, counters: list[SimulatedCoun
         ], "an enrolment code was used twice"
         if not c.token:  # the thief won the race: this counter gets a fresh code
             resp = requests.post(
-                server.base + "/v1/enroll",
+                server.url + "/v1/enroll",
                 json=c.enroll_request(auth.make_enrollment_code(store)),
                 timeout=30,
             )
@@ -203,14 +139,14 @@ def enroll_all(server: Server, store: CentralStore, counters: list[SimulatedCoun
 
 
 @pytest.mark.timeout(150)
-def test_many_counters_at_once_with_workers_killed(server: Server, pg_url: str) -> None:
+def test_many_counters_at_once_with_workers_killed(server: CentralProcess, pg_url: str) -> None:
     store = CentralStore(pg_url)
     try:
         counters = [SimulatedCounter(n) for n in range(1, COUNTERS + 1)]
         enroll_all(server, store, counters)
         days = {c.ledger_counter_id: c.day(RECORDS) for c in counters}
         log = Log()
-        first_workers = server.workers()
+        first_workers = server.worker_pids()
         assert len(first_workers) == WORKERS
 
         def killer() -> None:
@@ -240,7 +176,7 @@ def test_many_counters_at_once_with_workers_killed(server: Server, pg_url: str) 
         assert {r["status"] for r in log.results} <= {"accepted", "duplicate"}
         accepted = Counter(r["id"] for r in log.results if r["status"] == "accepted")
         assert max(accepted.values()) == 1, "a record was accepted twice"
-        assert requests.get(server.base + "/readyz", timeout=5).status_code == 200
+        assert requests.get(server.url + "/readyz", timeout=5).status_code == 200
 
         with store.read() as s:
             for c in counters:

@@ -52,17 +52,21 @@ class SimulatedCounter:
         """`payments` payments of one business day, sequence numbers 1…, chained from genesis."""
         table = load_default_rate_table()
         opened = datetime(business_day.year, business_day.month, business_day.day, 1, tzinfo=UTC)
-        records: list[SealedRecord] = []
-        prev = GENESIS
-        for n in range(1, payments + 1):
-            member = 1 + (n - 1) % 3
-            quote = quote_bhyt_hgd(
+        quotes = {
+            member: quote_bhyt_hgd(
                 table,
                 member_order=member,
                 months=3,
                 start_month=business_day.replace(day=1),
                 paid_on=business_day,
             )
+            for member in (1, 2, 3)
+        }
+        records: list[SealedRecord] = []
+        prev = GENESIS
+        for n in range(1, payments + 1):
+            member = 1 + (n - 1) % 3
+            quote = quotes[member]
             body = PaymentBody(
                 id=str(uuid.uuid4()),
                 counter_id=self.ledger_counter_id,

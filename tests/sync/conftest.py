@@ -43,9 +43,9 @@ from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
 from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
+from tests.support.postgres import session_cluster
 from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
 from tests.support.processes import child_env
-from tests.support.postgres import session_cluster
 
 CENTRAL_ENGINES = ("sqlite", "postgresql")
 CENTRAL_FACING = {"test_central"}  # modules whose tests run on both engines
