@@ -76,7 +76,20 @@ def _signing_key(req: EnrollRequest) -> bytes:
     return key
 
 
+_ENROLL_FIELDS = ("counter_code", "organisation", "collection_point", "receipt_series")
+
+
+def _check_lengths(req: EnrollRequest) -> None:
+    """What the counter sends must fit central's columns (PostgreSQL enforces their lengths)."""
+    for name in _ENROLL_FIELDS:
+        limit = getattr(CentralCounter.__table__.c[name].type, "length", None)
+        value = req[name]  # type: ignore[literal-required]
+        if isinstance(limit, int) and len(value) > limit:
+            raise CentralError(f"trường {name} dài quá {limit} ký tự")
+
+
 def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
+    _check_lengths(req)
     key_text = base64.b64encode(_signing_key(req)).decode("ascii")
     now = now_text()
     token = secrets.token_urlsafe(32)

@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import select
 
 from app.domain.chain import GENESIS
 from app.domain.ledger import SealedRecord, seal, to_wire
 from central import auth
+from central.errors import CentralError
 from central.ingest import ingest
-from central.models import LedgerRecord
+from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
 from tests.support.ledgers import SimulatedCounter
 
@@ -65,3 +67,19 @@ def test_a_large_amount_is_stored_exactly(store: CentralStore) -> None:
     with store.read() as s:
         row = s.get(LedgerRecord, str(record.body["id"]))
         assert row is not None and row.amount == 3_456_789_012
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("counter_code", "TN-" + "9" * 30), ("collection_point", "Điểm thu " * 30)],
+)
+def test_an_enrolment_field_too_long_is_refused_naming_it(
+    store: CentralStore, field: str, value: str
+) -> None:
+    sim = SimulatedCounter(3)
+    request = {**sim.enroll_request(auth.make_enrollment_code(store)), field: value}
+    with pytest.raises(CentralError) as info:
+        auth.enroll(store, request)  # type: ignore[arg-type]
+    assert info.value.status_code == 400 and f"trường {field}" in info.value.detail
+    with store.read() as s:
+        assert s.scalars(select(CentralCounter)).all() == []
