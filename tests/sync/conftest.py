@@ -104,21 +104,17 @@ class CentralServer:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rpartition(".")[2]
     if "central" in metafunc.fixturenames and module in CENTRAL_FACING:
-        metafunc.parametrize("central_engine", CENTRAL_ENGINES, indirect=True, scope="session")
-
-
-@pytest.fixture(scope="session")
-def central_engine(request: pytest.FixtureRequest) -> str:
-    """The engine behind the `central` server: SQLite unless the module is central-facing."""
-    name: str = getattr(request, "param", "sqlite")
-    return name
+        metafunc.parametrize("central", CENTRAL_ENGINES, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
 def central(
-    central_engine: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CentralServer]:
-    if central_engine == "postgresql":
+    """The reference server: on SQLite, or on PostgreSQL for the `[postgresql]` runs of the
+    central-facing modules (the parameter is the engine)."""
+    engine: str = getattr(request, "param", "sqlite")
+    if engine == "postgresql":
         url = session_cluster(request.config).new_database()
     else:
         url = sqlite_url(tmp_path_factory.mktemp("central") / "central.sqlite3")
