@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Sequence
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from central.ingest.classify import Held, HeldRecord, Link
@@ -189,18 +190,21 @@ def _register_participants(
     if not latest:
         return
     known = {
-        row.participant_id: row.ma_so_bhxh
+        row.participant_id: (row.ma_so_bhxh, row.counter_id)
         for row in s.execute(
-            select(CentralParticipant.participant_id, CentralParticipant.ma_so_bhxh).where(
-                CentralParticipant.participant_id.in_(list(latest))
-            )
+            select(
+                CentralParticipant.participant_id,
+                CentralParticipant.ma_so_bhxh,
+                CentralParticipant.counter_id,
+            ).where(CentralParticipant.participant_id.in_(list(latest)))
         )
     }
     taken: set[str] = set()
     new_rows: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     for pid, payment in latest.items():
-        if pid in known and known[pid] is not None:
+        held_ma_so, owner = known.get(pid, (None, counter_id))
+        if held_ma_so is not None:
             continue
         ma_so, assigned = payment.ma_so_bhxh, False
         if ma_so is None:
@@ -208,7 +212,7 @@ def _register_participants(
             ma_so, assigned = _fresh_ma_so(s, taken), True
             changes.append(
                 {
-                    "counter_id": counter_id,
+                    "counter_id": owner,
                     "participant_id": pid,
                     "change": "assigned",
                     "ma_so_bhxh": ma_so,
@@ -233,9 +237,17 @@ def _register_participants(
                 }
             )
     if new_rows:
-        s.execute(insert(CentralParticipant), new_rows)
+        s.execute(_insert_new(s).on_conflict_do_nothing(), new_rows)
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)
+
+
+def _insert_new(s: Session) -> postgresql.Insert | sqlite.Insert:
+    """INSERT … ON CONFLICT DO NOTHING into participants: another counter's upload may register
+    the same participant id at the same moment (it is not under this counter's lock)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(CentralParticipant)
+    return sqlite.insert(CentralParticipant)
 
 
 def resolve_gaps(s: Session, counter_id: str, filled: Sequence[int], now: str) -> None:
