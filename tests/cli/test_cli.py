@@ -156,7 +156,7 @@ def test_validation_errors_exit_2_name_the_field(counter: Cli) -> None:
 
 def test_void_needs_supervisor_and_reason(counter: Cli) -> None:
     add_payer(counter)
-    counter.env["QUAYTHU_NEW_PASSWORD"] = "thungan-pass"
+    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-26"
     done = counter(
         "operator", "add", *U, "--username", "thungan2", "--name", "Ngân Hai", "--role", "cashier"
     )
@@ -172,7 +172,7 @@ def test_void_needs_supervisor_and_reason(counter: Cli) -> None:
         "1",
         "--reason",
         "Thu nhầm người",
-        password="thungan-pass",
+        password="hoasen-quay1-26",
     )
     assert refused.returncode == 1
     assert "hủy khoản thu" in refused.stderr
@@ -258,7 +258,7 @@ def test_every_run_writes_one_log_line_with_outcome(counter: Cli) -> None:
     assert re.search(r" INFO .* quaythu verify: exit 0, done \(", runs[1])
     assert re.search(r" WARNING .* quaythu void: exit 1, refused: .*9", runs[2])
     assert re.search(r" WARNING .* quaythu list: exit 2, refused: ", runs[3])
-    assert "quantri-2026" not in counter.log_text()
+    assert "songcau-tn-2026" not in counter.log_text()
 
 
 def test_unexpected_failure_exit_70_logs_the_traceback(counter: Cli, tmp_path: Path) -> None:
