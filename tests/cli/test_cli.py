@@ -156,11 +156,14 @@ def test_validation_errors_exit_2_name_the_field(counter: Cli) -> None:
 
 def test_void_needs_supervisor_and_reason(counter: Cli) -> None:
     add_payer(counter)
-    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-26"
+    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-dau"
     done = counter(
         "operator", "add", *U, "--username", "thungan2", "--name", "Ngân Hai", "--role", "cashier"
     )
     assert done.returncode == 0, done.stderr
+    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-26"  # the first password is changed
+    changed = counter("operator", "passwd", "--user", "thungan2", password="hoasen-quay1-dau")
+    assert changed.returncode == 0, changed.stderr
     pay: Any = counter.json(
         "pay", *U, "--participant", "019185001234", "--scheme", "bhyt_hgd", "--months", "3"
     )
