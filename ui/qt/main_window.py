@@ -139,6 +139,11 @@ class WorkArea(QWidget):
         self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lock_button.clicked.connect(window.lock)
         nav_row.addWidget(self.lock_button)
+        self.password_button = QPushButton(fkey_text("Đổi mật khẩu", "Ctrl+Shift+M"))
+        self.password_button.setObjectName("changePassword")
+        self.password_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.password_button.clicked.connect(window.change_password)
+        nav_row.addWidget(self.password_button)
         self.logout_button = QPushButton("Đăng xuất")
         self.logout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.logout_button.clicked.connect(window.logout)
@@ -248,6 +253,7 @@ class MainWindow(QMainWindow):
         self._start_page: StartPage | None = None
         self.login = LoginPage(self.state)
         self.login.logged_in.connect(self._logged_in)
+        self.login.password_warning.connect(lambda text: self.show_message(text, "info"))
         self.stack.addWidget(self.login)
         self.wizard: Any = None
         self.work: WorkArea | None = None
@@ -393,6 +399,7 @@ class MainWindow(QMainWindow):
             for key, _caption, shortcut in SCREENS:
                 self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
             self._add_shortcut("Ctrl+L", self.lock)
+            self._add_shortcut("Ctrl+Shift+M", self.change_password)
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
         return self.work
 
@@ -433,6 +440,19 @@ class MainWindow(QMainWindow):
                 self.rate_status.setToolTip(result.message or "")
 
         counter_ops.rate_status(self, self.state).success(show).failure(lambda _exc: None).run()
+
+    def change_password(self) -> None:
+        """ "Đổi mật khẩu" for the signed-in operator (the old password is asked for)."""
+        if self.work is None or self.stack.currentWidget() is not self.work:
+            return
+        if self._dialog_open() or self.state.actor is None:
+            return
+        from ui.qt.change_password import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.state, self)
+        dialog.changed.connect(lambda: self.show_message("Đã đổi mật khẩu.", "info"))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
 
     def is_locked(self) -> bool:
         return self._locked
