@@ -198,9 +198,9 @@ def create_operator(
 _WRONG = "Sai tên đăng nhập hoặc mật khẩu."
 
 
-def _wrong(left: int | None = None) -> UserFacingError:
-    extra = f" Còn {left} lần thử trước khi tài khoản bị tạm khóa." if left is not None else ""
-    return UserFacingError(_WRONG + extra, message_en="wrong user name or password")
+def _wrong() -> UserFacingError:
+    # The same words whether the name exists or not (no count of tries left: that would tell).
+    return UserFacingError(_WRONG, message_en="wrong user name or password")
 
 
 def _locked_message(until: datetime, now: datetime) -> UserFacingError:
@@ -253,9 +253,8 @@ def _record_failure(db: Database, username: str, op_id: int | None, now: datetim
             session.commit()
             raise _locked_message(op.locked_until, now)
         audit(session, "login.failed", actor=None, subject=username, in_a_row=op.failed_logins)
-        left = policy.lockout_threshold - op.failed_logins
         session.commit()
-        raise _wrong(left)
+        raise _wrong()
 
 
 def _check_credentials(db: Database, username: str, password: str, now: datetime) -> int:

@@ -156,7 +156,8 @@ class LoginPage(QWidget):
         self.change_reason = QLabel()
         self.change_reason.setWordWrap(True)
         column.addWidget(self.change_reason)
-        column.addWidget(hint(f"Mật khẩu mới: {rule()}."))
+        self.rule_hint = hint("")  # filled when shown: the rule's module loads argon2
+        column.addWidget(self.rule_hint)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.new_password = password_field("new_password")
@@ -246,6 +247,7 @@ class LoginPage(QWidget):
         self._pending = (username, old_password)
         self.title.setText("Đổi mật khẩu")
         self.change_reason.setText(reason)
+        self.rule_hint.setText(f"Mật khẩu mới: {rule()}.")
         self.lock_label.hide()
         self.switch_button.hide()
         self.sign_in_box.hide()
