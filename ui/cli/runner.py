@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import UserFacingError, ValidationError
+from ui.cli.backup import register as backup_commands
 from ui.cli.base import (
     EXIT_BUG,
     EXIT_FAILED,
@@ -43,6 +44,7 @@ AREAS: tuple[Area, ...] = (
     participant_commands,
     operator_commands,
     sync_commands,
+    backup_commands,
 )
 
 
