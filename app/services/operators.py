@@ -500,3 +500,87 @@ def list_operators(db: Database) -> list[OperatorView]:
     with db.read() as session:
         ops = session.scalars(select(Operator).order_by(Operator.username)).all()
         return [_view(o) for o in ops]
+
+
+# --- emergency access: the recovery code (docs/ACCOUNTS.md) ---------------------------------
+
+RECOVERY_KEY = "accounts.recovery_hash"
+_RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: read aloud cleanly
+RECOVERY_GROUPS = 5  # 5 groups of 4 = 20 symbols = 100 bits
+
+
+def _new_recovery_code() -> str:
+    import secrets
+
+    symbols = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4 * RECOVERY_GROUPS))
+    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+
+
+def _normal_code(code: str) -> str:
+    cleaned = "".join(code.upper().split()).replace("-", "")
+    return cleaned.translate(str.maketrans("OIL", "011"))
+
+
+def issue_recovery_code(db: Database, *, by: Actor) -> str:
+    """A new one-time recovery code (shown once, to be printed and kept by the supervisor); only
+    its argon2 hash is stored, and it replaces any earlier code."""
+    by.require(Role.ADMIN, action="cấp mã khôi phục")
+    code = _new_recovery_code()
+    stored = hash_password(_normal_code(code))
+    with db.write() as session:
+        load_actor(session, by)
+        replaced = session.get(Setting, RECOVERY_KEY) is not None
+        session.merge(Setting(key=RECOVERY_KEY, value=stored))
+        audit(session, "recovery.issue", actor=by, replaced=replaced)
+    return code
+
+
+@dataclass(frozen=True)
+class Recovered:
+    operator: OperatorView
+    new_code: str
+
+
+def recover_admin(
+    db: Database, username: str, code: str, new_password: str, *, now: datetime | None = None
+) -> Recovered:
+    """Emergency access at the counter PC: the recovery code sets a new password for an admin
+    account (re-enabled and unlocked if need be). The code is used up; a new one is returned."""
+    now = now or now_utc()
+    username = username.strip()
+    check_password(new_password, username=username, field="new_password", label="Mật khẩu mới")
+    with db.read() as session:
+        stored = session.scalar(select(Setting.value).where(Setting.key == RECOVERY_KEY))
+    if stored is None or not password_matches(stored, _normal_code(code)):
+        with db.write() as session:
+            audit(session, "recovery.failed", actor=None, subject=username[:100])
+        raise UserFacingError(
+            "Mã khôi phục không đúng (hoặc quầy chưa có mã khôi phục).",
+            message_en="wrong recovery code",
+        )
+    new_code = _new_recovery_code()
+    new_code_hash = hash_password(_normal_code(new_code))
+    new_hash = hash_password(new_password)
+    with db.write() as session:
+        if session.scalar(select(Setting.value).where(Setting.key == RECOVERY_KEY)) != stored:
+            raise UserFacingError(
+                "Mã khôi phục vừa được dùng hoặc thay; hãy dùng mã mới.",
+                message_en="recovery code already used",
+            )
+        op = _target(session, username)
+        if op.role != Role.ADMIN.value:
+            raise UserFacingError(
+                f"{op.username} không phải quản trị viên; mã khôi phục chỉ dùng cho quản trị viên.",
+                message_en="recovery is for admin accounts only",
+            )
+        _set_password(op, new_hash, now, None)
+        op.active = True
+        session.merge(Setting(key=RECOVERY_KEY, value=new_code_hash))
+        actor = actor_of(op)
+        audit(session, "recovery.used", actor=actor, subject=op.username, new_code_issued=True)
+        return Recovered(_view(op), new_code)
+
+
+def has_recovery_code(db: Database) -> bool:
+    with db.read() as session:
+        return session.get(Setting, RECOVERY_KEY) is not None

@@ -161,6 +161,40 @@ def cmd_operator_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_operator_recover(args: argparse.Namespace) -> int:
+    """Emergency access at this PC: the printed recovery code (prompt, or one line on stdin)."""
+    from app.services.operators import recover_admin
+
+    db = open_db(args)
+    if sys.stdin.isatty():
+        code = getpass.getpass("Mã khôi phục: ")
+    else:
+        code = sys.stdin.readline().strip()
+    done = recover_admin(db, args.username, code, new_password_from_env_or_prompt())
+    emit(
+        args,
+        {"username": done.operator.username, "recovery_code": done.new_code},
+        f"Đã đặt mật khẩu mới cho {done.operator.username}. Mã khôi phục cũ đã hết hiệu lực.\n"
+        f"MÃ KHÔI PHỤC MỚI (chỉ hiện một lần): {done.new_code}\n"
+        "In hoặc chép mã này, niêm phong và giao người giám sát giữ.",
+    )
+    return EXIT_OK
+
+
+def cmd_operator_recovery_code(args: argparse.Namespace) -> int:
+    from app.services.operators import issue_recovery_code
+
+    db = open_db(args)
+    actor = login(args, db)
+    code = issue_recovery_code(db, by=actor)
+    emit(
+        args,
+        {"recovery_code": code},
+        f"MÃ KHÔI PHỤC MỚI (chỉ hiện một lần; mã cũ hết hiệu lực): {code}",
+    )
+    return EXIT_OK
+
+
 def register(commands: Commands) -> None:
     group = commands.group("operator", "tài khoản người dùng (operators)")
     p = group.add(
@@ -196,3 +230,15 @@ def register(commands: Commands) -> None:
     p.add_argument("--username", required=True)
     p.add_argument("--role", choices=ROLES, required=True)
     group.add("list", cmd_operator_list, "danh sách tài khoản (admin, giám sát)", needs_user=True)
+    p = group.add(
+        "recover",
+        cmd_operator_recover,
+        "khôi phục quyền quản trị bằng mã khôi phục (tại máy quầy; mã đọc từ stdin/prompt)",
+    )
+    p.add_argument("--username", required=True)
+    group.add(
+        "recovery-code",
+        cmd_operator_recovery_code,
+        "cấp mã khôi phục mới (admin; mã cũ hết hiệu lực)",
+        needs_user=True,
+    )

@@ -265,6 +265,11 @@ class MainWindow(QMainWindow):
         self.rate_status.setObjectName("fieldError")
         self.rate_status.hide()
         status.addWidget(self.rate_status, 1)
+        self.backup_status = QLabel()
+        self.backup_status.setObjectName("backupStatus")
+        self.backup_status.hide()
+        status.addPermanentWidget(self.backup_status)
+        self._backup_started = False
         self.sync_indicator = SyncIndicator()
         status.addPermanentWidget(self.sync_indicator)
         self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
@@ -430,6 +435,7 @@ class MainWindow(QMainWindow):
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
         self._check_rates()
+        self._daily_backup()
         bridge.start()  # once: later logins find it running (or know it is standalone)
 
     def _check_rates(self) -> None:
@@ -453,6 +459,31 @@ class MainWindow(QMainWindow):
         dialog.changed.connect(lambda: self.show_message("Đã đổi mật khẩu.", "info"))
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
+
+    def _daily_backup(self) -> None:
+        """The end-of-day backup, once per start: the first sign-in on a new business day makes
+        it (docs/BACKUP.md); the result stays in the status bar."""
+        if self._backup_started:
+            return
+        self._backup_started = True
+        from ui.qt.operations import backup as backup_ops
+
+        def show(result: object) -> None:
+            ok = bool(getattr(result, "ok", False))
+            self.backup_status.setText(str(getattr(result, "status_text", "")))
+            self.backup_status.setToolTip(str(getattr(result, "message", "")))
+            self.backup_status.setObjectName("backupStatus" if ok else "fieldError")
+            self.backup_status.show()
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.backup_status.setText("Sao lưu: LỖI")
+            self.backup_status.setToolTip(message_for(exc))
+            self.backup_status.setObjectName("fieldError")
+            self.backup_status.show()
+
+        backup_ops.daily(self, self.state).success(show).failure(failed).run()
 
     def is_locked(self) -> bool:
         return self._locked

@@ -100,6 +100,13 @@ class SettingsPage(QWidget):
                 "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
             )
         )
+        left_col.addWidget(self._heading("Sao lưu"))
+        left_col.addLayout(self._build_backup_row())
+        self.secrets_warning = QLabel()
+        self.secrets_warning.setObjectName("fieldError")
+        self.secrets_warning.setWordWrap(True)
+        self.secrets_warning.hide()
+        left_col.addWidget(self.secrets_warning)
         left_col.addStretch(1)
         self.save_status = QLabel()
         self.save_status.setWordWrap(True)
@@ -112,6 +119,57 @@ class SettingsPage(QWidget):
         save_row.addWidget(self.save_button)
         left_col.addLayout(save_row)
         return left
+
+    def _build_backup_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.backup_folder = QLineEdit()
+        self.backup_folder.setObjectName("backup_folder")
+        self.backup_folder.setPlaceholderText("thư mục sao lưu (USB, thư mục mạng…)")
+        row.addWidget(self.backup_folder, 1)
+        self.backup_folder_button = QPushButton("Dùng thư mục này")
+        self.backup_folder_button.clicked.connect(self.save_backup_folder)
+        self.backup_folder.returnPressed.connect(self.save_backup_folder)
+        row.addWidget(self.backup_folder_button)
+        column.addLayout(row)
+        self.backup_info = QLabel()
+        self.backup_info.setObjectName("hint")
+        self.backup_info.setWordWrap(True)
+        column.addWidget(self.backup_info)
+        return column
+
+    def _load_backup(self) -> None:
+        from ui.qt.operations import backup as backup_ops
+
+        def show(status: Any) -> None:
+            self.backup_folder.setText(status.folder)
+            last = status.last
+            self.backup_info.setText(
+                f"{status.copies} bản sao lưu. "
+                + (f"{last.status_text}." if last else "Chưa có bản sao lưu nào.")
+            )
+
+        backup_ops.status(self, self.state).success(show).failure(lambda _e: None).run()
+        from app.secrets import secrets_file_warning
+
+        warning = secrets_file_warning()
+        self.secrets_warning.setText(warning)
+        self.secrets_warning.setVisible(bool(warning))
+
+    def save_backup_folder(self) -> None:
+        from ui.qt.operations import backup as backup_ops
+
+        def done(folder: Any) -> None:
+            self.backup_info.setText(f"Sẽ sao lưu vào {folder}.")
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.backup_info.setText(message_for(exc))
+
+        backup_ops.choose_folder(self, self.state, self.backup_folder.text().strip()).success(
+            done
+        ).failure(failed).run()
 
     def _build_print_form(self) -> QFormLayout:
         print_form = QFormLayout()
@@ -260,6 +318,7 @@ class SettingsPage(QWidget):
         self.idle_minutes.setValue(settings.idle_lock_minutes)
         self.save_status.clear()
         self._load_users()
+        self._load_backup()
 
     def _load_users(self) -> None:
         operator_ops.all_operators(self, self.state).success(self._show_users).run()
