@@ -230,3 +230,74 @@ def test_settings_users_reset_disable_unlock_role(
             is Role.SUPERVISOR
         )
     )
+
+
+def fill_wizard(wizard: Any) -> None:
+    wizard.organisation.setText("Bưu điện tỉnh Thái Nguyên")
+    wizard.collection_point.setText("Điểm thu xã Đồng Hỷ")
+    wizard.counter_code.setText("TN-DH01")
+    wizard.next()
+    wizard.admin_username.setText(ADMIN_USERNAME)
+    wizard.admin_full_name.setText("Đặng Văn Quản")
+    wizard.admin_password.setText(ADMIN_PASSWORD)
+    wizard.admin_password2.setText(ADMIN_PASSWORD)
+    wizard.next()
+    wizard.next()
+
+
+def recovery_box(window: Any) -> Any:
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = [b for b in window.findChildren(QMessageBox) if b.objectName() == "recoveryCode"]
+    return boxes[0] if boxes and boxes[0].isVisible() else None
+
+
+def test_wizard_shows_the_recovery_code_once(qtbot: Any, make_window: Any, db_path: Any) -> None:
+    window = make_window()
+    wizard = window.wizard
+    assert not wizard.keyring_file.isVisibleTo(wizard)  # offered only when the keyring fails
+    fill_wizard(wizard)
+    qtbot.waitUntil(lambda: recovery_box(window) is not None, timeout=20_000)
+    code = wizard.recovery_code
+    assert code and code in recovery_box(window).text()
+    from app.services.operators import recover_admin
+    from app.storage.db import open_database
+
+    db = open_database(db_path)
+    try:
+        recover_admin(db, ADMIN_USERNAME, code, NEW)  # the code shown is the one stored
+    finally:
+        db.close()
+
+
+def test_wizard_offers_the_secrets_file_only_when_the_keyring_fails(
+    qtbot: Any, make_window: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from app import secrets
+
+    path = tmp_path / "cfg" / "secrets" / "secrets.json"
+    monkeypatch.setenv(secrets.SECRETS_FILE_ENV, str(path))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        window = make_window()
+        wizard = window.wizard
+        fill_wizard(wizard)
+        wait_ops(qtbot)
+        assert wizard.keyring_file.isVisibleTo(wizard) and not path.exists()
+        assert "keyring" in wizard.general_error.text()
+        wizard.keyring_file.setChecked(True)
+        wizard.next()
+        qtbot.waitUntil(lambda: recovery_box(window) is not None, timeout=20_000)
+        assert path.exists() and "signing-key:" in path.read_text("utf-8")
+        recovery_box(window).accept()
+        login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+        settings = window.work.show_screen("settings")
+        wait_ops(qtbot)
+        assert settings.secrets_warning.isVisibleTo(settings)
+        assert "secrets.json" in settings.secrets_warning.text()
+    finally:
+        keyring.set_keyring(previous)
