@@ -20,6 +20,7 @@ from app.domain.ledger import check_record
 from app.secrets import load_signing_key
 from app.services.ledger_records import StoredContent
 from app.services.queries import require_counter
+from app.services.relocation import seals_checked_from
 from app.storage.db import Database
 from app.storage.models import LedgerEntry, Payment, Void
 
@@ -93,9 +94,13 @@ def verify_ledger(db: Database, *, with_key: bool = True) -> VerifyReport:
         content = StoredContent(payments, voids, {p.id: p for p in payments.values()})
         expected_seq, prev_hash = 1, GENESIS
         checked = 0
+        # After a move to a new PC the records before the key epoch were sealed with the old
+        # key (central holds it): chain and hashes are still checked, seals from the epoch on.
+        seals_from = seals_checked_from(session)
         for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)):
             checked += 1
-            _check_entry(entry, content, key, (expected_seq, prev_hash), found)
+            entry_key = key if entry.seq >= seals_from else None
+            _check_entry(entry, content, entry_key, (expected_seq, prev_hash), found)
             expected_seq, prev_hash = entry.seq + 1, entry.hash
         ledger_seqs = set(range(1, expected_seq))
         for seq in sorted((set(payments) | set(voids)) - ledger_seqs):

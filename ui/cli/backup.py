@@ -62,6 +62,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from app.services.relocation import rekey_after_restore
+
+    db = open_db(args)
+    actor = login(args, db)
+    epoch = rekey_after_restore(db, by=actor)
+    emit(
+        args,
+        epoch,
+        f"Đã tạo khóa ký mới (vân tay {epoch.fingerprint}); bản ghi số {epoch.from_seq} trở đi "
+        "được ký bằng khóa này, nối tiếp chuỗi đã khôi phục. Hãy đăng ký lại với hệ thống trung "
+        "tâm (quaythu enroll); trung tâm chỉ nhận sau khi quản trị viên của trung tâm duyệt.",
+    )
+    return EXIT_OK
+
+
 def register(commands: Commands) -> None:
     group = commands.group("backup", "sao lưu dữ liệu quầy (backups)")
     p = group.add("now", cmd_backup_now, "sao lưu ngay và kiểm tra bản sao")
@@ -71,3 +87,9 @@ def register(commands: Commands) -> None:
     p.add_argument("path")
     p = commands.add("restore", cmd_restore, "khôi phục từ một bản sao lưu (đóng cửa sổ trước)")
     p.add_argument("file")
+    commands.add(
+        "rekey",
+        cmd_rekey,
+        "máy mới sau khi khôi phục: khóa ký mới nối tiếp chuỗi (admin)",
+        needs_user=True,
+    )
