@@ -47,7 +47,15 @@ def test_every_area_registers_through_commands_and_is_listed() -> None:
     from ui.cli.runner import AREAS
 
     areas = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in NOT_AREAS)
-    assert areas == ["counter", "operators", "participants", "payments", "reports", "sync"]
+    assert areas == [
+        "backup",
+        "counter",
+        "operators",
+        "participants",
+        "payments",
+        "reports",
+        "sync",
+    ]
     registers = [importlib.import_module(f"ui.cli.{name}").register for name in areas]
     assert sorted(AREAS, key=lambda f: f.__module__) == registers
     for name in areas:
