@@ -301,3 +301,22 @@ def test_wizard_offers_the_secrets_file_only_when_the_keyring_fails(
         assert "secrets.json" in settings.secrets_warning.text()
     finally:
         keyring.set_keyring(previous)
+
+
+def test_settings_password_policy(qtbot: Any, make_window: Any, db: Database, admin: Actor) -> None:
+    from app.services.operators import load_policy
+
+    window = make_window()
+    login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+    page = window.work.show_screen("settings")
+    wait_ops(qtbot)
+    spins = page.policy_spins
+    assert spins["max_age_days"].value() == 180 and spins["lockout_threshold"].value() == 5
+    assert spins["max_age_days"].minimum() == 1 and spins["max_age_days"].maximum() == 180
+    spins["max_age_days"].setValue(90)
+    spins["lockout_minutes"].setValue(30)
+    page.policy_button.click()
+    wait_ops(qtbot)
+    saved = load_policy(db)
+    assert saved.max_age_days == 90 and saved.lockout_minutes == 30
+    assert "chính sách" in page.user_status.text()

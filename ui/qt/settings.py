@@ -209,6 +209,7 @@ class SettingsPage(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         right_col.addWidget(self.users, 1)
         right_col.addLayout(self._build_user_actions())
+        right_col.addLayout(self._build_policy_row())
         right_col.addWidget(QLabel("Thêm người dùng:"))
         right_col.addLayout(self._build_user_form())
         self.user_status = QLabel()
@@ -256,6 +257,45 @@ class SettingsPage(QWidget):
         self.users.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
         return column
+
+    def _build_policy_row(self) -> QHBoxLayout:
+        """Password age (at most 180 days, never off), warning, lockout (docs/ACCOUNTS.md)."""
+        row = QHBoxLayout()
+        self.policy_spins: dict[str, QSpinBox] = {}
+        for name, caption, low, high, suffix in (
+            ("max_age_days", "Đổi mật khẩu sau", 1, 180, " ngày"),
+            ("expiry_warning_days", "báo trước", 1, 60, " ngày"),
+            ("lockout_threshold", "khóa sau", 3, 20, " lần sai"),
+            ("lockout_minutes", "trong", 1, 1440, " phút"),
+        ):
+            spin = QSpinBox()
+            spin.setObjectName(name)
+            spin.setRange(low, high)
+            spin.setSuffix(suffix)
+            row.addWidget(QLabel(caption))
+            row.addWidget(spin)
+            self.policy_spins[name] = spin
+        self.policy_button = QPushButton("Lưu")
+        self.policy_button.clicked.connect(self.save_policy)
+        row.addWidget(self.policy_button)
+        return row
+
+    def _show_policy(self, policy: Any) -> None:
+        for name, spin in self.policy_spins.items():
+            spin.setValue(getattr(policy, name))
+
+    def save_policy(self) -> None:
+        from app.services.operators import AccountPolicy
+
+        new = AccountPolicy(**{name: spin.value() for name, spin in self.policy_spins.items()})
+
+        def done(saved: Any) -> None:
+            self._show_policy(saved)
+            self.user_status.setText("Đã lưu chính sách mật khẩu.")
+
+        operator_ops.save_policy(self, self.state, new).success(done).failure(
+            self._user_failed
+        ).run()
 
     def _build_user_form(self) -> QFormLayout:
         user_form = QFormLayout()
@@ -322,6 +362,7 @@ class SettingsPage(QWidget):
 
     def _load_users(self) -> None:
         operator_ops.all_operators(self, self.state).success(self._show_users).run()
+        operator_ops.policy(self, self.state).success(self._show_policy).run()
 
     def _changed(self, changes: OpChanges) -> None:
         if changes.operators and self.isVisible():

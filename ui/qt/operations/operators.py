@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QObject
 
     from app.domain.types import Role
-    from app.services.operators import OperatorView, SignIn
+    from app.services.operators import AccountPolicy, OperatorView, SignIn
     from ui.qt.state import AppState
 
 ADDED = OpChanges(operators=True)
@@ -114,3 +114,23 @@ def unlock(parent: QObject, state: AppState, username: str) -> Op[OperatorView]:
         return service_unlock(state.db, username, by=actor)
 
     return DbOp(parent, run).changes(state, CHANGED)
+
+
+def policy(parent: QObject, state: AppState) -> Op[AccountPolicy]:
+    def load() -> AccountPolicy:
+        from app.services.operators import load_policy
+
+        return load_policy(state.db)
+
+    return DbOp(parent, load)
+
+
+def save_policy(parent: QObject, state: AppState, new: AccountPolicy) -> Op[AccountPolicy]:
+    actor = state.require_actor()
+
+    def save() -> AccountPolicy:
+        from app.services.operators import save_policy as service_save_policy
+
+        return service_save_policy(state.db, new, by=actor)
+
+    return DbOp(parent, save).changes(state, CHANGED)
