@@ -114,6 +114,9 @@ class LoginPage(QWidget):
         self._build_form(layout)
         self._build_change_form(layout)
         self._build_buttons(layout)
+        self._warmed = False
+        self.username.textEdited.connect(self._warm_up)
+        self.password.textEdited.connect(self._warm_up)
         self.username.returnPressed.connect(self._username_done)
         self.password.returnPressed.connect(self.attempt)
         self.new_password.returnPressed.connect(self.new_password2.setFocus)
@@ -197,6 +200,17 @@ class LoginPage(QWidget):
         self.submit.clicked.connect(self.attempt)
         buttons.addWidget(self.submit)
         layout.addLayout(buttons)
+
+    def _warm_up(self, _text: str = "") -> None:
+        """While someone types their name and password, load on the I/O pool the modules the
+        first sign-in needs (sync client and HTTP stack, the payment screen's modules), so
+        that the window does not stall importing them right after the sign-in."""
+        if self._warmed:
+            return
+        self._warmed = True
+        from ui.qt.ops import IoOp
+
+        IoOp(self, warm_imports).failure(lambda _exc: None).run()
 
     # --- modes ----------------------------------------------------------------------------
 
@@ -371,6 +385,18 @@ class LoginPage(QWidget):
             self.username.setText(user)
             self.password.setFocus()
             self._set_busy(False)
+
+
+WARM_MODULES = ("sync.config", "app.services.operators")
+"""Pure-Python modules only: a Qt module's import loads shared libraries with the GIL held,
+which would stall typing instead of the sign-in."""
+
+
+def warm_imports() -> None:
+    import importlib
+
+    for name in WARM_MODULES:
+        importlib.import_module(name)
 
 
 def rule() -> str:
