@@ -9,15 +9,28 @@ because the database file does not carry it (docs/LEDGER.md, "Head anchor").
 A signing key once read is cached for the life of the process (`signing_key`), so the write
 paths read it *before* they take SQLite's write lock and never call the keyring inside a write
 transaction (a keyring call there holds the lock across D-Bus).
+
+Where there is no desktop keyring (Linux with a bare window manager or a kiosk: no Secret
+Service), the admin can choose at set-up (`quaythu init --keyring-file`, or the wizard's choice
+offered only when the system keyring fails) to keep the secrets in a file readable only by this
+user: `secrets.json` (mode 0600) in its own folder (mode 0700) under the user config folder
+(docs/ACCOUNTS.md). Once that file exists it is used instead of the system keyring; Settings shows
+a warning while it is. Nothing falls back to it silently: without the file, a failing keyring is
+an error as before. A file whose permissions let others read it is refused.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import os
 import secrets as _random
+import stat
 import threading
+from pathlib import Path
 
 import keyring
+import platformdirs
 from keyring.errors import KeyringError, NoKeyringError
 
 from app.errors import ConfigurationError
@@ -28,11 +41,81 @@ SIGNING_KEY_BYTES = 32
 _NO_KEYRING = (
     "Không dùng được kho khóa bí mật của hệ điều hành (keyring) nên không thể lưu hay đọc khóa ký "
     "của quầy. Trên Linux hãy cài và mở GNOME Keyring hoặc KWallet (gói gnome-keyring); "
-    "trên Windows dùng Windows Credential Manager (có sẵn)."
+    "trên Windows dùng Windows Credential Manager (có sẵn). Máy không có kho khóa (kiosk, "
+    "trình quản lý cửa sổ tối giản): khởi tạo bằng `quaythu init --keyring-file` để lưu khóa "
+    "trong một tệp chỉ người dùng này đọc được (docs/ACCOUNTS.md)."
 )
 
 
+SECRETS_FILE_ENV = "QUAYTHU_SECRETS_FILE"
+_file_lock = threading.Lock()
+
+
+def secrets_file_path() -> Path:
+    """Where the fallback file lives ($QUAYTHU_SECRETS_FILE overrides, e.g. for a test)."""
+    override = os.environ.get(SECRETS_FILE_ENV)
+    if override:
+        return Path(override)
+    return (
+        Path(platformdirs.user_config_dir("QuayThu", appauthor=False)) / "secrets" / "secrets.json"
+    )
+
+
+def using_secrets_file() -> bool:
+    return secrets_file_path().exists()
+
+
+def secrets_file_warning() -> str:
+    """The warning Settings shows while the fallback file is in use ("" when it is not)."""
+    if not using_secrets_file():
+        return ""
+    return (
+        f"⚠ Khóa bí mật của quầy (khóa ký, mã truy cập) đang lưu trong tệp {secrets_file_path()} "
+        "thay cho kho khóa của hệ điều hành. Chỉ tài khoản máy tính này đọc được tệp, nhưng ai "
+        "sao chép được ổ đĩa là có khóa: đặt mật khẩu đăng nhập máy, mã hóa ổ đĩa, và chuyển "
+        "sang kho khóa của hệ điều hành khi có thể (docs/ACCOUNTS.md)."
+    )
+
+
+def use_secrets_file() -> Path:
+    """Choose the fallback file (explicitly, at set-up): folder 0700, file 0600, empty."""
+    path = secrets_file_path()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    with _file_lock:
+        if not path.exists():
+            _write_file(path, {})
+    os.chmod(path, 0o600)
+    return path
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    info = path.stat()
+    if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(
+            f"Tệp khóa bí mật {path} để người khác đọc được (quyền {oct(info.st_mode & 0o777)}); "
+            "không dùng. Hãy đặt lại quyền: chmod 600 tệp và chmod 700 thư mục của nó.",
+            message_en=f"secrets file {path} is readable by others",
+        )
+    data = json.loads(path.read_text("utf-8") or "{}")
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _write_file(path: Path, data: dict[str, str]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+
+
 def _get(name: str) -> str | None:
+    path = secrets_file_path()
+    if path.exists():
+        with _file_lock:
+            return _read_file(path).get(name)
     try:
         return keyring.get_password(SERVICE, name)
     except (NoKeyringError, KeyringError, RuntimeError) as exc:
@@ -40,6 +123,13 @@ def _get(name: str) -> str | None:
 
 
 def _set(name: str, value: str) -> None:
+    path = secrets_file_path()
+    if path.exists():
+        with _file_lock:
+            data = _read_file(path)
+            data[name] = value
+            _write_file(path, data)
+        return
     try:
         keyring.set_password(SERVICE, name, value)
     except (NoKeyringError, KeyringError, RuntimeError) as exc:
@@ -63,6 +153,13 @@ def store_signing_key(counter_id: str, key: bytes) -> None:
     _set(name, base64.b64encode(key).decode("ascii"))
     with _keys_lock:
         _keys[counter_id] = key
+
+
+def new_signing_key(counter_id: str) -> bytes:
+    """Make and store a fresh random signing key for a counter; refuses to overwrite one."""
+    key = make_signing_key()
+    store_signing_key(counter_id, key)
+    return key
 
 
 def load_signing_key(counter_id: str) -> bytes:

@@ -28,7 +28,10 @@ from tests.support.keyrings import MemoryKeyring
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
+def memory_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    # The no-keyring fallback file is chosen only by a test that means to (tests/services/
+    # test_secrets_file.py); a real one in this user's folder must never be picked up here.
+    monkeypatch.setenv("QUAYTHU_SECRETS_FILE", str(tmp_path / "no-secrets-file" / "secrets.json"))
     previous = keyring.get_keyring()
     ring = MemoryKeyring()
     keyring.set_keyring(ring)

@@ -28,6 +28,7 @@ from app.domain.chain import GENESIS, Heads, keyed_link
 from app.domain.ledger import RecordKind, SealedRecord, body_version, check_record
 from app.services.ledger_records import StoredContent, stored_body
 from app.services.queries import require_counter
+from app.services.relocation import key_epoch
 from app.services.sealing import (
     Finding,
     audit_fields,
@@ -106,8 +107,12 @@ def _show(value: object) -> str:
 
 
 class _Verifier:
-    def __init__(self, session: Session, key: bytes | None) -> None:
+    def __init__(self, session: Session, key: bytes | None, seals_from: int = 1) -> None:
         self.key = key
+        # After a move to a new PC (app.services.relocation) the records before the key epoch
+        # were sealed with the old PC's key, which central holds: chain, hashes and columns are
+        # checked for every record, seals only from the epoch on.
+        self.seals_from = seals_from
         self.found: list[Finding] = []
         self.payments = {r.ledger_seq: r for r in session.execute(_PAYMENT_ROWS)}
         self.voids = {r.ledger_seq: r for r in session.execute(_VOID_ROWS)}
@@ -167,7 +172,7 @@ class _Verifier:
             )
             return
         self._remember(record)  # even if invalid: its number is not missing, it is forged
-        why = check_record(self.key, record)
+        why = check_record(self.key if seq >= self.seals_from else None, record)
         if why:
             self.bad("record_invalid", why, seq)
             return
@@ -298,7 +303,7 @@ class _AuditState:
 
 
 def _verify_audit(
-    session: Session, key: bytes | None, found: list[Finding]
+    session: Session, key: bytes | None, found: list[Finding], keyed_from: int = 1
 ) -> tuple[_AuditState, dict[int, str]]:
     """The keyed audit chain: entries before the first keyed one are the unsealed past."""
     state = _AuditState()
@@ -333,13 +338,19 @@ def _verify_audit(
             found.append(
                 Finding("audit_chain_broken", f"nhật ký: mục số {seq} không nối với mục trước", seq)
             )
-        if key is not None and (
-            row.prev_hash is None
-            or row.mac
-            != keyed_link(
-                key,
-                row.prev_hash,
-                audit_fields(seq, row.at, row.operator_id, row.action, row.subject, row.details),
+        if (
+            key is not None
+            and seq >= keyed_from
+            and (
+                row.prev_hash is None
+                or row.mac
+                != keyed_link(
+                    key,
+                    row.prev_hash,
+                    audit_fields(
+                        seq, row.at, row.operator_id, row.action, row.subject, row.details
+                    ),
+                )
             )
         ):
             found.append(
@@ -360,12 +371,13 @@ def verify_ledger(db: Database, *, with_key: bool = True) -> VerifyReport:
     key = sealing[1] if sealing else None
     with db.read() as session:
         require_counter(session)
-        v = _Verifier(session, key)
+        epoch = key_epoch(session)
+        v = _Verifier(session, key, epoch.from_seq if epoch else 1)
         head_hash = v.ledger()
         v.orphans()
         v.receipt_numbers()
         v.voids_name_payments()
-        audit, macs = _verify_audit(session, key, v.found)
+        audit, macs = _verify_audit(session, key, v.found, epoch.audit_from_seq if epoch else 1)
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None:
         _against_anchor(sealing, heads, v, macs)

@@ -110,18 +110,45 @@ class Database(SessionScopes):
         self.path = path
 
 
+def _chosen_backup_folder(path: Path) -> Path:
+    """The backup folder chosen in Settings (`backup.folder`), else beside the database."""
+    con = sqlite3.connect(path)
+    try:
+        row = con.execute("SELECT value FROM settings WHERE key = 'backup.folder'").fetchone()
+    except sqlite3.DatabaseError:
+        row = None
+    finally:
+        con.close()
+    folder = Path(row[0]) if row and row[0] else path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unplugged USB folder: the copy still goes beside the database
+        folder = path.parent
+    return folder
+
+
 def _backup(path: Path, revision: str) -> Path:
+    """A copy before migrating, checked with `PRAGMA integrity_check`: a damaged database is not
+    migrated (the copy is kept for whoever repairs it)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.stem}.backup-{revision}-{stamp}{path.suffix}")
+    folder = _chosen_backup_folder(path)
+    target = folder / f"{path.stem}.backup-{revision}-{stamp}{path.suffix}"
     src = sqlite3.connect(path)
     try:
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
+            integrity = dst.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             dst.close()
     finally:
         src.close()
+    if integrity != "ok":
+        raise ConfigurationError(
+            f"Cơ sở dữ liệu {path} bị hỏng ({integrity}); không nâng cấp. Bản sao trước khi nâng "
+            f"cấp: {target}. Hãy khôi phục bản sao lưu gần nhất (docs/BACKUP.md).",
+            message_en=f"database {path} failed integrity_check before migrating",
+        )
     return target
 
 

@@ -82,6 +82,11 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # migration 0006_accounts: the password lifecycle (docs/ACCOUNTS.md)
+    must_change: Mapped[str | None] = mapped_column(String(10))  # ChangeReason owed, if any
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # in a row
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    previous_hashes: Mapped[str] = mapped_column(Text, default="[]")  # JSON, newest first
 
 
 class Participant(Base):

@@ -20,7 +20,7 @@ from ui.cli import main
 from ui.logs import stop_logging
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN_PASSWORD = "quantri-2026"
+ADMIN_PASSWORD = "songcau-tn-2026"
 
 
 class Cli:

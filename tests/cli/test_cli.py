@@ -158,11 +158,14 @@ def test_validation_errors_exit_2_name_the_field(counter: Cli) -> None:
 
 def test_void_needs_supervisor_and_reason(counter: Cli) -> None:
     add_payer(counter)
-    counter.env["QUAYTHU_NEW_PASSWORD"] = "thungan-pass"
+    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-dau"
     done = counter(
         "operator", "add", *U, "--username", "thungan2", "--name", "Ngân Hai", "--role", "cashier"
     )
     assert done.returncode == 0, done.stderr
+    counter.env["QUAYTHU_NEW_PASSWORD"] = "hoasen-quay1-26"  # the first password is changed
+    changed = counter("operator", "passwd", "--user", "thungan2", password="hoasen-quay1-dau")
+    assert changed.returncode == 0, changed.stderr
     pay: Any = counter.json(
         "pay", *U, "--participant", "019185001234", "--scheme", "bhyt_hgd", "--months", "3"
     )
@@ -174,7 +177,7 @@ def test_void_needs_supervisor_and_reason(counter: Cli) -> None:
         "1",
         "--reason",
         "Thu nhầm người",
-        password="thungan-pass",
+        password="hoasen-quay1-26",
     )
     assert refused.returncode == 1
     assert "hủy khoản thu" in refused.stderr
@@ -273,7 +276,7 @@ def test_every_run_writes_one_log_line_with_outcome(counter: Cli) -> None:
     assert re.search(r" INFO .* quaythu verify: exit 0, done \(", runs[1])
     assert re.search(r" WARNING .* quaythu void: exit 1, refused: .*9", runs[2])
     assert re.search(r" WARNING .* quaythu list: exit 2, refused: ", runs[3])
-    assert "quantri-2026" not in counter.log_text()
+    assert "songcau-tn-2026" not in counter.log_text()
 
 
 def test_unexpected_failure_exit_70_logs_the_traceback(

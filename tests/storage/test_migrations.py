@@ -85,3 +85,30 @@ def test_database_newer_than_program_is_refused(tmp_path: Path) -> None:
         "9999_from_the_future",
     )
     con.close()
+
+
+def test_backup_before_migration_goes_to_the_chosen_folder(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = alembic_config()
+    usb = tmp_path / "usb"
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003_households")
+        conn.exec_driver_sql(
+            "INSERT INTO settings(key, value) VALUES ('backup.folder', ?)", (str(usb),)
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO operators(username, full_name, role, password_hash, active, created_at,"
+            " password_changed_at) VALUES ('quantri', 'Q', 'admin', 'x', 1,"
+            " '2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z')"
+        )
+    engine.dispose()
+    open_database(path).close()
+    assert len(list(usb.glob("old.backup-0003_households-*.sqlite3"))) == 1
+    con = sqlite3.connect(path)  # 0006_accounts: the account keeps working, nothing owed
+    row = con.execute(
+        "SELECT must_change, failed_logins, locked_until, previous_hashes FROM operators"
+    ).fetchone()
+    con.close()
+    assert row == (None, 0, None, "[]")

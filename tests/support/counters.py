@@ -19,7 +19,7 @@ from app.domain import passwords
 from app.domain.types import Role, Scheme, Sex
 from app.services.common import Actor
 from app.services.counter import init_counter
-from app.services.operators import authenticate, create_operator
+from app.services.operators import authenticate, change_password, create_operator
 from app.services.participants import ParticipantInput, create_participant
 from app.services.payments import PaymentRequest, record_payment
 from app.storage.db import Database
@@ -29,7 +29,7 @@ COLLECTION_POINT = "Điểm thu Bưu điện xã Đồng Hỷ"
 COUNTER_CODE = "TN-DH01"
 ADMIN_USERNAME = "quantri"
 ADMIN_FULL_NAME = "Đặng Văn Quản"
-ADMIN_PASSWORD = "quantri-2026"
+ADMIN_PASSWORD = "songcau-tn-2026"
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ class Staff:
     password: str
 
 
-CASHIER = Staff("thungan1", "Nguyễn Thị Hằng", Role.CASHIER, "thungan-pass")
-SUPERVISOR = Staff("giamsat", "Trần Đức Giám", Role.SUPERVISOR, "giamsat-pass")
+CASHIER = Staff("thungan1", "Nguyễn Thị Hằng", Role.CASHIER, "hoasen-quay1-26")
+SUPERVISOR = Staff("giamsat", "Trần Đức Giám", Role.SUPERVISOR, "nuicoc-kiemtra-26")
 
 PAYER = ParticipantInput(
     full_name="Lê Thị Mỹ Đào",
@@ -74,16 +74,24 @@ def init_test_counter(
     return admin
 
 
+def first_password(staff: Staff) -> str:
+    """The password an admin gives `staff` when making the account (owed a change)."""
+    return f"{staff.password}-dau"
+
+
 def add_staff(db: Database, admin: Actor, staff: Staff, *, log_in: bool = True) -> Actor:
-    """Create the account; with `log_in` the actor comes from a real login (as the window's)."""
+    """Create the account (with a first password the admin chose) and let its owner change it to
+    `staff.password`, as at their first sign-in; with `log_in` the actor comes from a real login
+    (as the window's)."""
     view = create_operator(
         db,
         username=staff.username,
         full_name=staff.full_name,
         role=staff.role,
-        password=staff.password,
+        password=first_password(staff),
         by=admin,
     )
+    change_password(db, staff.username, first_password(staff), staff.password)
     if log_in:
         return authenticate(db, staff.username, staff.password)
     return Actor(view.id, view.username, view.full_name, view.role)

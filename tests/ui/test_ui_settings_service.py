@@ -60,10 +60,10 @@ def test_only_admins_may_save(db: Database, admin: Actor) -> None:
         username="thungan9",
         full_name="Thu Ngân",
         role=Role.CASHIER,
-        password="12345678",
+        password="hoasen-ngan9-26",
         by=admin,
     )
-    cashier = authenticate(db, "thungan9", "12345678")
+    cashier = authenticate(db, "thungan9", "hoasen-ngan9-26")
     with pytest.raises(PermissionDenied):
         save_settings(db, DEFAULTS, by=cashier)
 

@@ -40,7 +40,7 @@ def test_wizard_initialises_counter_then_admin_logs_in(
     # Step 2: the password confirmation is checked before moving on.
     qtbot.keyClicks(wizard.admin_username, "quantri")
     type_text(wizard.admin_full_name, "Đặng Văn Quản")
-    qtbot.keyClicks(wizard.admin_password, "quantri-2026")
+    qtbot.keyClicks(wizard.admin_password, "songcau-tn-2026")
     qtbot.keyClicks(wizard.admin_password2, "quantri-2027")
     press(wizard.admin_password2, Qt.Key.Key_Return)
     assert wizard.step == 1
@@ -48,7 +48,7 @@ def test_wizard_initialises_counter_then_admin_logs_in(
     assert error.isVisibleTo(wizard) and "không khớp" in error.text()
     assert wizard.admin_password2.hasFocus()
     wizard.admin_password2.clear()
-    qtbot.keyClicks(wizard.admin_password2, "quantri-2026")
+    qtbot.keyClicks(wizard.admin_password2, "songcau-tn-2026")
     press(wizard.admin_password2, Qt.Key.Key_Return)
     assert wizard.step == 2
 
@@ -64,7 +64,7 @@ def test_wizard_initialises_counter_then_admin_logs_in(
         assert counter.counter_code == "TN-DH01"
         assert counter.central_url is None
 
-    login(qtbot, window, "quantri", "quantri-2026")
+    login(qtbot, window, "quantri", "songcau-tn-2026")
     assert window.work.current_key() == "payment"
     assert window.work.nav_buttons["settings"].isVisibleTo(window)
 
@@ -87,8 +87,8 @@ def test_wizard_shows_service_validation_on_its_step(qtbot: Any, make_window: An
     wizard.next()
     wizard.admin_username.setText("quantri")
     wizard.admin_full_name.setText("Quản Trị")
-    wizard.admin_password.setText("12345678")
-    wizard.admin_password2.setText("12345678")
+    wizard.admin_password.setText("songcau-tn-2026")
+    wizard.admin_password2.setText("songcau-tn-2026")
     wizard.next()
     wizard.next()
     wait_ops(qtbot)

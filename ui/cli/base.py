@@ -225,8 +225,11 @@ def secret_from_env(variable: str, prompt: str) -> str:
 
 def login(args: argparse.Namespace, db: Database) -> Actor:
     """The operator of `--user` / $QUAYTHU_USER, authenticated with $QUAYTHU_PASSWORD or a
-    prompt (refused when not interactive)."""
-    from app.services.operators import authenticate
+    prompt (refused when not interactive). A password that must be changed first (first
+    sign-in, reset, expired) refuses every command but `operator passwd`; one about to expire
+    prints a warning on stderr."""
+    from app.errors import UserFacingError
+    from app.services.operators import sign_in
 
     user = getattr(args, "user", None) or os.environ.get("QUAYTHU_USER")
     if not user:
@@ -246,7 +249,16 @@ def login(args: argparse.Namespace, db: Database) -> Actor:
                 rule_en="set QUAYTHU_PASSWORD when not interactive",
             )
         password = getpass.getpass(f"Mật khẩu của {user}: ")
-    return authenticate(db, str(user), password)
+    signed = sign_in(db, str(user), password)
+    reason = signed.change_required
+    if reason is not None:
+        raise UserFacingError(
+            f"{reason.message} Chạy: quaythu operator passwd --user {user}",
+            message_en=f"password change required ({reason.value}): run `quaythu operator passwd`",
+        )
+    if signed.password.warning:
+        print(signed.password.warning, file=sys.stderr)
+    return signed.actor
 
 
 def find_participant(db: Database, ref: str) -> ParticipantView:

@@ -3,7 +3,7 @@
 In order: sync once (offline or not enrolled is logged, not a failure: the report is made from the
 counter's own ledger), send the payer notices that are due (docs/NOTIFY.md), write yesterday's Mẫu
 01-XN into a folder (created if missing) in the formats asked, reconcile that day with central when
-central answered, and back up when the program has a backup service. Each part is logged; the exit
+central answered, and make the day's verified backup (docs/BACKUP.md). Each part is logged; the exit
 code is the sum of the parts that failed, so one number tells a scheduler (or a person) what to
 look at:
 
@@ -21,9 +21,7 @@ A usage error (exit 2 from argument parsing) stops before any part runs.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -163,27 +161,21 @@ def _notify(db: Database, run: DailyRun) -> None:
     run.note(text, failed_bit=BIT_NOTIFY if report.failed or report.unknown else 0)
 
 
-def _backup_hook() -> Callable[[Database], object] | None:
-    """`app.services.backup.backup_database(db)` when this build has it."""
-    try:
-        module = importlib.import_module("app.services.backup")
-    except ModuleNotFoundError:
-        return None
-    hook = getattr(module, "backup_database", None)
-    return hook if callable(hook) else None
-
-
 def _backup(db: Database, run: DailyRun) -> None:
-    hook = _backup_hook()
-    if hook is None:
-        run.note("Sao lưu: bỏ qua (bản này chưa có chức năng sao lưu).")
-        return
+    """The day's verified copy (app.services.backup; skipped when today's already exists)."""
+    from app.services.backup import run_daily_backup
+
     try:
-        where = hook(db)
+        result = run_daily_backup(db)
     except (UserFacingError, OSError) as exc:
         run.note(f"Sao lưu: LỖI — {exc}", failed_bit=BIT_BACKUP)
         return
-    run.note(f"Sao lưu: xong{f' → {where}' if where else ''}.")
+    if not result.ok:
+        run.note(f"Sao lưu: LỖI — {result.message} ({result.path})", failed_bit=BIT_BACKUP)
+    elif result.skipped:
+        run.note(f"Sao lưu: hôm nay đã có bản sao ({result.path}).")
+    else:
+        run.note(f"Sao lưu: xong → {result.path} ({result.payments} khoản thu, đã kiểm tra).")
 
 
 def cmd_daily(args: argparse.Namespace) -> int:

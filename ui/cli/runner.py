@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import UserFacingError, ValidationError
+from ui.cli.backup import register as backup_commands
 from ui.cli.base import (
     EXIT_BUG,
     EXIT_FAILED,
@@ -48,6 +49,7 @@ AREAS: tuple[Area, ...] = (
     sync_commands,
     notify_commands,
     daily_commands,
+    backup_commands,
 )
 
 

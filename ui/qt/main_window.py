@@ -139,6 +139,11 @@ class WorkArea(QWidget):
         self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lock_button.clicked.connect(window.lock)
         nav_row.addWidget(self.lock_button)
+        self.password_button = QPushButton(fkey_text("Đổi mật khẩu", "Ctrl+Shift+M"))
+        self.password_button.setObjectName("changePassword")
+        self.password_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.password_button.clicked.connect(window.change_password)
+        nav_row.addWidget(self.password_button)
         self.logout_button = QPushButton("Đăng xuất")
         self.logout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.logout_button.clicked.connect(window.logout)
@@ -248,6 +253,7 @@ class MainWindow(QMainWindow):
         self._start_page: StartPage | None = None
         self.login = LoginPage(self.state)
         self.login.logged_in.connect(self._logged_in)
+        self.login.password_warning.connect(lambda text: self.show_message(text, "info"))
         self.stack.addWidget(self.login)
         self.wizard: Any = None
         self.work: WorkArea | None = None
@@ -259,6 +265,11 @@ class MainWindow(QMainWindow):
         self.rate_status.setObjectName("fieldError")
         self.rate_status.hide()
         status.addWidget(self.rate_status, 1)
+        self.backup_status = QLabel()
+        self.backup_status.setObjectName("backupStatus")
+        self.backup_status.hide()
+        status.addPermanentWidget(self.backup_status)
+        self._backup_started = False
         self.sync_indicator = SyncIndicator()
         status.addPermanentWidget(self.sync_indicator)
         self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
@@ -397,6 +408,7 @@ class MainWindow(QMainWindow):
             for key, _caption, shortcut in SCREENS:
                 self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
             self._add_shortcut("Ctrl+L", self.lock)
+            self._add_shortcut("Ctrl+Shift+M", self.change_password)
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
         return self.work
 
@@ -427,6 +439,7 @@ class MainWindow(QMainWindow):
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
         self._check_rates()
+        self._daily_backup()
         bridge.start()  # once: later logins find it running (or know it is standalone)
 
     def _check_rates(self) -> None:
@@ -437,6 +450,44 @@ class MainWindow(QMainWindow):
                 self.rate_status.setToolTip(result.message or "")
 
         counter_ops.rate_status(self, self.state).success(show).failure(lambda _exc: None).run()
+
+    def change_password(self) -> None:
+        """ "Đổi mật khẩu" for the signed-in operator (the old password is asked for)."""
+        if self.work is None or self.stack.currentWidget() is not self.work:
+            return
+        if self._dialog_open() or self.state.actor is None:
+            return
+        from ui.qt.change_password import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self.state, self)
+        dialog.changed.connect(lambda: self.show_message("Đã đổi mật khẩu.", "info"))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _daily_backup(self) -> None:
+        """The end-of-day backup, once per start: the first sign-in on a new business day makes
+        it (docs/BACKUP.md); the result stays in the status bar."""
+        if self._backup_started:
+            return
+        self._backup_started = True
+        from ui.qt.operations import backup as backup_ops
+
+        def show(result: object) -> None:
+            ok = bool(getattr(result, "ok", False))
+            self.backup_status.setText(str(getattr(result, "status_text", "")))
+            self.backup_status.setToolTip(str(getattr(result, "message", "")))
+            self.backup_status.setObjectName("backupStatus" if ok else "fieldError")
+            self.backup_status.show()
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.backup_status.setText("Sao lưu: LỖI")
+            self.backup_status.setToolTip(message_for(exc))
+            self.backup_status.setObjectName("fieldError")
+            self.backup_status.show()
+
+        backup_ops.daily(self, self.state).success(show).failure(failed).run()
 
     def is_locked(self) -> bool:
         return self._locked

@@ -100,6 +100,13 @@ class SettingsPage(QWidget):
                 "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
             )
         )
+        left_col.addWidget(self._heading("Sao lưu"))
+        left_col.addLayout(self._build_backup_row())
+        self.secrets_warning = QLabel()
+        self.secrets_warning.setObjectName("fieldError")
+        self.secrets_warning.setWordWrap(True)
+        self.secrets_warning.hide()
+        left_col.addWidget(self.secrets_warning)
         left_col.addStretch(1)
         self.save_status = QLabel()
         self.save_status.setWordWrap(True)
@@ -112,6 +119,57 @@ class SettingsPage(QWidget):
         save_row.addWidget(self.save_button)
         left_col.addLayout(save_row)
         return left
+
+    def _build_backup_row(self) -> QVBoxLayout:
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.backup_folder = QLineEdit()
+        self.backup_folder.setObjectName("backup_folder")
+        self.backup_folder.setPlaceholderText("thư mục sao lưu (USB, thư mục mạng…)")
+        row.addWidget(self.backup_folder, 1)
+        self.backup_folder_button = QPushButton("Dùng thư mục này")
+        self.backup_folder_button.clicked.connect(self.save_backup_folder)
+        self.backup_folder.returnPressed.connect(self.save_backup_folder)
+        row.addWidget(self.backup_folder_button)
+        column.addLayout(row)
+        self.backup_info = QLabel()
+        self.backup_info.setObjectName("hint")
+        self.backup_info.setWordWrap(True)
+        column.addWidget(self.backup_info)
+        return column
+
+    def _load_backup(self) -> None:
+        from ui.qt.operations import backup as backup_ops
+
+        def show(status: Any) -> None:
+            self.backup_folder.setText(status.folder)
+            last = status.last
+            self.backup_info.setText(
+                f"{status.copies} bản sao lưu. "
+                + (f"{last.status_text}." if last else "Chưa có bản sao lưu nào.")
+            )
+
+        backup_ops.status(self, self.state).success(show).failure(lambda _e: None).run()
+        from app.secrets import secrets_file_warning
+
+        warning = secrets_file_warning()
+        self.secrets_warning.setText(warning)
+        self.secrets_warning.setVisible(bool(warning))
+
+    def save_backup_folder(self) -> None:
+        from ui.qt.operations import backup as backup_ops
+
+        def done(folder: Any) -> None:
+            self.backup_info.setText(f"Sẽ sao lưu vào {folder}.")
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.backup_info.setText(message_for(exc))
+
+        backup_ops.choose_folder(self, self.state, self.backup_folder.text().strip()).success(
+            done
+        ).failure(failed).run()
 
     def _build_print_form(self) -> QFormLayout:
         print_form = QFormLayout()
@@ -150,6 +208,8 @@ class SettingsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         right_col.addWidget(self.users, 1)
+        right_col.addLayout(self._build_user_actions())
+        right_col.addLayout(self._build_policy_row())
         right_col.addWidget(QLabel("Thêm người dùng:"))
         right_col.addLayout(self._build_user_form())
         self.user_status = QLabel()
@@ -162,6 +222,80 @@ class SettingsPage(QWidget):
         add_row.addWidget(self.add_user_button)
         right_col.addLayout(add_row)
         return right
+
+    def _build_user_actions(self) -> QVBoxLayout:
+        """What an admin does to the selected account: reset, disable/enable, unlock, role."""
+        column = QVBoxLayout()
+        row = QHBoxLayout()
+        self.reset_password = QLineEdit()
+        self.reset_password.setObjectName("reset_password")
+        self.reset_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reset_password.setPlaceholderText("mật khẩu tạm cho người được chọn")
+        row.addWidget(self.reset_password, 1)
+        self.reset_button = QPushButton("Đặt lại mật khẩu")
+        self.reset_button.clicked.connect(self.reset_selected)
+        self.reset_password.returnPressed.connect(self.reset_selected)
+        row.addWidget(self.reset_button)
+        column.addLayout(row)
+        row = QHBoxLayout()
+        self.active_button = QPushButton("Vô hiệu hóa")
+        self.active_button.clicked.connect(self.toggle_selected)
+        row.addWidget(self.active_button)
+        self.unlock_button = QPushButton("Mở khóa")
+        self.unlock_button.clicked.connect(self.unlock_selected)
+        row.addWidget(self.unlock_button)
+        row.addStretch(1)
+        self.role_choice = QComboBox()
+        self.role_choice.setObjectName("role_choice")
+        for role in (Role.CASHIER, Role.SUPERVISOR, Role.ADMIN):
+            self.role_choice.addItem(role.label, role)
+        row.addWidget(self.role_choice)
+        self.role_button = QPushButton("Đổi vai trò")
+        self.role_button.clicked.connect(self.role_selected)
+        row.addWidget(self.role_button)
+        column.addLayout(row)
+        self.users.itemSelectionChanged.connect(self._selection_changed)
+        self._selection_changed()
+        return column
+
+    def _build_policy_row(self) -> QHBoxLayout:
+        """Password age (at most 180 days, never off), warning, lockout (docs/ACCOUNTS.md)."""
+        row = QHBoxLayout()
+        self.policy_spins: dict[str, QSpinBox] = {}
+        for name, caption, low, high, suffix in (
+            ("max_age_days", "Đổi mật khẩu sau", 1, 180, " ngày"),
+            ("expiry_warning_days", "báo trước", 1, 60, " ngày"),
+            ("lockout_threshold", "khóa sau", 3, 20, " lần sai"),
+            ("lockout_minutes", "trong", 1, 1440, " phút"),
+        ):
+            spin = QSpinBox()
+            spin.setObjectName(name)
+            spin.setRange(low, high)
+            spin.setSuffix(suffix)
+            row.addWidget(QLabel(caption))
+            row.addWidget(spin)
+            self.policy_spins[name] = spin
+        self.policy_button = QPushButton("Lưu")
+        self.policy_button.clicked.connect(self.save_policy)
+        row.addWidget(self.policy_button)
+        return row
+
+    def _show_policy(self, policy: Any) -> None:
+        for name, spin in self.policy_spins.items():
+            spin.setValue(getattr(policy, name))
+
+    def save_policy(self) -> None:
+        from app.services.operators import AccountPolicy
+
+        new = AccountPolicy(**{name: spin.value() for name, spin in self.policy_spins.items()})
+
+        def done(saved: Any) -> None:
+            self._show_policy(saved)
+            self.user_status.setText("Đã lưu chính sách mật khẩu.")
+
+        operator_ops.save_policy(self, self.state, new).success(done).failure(
+            self._user_failed
+        ).run()
 
     def _build_user_form(self) -> QFormLayout:
         user_form = QFormLayout()
@@ -224,22 +358,91 @@ class SettingsPage(QWidget):
         self.idle_minutes.setValue(settings.idle_lock_minutes)
         self.save_status.clear()
         self._load_users()
+        self._load_backup()
 
     def _load_users(self) -> None:
         operator_ops.all_operators(self, self.state).success(self._show_users).run()
+        operator_ops.policy(self, self.state).success(self._show_policy).run()
 
     def _changed(self, changes: OpChanges) -> None:
         if changes.operators and self.isVisible():
             self._load_users()
 
     def _show_users(self, operators: list[OperatorView]) -> None:
+        selected = self.selected_user()
         self.operators = operators
         self.users.setRowCount(len(operators))
         for r, op in enumerate(operators):
-            for c, value in enumerate(
-                (op.username, op.full_name, op.role.label, "Hoạt động" if op.active else "Đã khóa")
-            ):
+            for c, value in enumerate((op.username, op.full_name, op.role.label, op.status_label)):
                 self.users.setItem(r, c, QTableWidgetItem(value))
+            if selected is not None and op.username == selected.username:
+                self.users.selectRow(r)
+        self._selection_changed()
+
+    # --- the selected account -------------------------------------------------------------
+
+    def selected_user(self) -> OperatorView | None:
+        rows = self.users.selectionModel().selectedRows() if self.users.selectionModel() else []
+        if not rows or rows[0].row() >= len(self.operators):
+            return None
+        return self.operators[rows[0].row()]
+
+    def _selection_changed(self) -> None:
+        op = self.selected_user()
+        for button in (self.reset_button, self.active_button, self.unlock_button, self.role_button):
+            button.setEnabled(op is not None)
+        if op is not None:
+            self.active_button.setText("Vô hiệu hóa" if op.active else "Kích hoạt lại")
+            self.role_choice.setCurrentIndex(self.role_choice.findData(op.role))
+
+    def _user_done(self, text: str) -> Any:
+        def done(op: OperatorView) -> None:
+            self.user_status.setText(text.format(name=f"{op.full_name} ({op.username})"))
+            self.user_status.setObjectName("hint")
+
+        return done
+
+    def _user_failed(self, exc: BaseException) -> None:
+        from ui.qt.errors import message_for
+
+        self.user_status.setText(message_for(exc))
+        self.user_status.setObjectName("fieldError")
+
+    def reset_selected(self) -> None:
+        op = self.selected_user()
+        if op is None:
+            return
+        password = self.reset_password.text()
+        self.reset_password.clear()
+        operator_ops.reset(self, self.state, op.username, password).success(
+            self._user_done("Đã đặt lại mật khẩu của {name}; phải đổi khi đăng nhập lần tới.")
+        ).failure(self._user_failed).run()
+
+    def toggle_selected(self) -> None:
+        op = self.selected_user()
+        if op is None:
+            return
+        text = "Đã kích hoạt lại {name}." if not op.active else "Đã vô hiệu hóa {name}."
+        operator_ops.set_active(self, self.state, op.username, not op.active).success(
+            self._user_done(text)
+        ).failure(self._user_failed).run()
+
+    def unlock_selected(self) -> None:
+        op = self.selected_user()
+        if op is None:
+            return
+        operator_ops.unlock(self, self.state, op.username).success(
+            self._user_done("Đã mở khóa {name}.")
+        ).failure(self._user_failed).run()
+
+    def role_selected(self) -> None:
+        op = self.selected_user()
+        role = enum_data(self.role_choice, Role)
+        if op is None or role is None:
+            return
+        operator_ops.set_role(self, self.state, op.username, role).success(
+            self._user_done(f"{{name}}: {role.label}.")
+        ).failure(self._user_failed).run()
 
     # --- saving ---------------------------------------------------------------------------
 
@@ -299,7 +502,8 @@ class SettingsPage(QWidget):
 
         def done(op: OperatorView) -> None:
             self.user_status.setText(
-                f"Đã thêm {op.role.label.lower()} {op.full_name} ({op.username})."
+                f"Đã thêm {op.role.label.lower()} {op.full_name} ({op.username}); "
+                "người này phải đổi mật khẩu khi đăng nhập lần đầu."
             )
             for field in (self.new_username, self.new_full_name, self.new_password):
                 field.clear()

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.domain.passwords import PASSWORD_RULE, check_password
 from app.errors import ValidationError
 from ui.qt.operations import counter as counter_ops
+from ui.qt.ops import DbOp
 from ui.qt.state import AppState
 from ui.qt.widgets import EnterNavigator, FieldErrors, card, fkey_text, hint, page_title
 
@@ -163,6 +166,15 @@ class SetupWizard(QWidget):
         self.general_error.setWordWrap(True)
         self.general_error.hide()
         layout.addWidget(self.general_error)
+        # Offered only when the system keyring has failed (docs/ACCOUNTS.md): never silently.
+        self.keyring_file = QCheckBox(
+            "Máy này không có kho khóa của hệ điều hành: lưu khóa bí mật của quầy trong một tệp "
+            "chỉ tài khoản máy tính này đọc được (kém an toàn hơn; Cài đặt sẽ luôn nhắc)"
+        )
+        self.keyring_file.setObjectName("keyring_file")
+        self.keyring_file.hide()
+        layout.addWidget(self.keyring_file)
+        self.recovery_code = ""  # shown once after set-up (RecoveryCodeDialog)
 
     def _add_step(self, rows: list[tuple[str, QLineEdit, str]], note: str) -> None:
         page = QWidget()
@@ -295,15 +307,37 @@ class SetupWizard(QWidget):
             central_url=self.central_url.text().strip() or None,
         )
         self._set_busy(True)
+        if self.keyring_file.isVisible() and self.keyring_file.isChecked():
+            from app.secrets import use_secrets_file
+
+            DbOp(self, use_secrets_file).run()  # FIFO: before the set-up below
         counter_ops.set_up(self, self.state, answers).success(self._done).failure(
             self._failed
         ).run()
 
     def _done(self, result: tuple[CounterView, Actor]) -> None:
         counter, admin = result
-        self._busy = False
         self.state.set_counter(counter)
-        self.initialised.emit(admin)
+
+        def issue() -> str:
+            from app.services.operators import issue_recovery_code
+
+            return issue_recovery_code(self.state.db, by=admin)
+
+        def issued(code: str) -> None:
+            self._busy = False
+            self.recovery_code = code
+            show_recovery_code(self.window(), code, admin.username)
+            self.initialised.emit(admin)
+
+        def not_issued(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self._busy = False
+            self.initialised.emit(admin)  # the counter is set up; a code can be issued later
+            self.show_message(message_for(exc))
+
+        DbOp(self, issue).success(issued).failure(not_issued).run()
 
     def _failed(self, exc: BaseException) -> None:
         from ui.qt.errors import message_for
@@ -311,5 +345,30 @@ class SetupWizard(QWidget):
         self._set_busy(False)
         if isinstance(exc, ValidationError):
             self._show_validation(exc)
-        else:
-            self.show_message(message_for(exc))
+            return
+        self.show_message(message_for(exc))
+        if (getattr(exc, "message_en", None) or "").startswith("keyring unavailable"):
+            self.keyring_file.show()
+            self.keyring_file.setFocus()
+
+
+RECOVERY_TEXT = (
+    "<p>Mã khôi phục của quầy (chỉ hiện <b>một lần</b>):</p>"
+    "<p style='font-size:20pt; font-family:monospace'><b>{code}</b></p>"
+    "<p>In hoặc chép mã này, niêm phong và giao người giám sát giữ. Khi quên mật khẩu quản "
+    "trị viên cuối cùng, tại chính máy này chạy <code>quaythu operator recover --username "
+    "{user}</code> và nhập mã (xem docs/ACCOUNTS.md). Mỗi mã dùng được một lần.</p>"
+)
+
+
+def show_recovery_code(parent: QWidget, code: str, username: str) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setObjectName("recoveryCode")
+    box.setWindowTitle("Mã khôi phục")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(RECOVERY_TEXT.format(code=code, user=username))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.addButton("Đã ghi lại mã", QMessageBox.ButtonRole.AcceptRole)
+    box.finished.connect(box.deleteLater)
+    box.open()
+    return box
