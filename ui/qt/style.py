@@ -1,12 +1,14 @@
 """Look and feel: Fusion style, a calm light palette, large readable type for a counter screen.
 
 Also a tiny Vietnamese translator for the handful of strings Qt itself puts on screen (context
-menus of text fields, standard dialog buttons): PySide6 ships no Vietnamese Qt translation.
+menus of text fields, standard dialog buttons). A text it does not know falls back to Qt's own
+Vietnamese translation (`qtbase_vi.qm`) when the Qt install ships one, else to the source text —
+never to an empty string, which would leave Qt's print and file dialogs with blank labels.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTranslator
+from PySide6.QtCore import QLibraryInfo, QTranslator
 from PySide6.QtWidgets import QApplication
 
 BASE_POINT_SIZE = 11
@@ -100,10 +102,28 @@ _VI: dict[tuple[str, str], str] = {
 
 
 class VietnameseQtStrings(QTranslator):
+    """Our few Vietnamese strings first, then Qt's own translation, then the source text."""
+
+    def __init__(self, parent: QApplication | None = None) -> None:
+        super().__init__(parent)
+        qt_own = QTranslator(self)
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        self._qt: QTranslator | None = qt_own if qt_own.load("qtbase_vi", folder) else None
+
     def translate(
         self, context: str, source: str, disambiguation: str | None = None, n: int = -1
     ) -> str:
-        return _VI.get((context, source), "")
+        ours = _VI.get((context, source))
+        if ours is not None:
+            return ours
+        if self._qt is not None:
+            theirs = self._qt.translate(context, source, disambiguation, n)
+            if theirs:
+                return theirs
+        return source
+
+    def isEmpty(self) -> bool:
+        return False
 
 
 def apply_style(app: QApplication) -> None:
