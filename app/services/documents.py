@@ -103,6 +103,7 @@ def receipt_data(db: Database, receipt_number: int, *, reprint_number: int = 0) 
             detail_lines=_detail_lines(p),
             reprint_number=reprint_number,
             void=void,
+            tendered=p.tendered,
         )
 
 

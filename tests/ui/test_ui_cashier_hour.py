@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -14,6 +16,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QWidget,
 )
+
+from app.domain.money import format_number, format_vnd
+from app.domain.types import Scheme
+from app.services.participants import ParticipantView
+from app.storage.db import Database
+from tests.ui.conftest import activate, press, type_text, wait_ops
+from tests.ui.test_ui_payment import needs_pdftotext, pdf_text
+
+QUOTE_WAIT_MS = 400
 
 
 def _blank_texts(dialog: QWidget) -> list[str]:
@@ -55,3 +66,126 @@ def test_print_and_file_dialogs_have_no_blank_labels(qtbot: Any, styled_app: QAp
     assert _blank_texts(file_dialog) == []
     assert file_dialog.labelText(QFileDialog.DialogLabel.Reject) == "Hủy"
     file_dialog.done(QDialog.DialogCode.Rejected)
+
+
+# --- 12.3 cash handling, 12.4 income, and the confirm step's notes and card dates -------------
+
+
+def _bhxh_quote(qtbot: Any, make_window: Any, income: int = 1_500_000) -> tuple[Any, Any]:
+    from tests.ui.test_ui_payment import find_by_typing, signed_in_payment_page, wait_quote
+
+    window, page = signed_in_payment_page(qtbot, make_window)
+    find_by_typing(qtbot, page, "0123456789")
+    page.scheme.setCurrentIndex(page.scheme.findData(Scheme.BHXH_TN))
+    page.income.setValue(income)
+    wait_quote(qtbot, page)
+    return window, page
+
+
+@needs_pdftotext
+def test_cash_tendered_change_big_and_on_the_receipt(
+    qtbot: Any, make_window: Any, db: Database, payer: ParticipantView, tmp_path: Path
+) -> None:
+    _window, page = _bhxh_quote(qtbot, make_window)
+    total = page.quote.total
+    dialog = page.take_payment()
+    activate(qtbot, dialog)
+
+    # Below the total: "còn thiếu …" in red, and the confirm key stays disabled.
+    type_text(dialog.tendered, "1000")
+    assert dialog.tendered.text() == "1.000"  # grouped as typed
+    assert dialog.change_label.text() == f"còn thiếu {format_vnd(total - 1000)}"
+    assert dialog.change_label.objectName() == "shortfall"
+    assert not dialog.confirm_button.isEnabled()
+    shortfall = dialog.change_label.palette().color(dialog.change_label.foregroundRole())
+    dialog.tendered.clear()
+    type_text(dialog.tendered, "4,000,000")  # a comma-grouped amount reads the same
+    assert dialog.tendered.text() == "4.000.000"
+    assert dialog.change_label.objectName() == "change"
+    assert dialog.confirm_button.isEnabled()
+    change = dialog.change_label.palette().color(dialog.change_label.foregroundRole())
+    assert shortfall != change
+
+    # Quick-cash keys: one key each.
+    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F5)
+    assert dialog.tendered.text() == format_number(total)
+    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F6)
+    assert dialog.tendered.text() == format_number(-(-total // 50_000) * 50_000)
+    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F7)
+    assert dialog.tendered.text() == format_number(-(-total // 100_000) * 100_000)
+    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F8)
+    tendered = -(-total // 500_000) * 500_000
+    assert dialog.tendered.text() == format_number(tendered)
+
+    press(dialog.tendered, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    wait_ops(qtbot)
+    # The change, as large as the amount, stays on the done screen until the next payment.
+    assert page.done_change.isVisible()
+    assert page.done_change.text() == f"Trả lại khách: {format_vnd(tendered - total)}"
+    assert page.done_change.font().pointSize() == page.done_amount.font().pointSize()
+    qtbot.waitUntil(lambda: page.preview.pdf is not None, timeout=10_000)
+    text = " ".join(pdf_text(page.preview.pdf, tmp_path).split())
+    assert f"Tiền khách đưa: {format_vnd(tendered)}" in text
+    assert f"Tiền trả lại: {format_vnd(tendered - total)}" in text
+    qtbot.wait(300)
+    assert page.done_change.isVisible()
+    page.new_payment()
+    assert page.done_change.isHidden() and page.done_change.text() == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "rule", "nearest"),
+    [
+        ("1000000", "thấp hơn mức tối thiểu", "1.500.000 đ"),
+        ("50000000", "cao hơn mức tối đa", None),
+        ("2010000", "không đúng bước 50.000 đ", "2.000.000 đ hoặc 2.050.000 đ"),
+    ],
+)
+def test_income_out_of_rule_is_an_error_never_replaced(
+    qtbot: Any,
+    make_window: Any,
+    payer: ParticipantView,
+    typed: str,
+    rule: str,
+    nearest: str | None,
+) -> None:
+    _window, page = _bhxh_quote(qtbot, make_window)
+    page.income.selectAll()
+    type_text(page.income.lineEdit(), typed)
+    page.scheme.setFocus()  # leaving the field does not "fix" it
+    qtbot.wait(QUOTE_WAIT_MS)
+    assert page.income.value() == int(typed)  # every digit kept, nothing replaced
+    assert page.income.text().startswith(format_number(int(typed)))
+    assert page.quote_error.isVisible() if page.isVisible() else page.quote_error.isVisibleTo(page)
+    message = page.quote_error.text()
+    assert message.startswith("Mức thu nhập:") and rule in message
+    high = page.income.rule_maximum()
+    assert f"Mức hợp lệ gần nhất: {nearest or format_vnd(high)}" in message
+    assert not page.take_button.isEnabled()
+    assert page.take_payment() is None or page.confirm_dialog is None
+
+
+def test_confirm_shows_the_rule_notes_and_the_bhyt_card_dates(
+    qtbot: Any, make_window: Any, db: Database, payer: ParticipantView, tmp_path: Path
+) -> None:
+    from tests.ui.test_ui_payment import find_by_typing, signed_in_payment_page, wait_quote
+
+    _window, page = signed_in_payment_page(qtbot, make_window)
+    find_by_typing(qtbot, page, "0123456789")
+    page.scheme.setCurrentIndex(page.scheme.findData(Scheme.BHYT_HGD))
+    wait_quote(qtbot, page)
+    quote = page.quote
+    assert quote.card_from is not None and quote.card_to is not None and quote.notes
+    dialog = page.take_payment()
+    assert dialog.notes_label.isVisibleTo(dialog)
+    for note in quote.notes:
+        assert note in dialog.notes_label.text()
+    card = f"{quote.card_from:%d/%m/%Y} – {quote.card_to:%d/%m/%Y}"
+    assert card in dialog.card_label.text()
+    dialog.confirm()
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    qtbot.waitUntil(lambda: page.preview.pdf is not None, timeout=10_000)
+    wait_ops(qtbot)
+    text = " ".join(pdf_text(page.preview.pdf, tmp_path).split())
+    assert f"Hạn thẻ BHYT: {card}" in text

@@ -376,6 +376,11 @@ class PaymentPage(QWidget):
         self.done_amount = QLabel()
         self.done_amount.setObjectName("bigAmount")
         col.addWidget(self.done_amount)
+        # The change to hand back, as large as the amount; it stays until the next payment.
+        self.done_change = QLabel()
+        self.done_change.setObjectName("changeBig")
+        self.done_change.hide()
+        col.addWidget(self.done_change)
         self.done_details = QLabel()
         self.done_details.setWordWrap(True)
         self.done_details.setTextFormat(Qt.TextFormat.RichText)
@@ -467,9 +472,11 @@ class PaymentPage(QWidget):
         self.method.setCurrentIndex(self.method.findData(PaymentMethod.YEARLY))
         self.category.setCurrentIndex(self.category.findData(SupportCategory.OTHER))
         if self.table is not None:
-            self.income.setValue(self.income.minimum())
+            self.income.setValue(self.income.rule_minimum())
         self.preview.clear()
         self.print_status.clear()
+        self.done_change.clear()
+        self.done_change.hide()
         self.search.setFocus()
 
     def cancel(self) -> None:
@@ -513,8 +520,7 @@ class PaymentPage(QWidget):
         low, high = table.income_bounds(today)
         step = table.income_step(today)
         self.income.blockSignals(True)
-        self.income.setRange(low, high)
-        self.income.setSingleStep(step)
+        self.income.set_rule(low, high, step)
         if self.participant is None:
             self.income.setValue(low)
         self.income.blockSignals(False)
@@ -685,7 +691,11 @@ class PaymentPage(QWidget):
     def _open_participant_dialog(self, existing: Any, qr: Any) -> RegistrationDialog:
         from ui.qt.registration import RegistrationDialog
 
-        bounds = (self.income.minimum(), self.income.maximum(), self.income.singleStep())
+        bounds = (
+            self.income.rule_minimum(),
+            self.income.rule_maximum(),
+            self.income.singleStep(),
+        )
         dialog = RegistrationDialog(self.state, self, existing=existing, income_bounds=bounds)
         if qr is not None:
             dialog.fill_from_qr(qr)
@@ -727,7 +737,22 @@ class PaymentPage(QWidget):
         if self.participant is None:
             self._show_quote(None)
             return
+        problem = self.income_problem()
+        if problem is not None:
+            # Said plainly, never replaced: the cashier corrects the income or the payer chooses.
+            self._quote_timer.stop()
+            self._confirm_when_quoted = False
+            self._show_quote(None)
+            self.quote_error.setText(problem)
+            self.quote_error.show()
+            return
         self._quote_timer.start()
+
+    def income_problem(self) -> str | None:
+        if enum_data(self.scheme, Scheme) is not Scheme.BHXH_TN:
+            return None
+        problem = self.income.rule_error()
+        return None if problem is None else f"Mức thu nhập: {problem}"
 
     def build_request(self, client_request_id: str = "preview") -> PaymentRequest | None:
         from app.services.payments import PaymentRequest
@@ -849,10 +874,14 @@ class PaymentPage(QWidget):
         self.done_amount.setText(f"Đã thu: {format_vnd(payment.amount)}")
         change = payment.change_due
         cash = (
-            f"<br>Khách đưa: {format_vnd(payment.tendered)} · <b>Trả lại: {format_vnd(change)}</b>"
-            if payment.tendered is not None and change is not None
-            else ""
+            f"<br>Khách đưa: {format_vnd(payment.tendered)}" if payment.tendered is not None else ""
         )
+        if payment.tendered is not None and change is not None:
+            self.done_change.setText(f"Trả lại khách: {format_vnd(change)}")
+            self.done_change.show()
+        else:
+            self.done_change.clear()
+            self.done_change.hide()
         ident = payment.ma_so_bhxh or f"chưa có mã — CCCD {payment.cccd or ''}"
         self.done_details.setText(
             f"<span style='font-size:13pt'><b>{payment.payer_name}</b> ({ident})</span><br>"
@@ -865,7 +894,13 @@ class PaymentPage(QWidget):
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
         auto = self.state.settings.auto_print
-        self.receipt.load(payment.receipt_number, then_print=auto)
+        self.receipt.load(payment.receipt_number, then_print=auto, card=self._card(payment))
+
+    @staticmethod
+    def _card(payment: PaymentView) -> tuple[date, date] | None:
+        if payment.card_from is None or payment.card_to is None:
+            return None
+        return (payment.card_from, payment.card_to)
 
     def _print_status(self, text: str, ok: bool) -> None:
         self.print_status.setText(text)

@@ -13,6 +13,8 @@ receipt can be printed again from today's payments (a counted copy, BẢN SAO).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -196,7 +198,9 @@ class ReceiptActions:
         reprint_number: int = 0,
         then_print: bool = False,
         ask_if_unset: bool = False,
+        card: tuple[date, date] | None = None,
     ) -> None:
+        """`card`: the BHYT card's validity, known from the payment just recorded."""
         state = self.state
         receipt_format = state.settings.receipt_format.value
 
@@ -210,6 +214,8 @@ class ReceiptActions:
                 self.status("Biên lai sẵn sàng.", True)
 
         def render(data: ReceiptData) -> None:
+            if card is not None:
+                data = replace(data, card_from=card[0], card_to=card[1])
             IoOp(self.owner, lambda: (data, render_receipt_pdf(data, receipt_format))).success(
                 rendered
             ).failure(self._failed("Không tạo được biên lai")).run()

@@ -26,6 +26,10 @@ QLabel#fieldError {{ color: {DANGER}; }}
 QLabel#total {{ font-size: 22pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#bigAmount {{ font-size: 26pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#change {{ font-size: 18pt; font-weight: bold; color: {OK_GREEN}; }}
+QLabel#shortfall {{ font-size: 18pt; font-weight: bold; color: {DANGER}; }}
+QLabel#changeBig {{ font-size: 26pt; font-weight: bold; color: {OK_GREEN}; }}
+QLabel#notes {{ color: #4a3b00; background: #fff8d6; border: 1px solid #e0c04c;
+    border-radius: 4px; padding: 4px 8px; }}
 QLabel#code {{
     font-family: "{CODE_FONT_FAMILY}"; font-size: 48pt; font-weight: bold; color: #111;
     background: #fff8d6; border: 2px solid #e0c04c; border-radius: 8px; padding: 8px 18px;
