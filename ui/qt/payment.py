@@ -396,6 +396,20 @@ class PaymentPage(QWidget):
         self.print_status.setWordWrap(True)
         col.addWidget(self.print_status)
         col.addStretch(1)
+        col.addLayout(self._build_done_buttons())
+        row.addWidget(left, 3)
+
+        right = card()
+        right_col = QVBoxLayout(right)
+        right_col.addWidget(self._heading("Biên lai"))
+        self.preview = ReceiptPreview()
+        right_col.addWidget(self.preview, 1)
+        row.addWidget(right, 2)
+        self.receipt: ReceiptActions = ReceiptActions(
+            self, self.state, self.preview, self._print_status
+        )
+
+    def _build_done_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.print_button = QPushButton(fkey_text("In biên lai", "Ctrl+P"))
         self.print_button.clicked.connect(self._print_again)
@@ -408,18 +422,7 @@ class PaymentPage(QWidget):
         self.next_button.setObjectName("primary")
         self.next_button.clicked.connect(self.new_payment)
         buttons.addWidget(self.next_button)
-        col.addLayout(buttons)
-        row.addWidget(left, 3)
-
-        right = card()
-        right_col = QVBoxLayout(right)
-        right_col.addWidget(self._heading("Biên lai"))
-        self.preview = ReceiptPreview()
-        right_col.addWidget(self.preview, 1)
-        row.addWidget(right, 2)
-        self.receipt: ReceiptActions = ReceiptActions(
-            self, self.state, self.preview, self._print_status
-        )
+        return buttons
 
     @staticmethod
     def _heading(text: str) -> QLabel:
