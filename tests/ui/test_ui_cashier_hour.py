@@ -189,3 +189,58 @@ def test_confirm_shows_the_rule_notes_and_the_bhyt_card_dates(
     wait_ops(qtbot)
     text = " ".join(pdf_text(page.preview.pdf, tmp_path).split())
     assert f"Hạn thẻ BHYT: {card}" in text
+
+
+# --- 12.5 search among namesakes -------------------------------------------------------------
+
+
+def test_search_rows_tell_namesakes_apart_and_eight_fit(
+    qtbot: Any, make_window: Any, db: Database, db_path: Path, cashier: Any
+) -> None:
+    from datetime import date
+
+    from app.domain.types import Sex
+    from app.services.participants import ParticipantInput, create_participant
+    from tests.services.test_participant_search import bulk_names
+    from tests.ui.test_ui_payment import signed_in_payment_page
+
+    bulk_names(db_path, ["Nguyễn Văn Anh"] * 60)
+    target = create_participant(
+        db,
+        ParticipantInput(
+            full_name="Nguyễn Văn Ánh",
+            ma_so_bhxh="0123450000",
+            date_of_birth=date(1980, 2, 29),
+            sex=Sex.MALE,
+            address="Thôn Trung, xã Yên Lạc",
+        ),
+        by=cashier,
+    )
+    window, page = signed_in_payment_page(qtbot, make_window)
+    window.showNormal()
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.height() == 768 and window.width() == 1366)
+    page.search.setFocus()
+    type_text(page.search, "Nguyễn Văn Ánh")
+
+    def top_is_target() -> bool:
+        item = page.results.item(0)
+        return item is not None and item.data(Qt.ItemDataRole.UserRole).id == target.id
+
+    qtbot.waitUntil(top_is_target, timeout=10_000)
+    line = page.results.item(0).text()
+    assert "29/02/1980" in line and "BHXH 0123450000" in line and "Thôn Trung, xã Yên Lạc" in line
+    assert "Còn nhiều người khớp hơn" in page.search_hint.text()
+
+    def whole_rows() -> int:
+        viewport = page.results.viewport().rect()
+        return sum(
+            viewport.contains(page.results.visualItemRect(page.results.item(i)))
+            for i in range(page.results.count())
+        )
+
+    qtbot.waitUntil(lambda: whole_rows() >= 8, timeout=2_000)  # once the layout has settled
+    # Without diacritics the same person is still among the first, and Enter picks row 1.
+    page.search.clear()
+    type_text(page.search, "nguyen van anh")
+    qtbot.waitUntil(lambda: page.results.count() == 20, timeout=10_000)

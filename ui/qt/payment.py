@@ -51,7 +51,7 @@ from ui.qt.widgets import EnterNavigator, MoneySpinBox, card, enum_data, fkey_te
 if TYPE_CHECKING:
     from app.domain.quote import Quote
     from app.domain.rates import RateTable
-    from app.services.participants import ParticipantView
+    from app.services.participants import ParticipantView, SearchResult
     from app.services.payments import PaymentRequest, PaymentView
     from ui.qt.confirm import ConfirmDialog
     from ui.qt.registration import PaymentChoices, RegistrationDialog
@@ -62,11 +62,17 @@ SEARCH_DELAY_MS = 250
 
 
 def participant_line(p: ParticipantView) -> str:
-    """Two lines for the results list: the name, then the identifiers."""
-    ident = f"BHXH {p.ma_so_bhxh}" if p.ma_so_bhxh else "chưa có mã số BHXH"
-    cccd = f" · CCCD {p.cccd}" if p.cccd else ""
-    born = f" · {p.date_of_birth:%d/%m/%Y}" if p.date_of_birth else ""
-    return f"{p.full_name}\n    {ident}{cccd}{born}"
+    """Two lines for the results list, enough to tell namesakes apart: the name and date of
+    birth in full, then the mã số BHXH (or the CCCD) and the address."""
+    born = f"  —  sinh {p.date_of_birth:%d/%m/%Y}" if p.date_of_birth else "  —  chưa có ngày sinh"
+    if p.ma_so_bhxh:
+        ident = f"BHXH {p.ma_so_bhxh}"
+    elif p.cccd:
+        ident = f"CCCD {p.cccd}"
+    else:
+        ident = "chưa có mã số BHXH"
+    address = f" · {p.address}" if p.address else ""
+    return f"{p.full_name}{born}\n    {ident}{address}"
 
 
 class _SearchKeys(QObject):
@@ -176,11 +182,12 @@ class PaymentPage(QWidget):
         who_col.addWidget(self.search_hint)
         self.results = QListWidget()
         self.results.setObjectName("results")
-        self.results.setMaximumHeight(170)
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.results.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        who_col.addWidget(self.results)
+        self.results.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.results.setUniformItemSizes(True)
+        self.results.hide()  # shown with results; then it takes the person's room
+        who_col.addWidget(self.results, 1)
         self.person = QLabel()
         self.person.setObjectName("person")
         self.person.setWordWrap(True)
@@ -467,7 +474,7 @@ class PaymentPage(QWidget):
             return
         self.pages.setCurrentWidget(self.entry)
         self.search.clear()
-        self.results.clear()
+        self._clear_results()
         self._set_participant(None)
         self.scheme.setCurrentIndex(0)
         self.member_order.setValue(1)
@@ -557,7 +564,7 @@ class PaymentPage(QWidget):
             self._search_timer.start()
         else:
             self._search_timer.stop()
-            self.results.clear()
+            self._clear_results()
 
     def _search_entered(self) -> None:
         self._search_timer.stop()
@@ -577,10 +584,13 @@ class PaymentPage(QWidget):
             lambda found: self._found(seq, found, pick)
         ).run()
 
-    def _found(self, seq: int, found: list[ParticipantView], pick: bool) -> None:
+    def _found(self, seq: int, result: SearchResult, pick: bool) -> None:
         if seq != self._search_seq:
             return  # an older search answered late
+        found = result.people
         self.results.clear()
+        self.results.setVisible(bool(found))
+        self.person.setVisible(not found)
         for p in found:
             item = QListWidgetItem(participant_line(p))
             item.setData(Qt.ItemDataRole.UserRole, p)
@@ -590,13 +600,24 @@ class PaymentPage(QWidget):
                 "Không tìm thấy người tham gia. Kiểm tra lại, hoặc nhấn F3 để đăng ký mới."
             )
             return
-        self.search_hint.setText(f"Tìm thấy {len(found)} người. ↓ để chọn, Enter để lấy.")
+        if result.more:
+            self.search_hint.setText(
+                f"Còn nhiều người khớp hơn — chỉ hiện {len(found)} người khớp nhất. Gõ đủ họ "
+                "tên hoặc tìm theo mã số BHXH/CCCD. ↓ để chọn, Enter để lấy."
+            )
+        else:
+            self.search_hint.setText(f"Tìm thấy {len(found)} người. ↓ để chọn, Enter để lấy.")
         if pick:
             if len(found) == 1:
                 self.select_participant(found[0])
             else:
                 self.results.setFocus()
                 self.results.setCurrentRow(0)
+
+    def _clear_results(self) -> None:
+        self.results.clear()
+        self.results.hide()
+        self.person.show()
 
     def pick_current_result(self) -> None:
         item = self.results.currentItem()
@@ -637,7 +658,7 @@ class PaymentPage(QWidget):
 
     def select_participant(self, p: ParticipantView, choices: PaymentChoices | None = None) -> None:
         self._set_participant(p)
-        self.results.clear()
+        self._clear_results()
         self.search_hint.setObjectName("hint")
         self._repolish(self.search_hint)
         self.search_hint.setText("F2: tìm người khác.")
