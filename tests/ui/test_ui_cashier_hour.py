@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.clock import business_date, now_utc
 from app.domain.money import format_number, format_vnd
 from app.domain.types import Scheme
 from app.services.participants import ParticipantView
+from app.services.payments import list_payments
 from app.storage.db import Database
 from tests.ui.conftest import activate, press, type_text, wait_ops
 from tests.ui.test_ui_payment import needs_pdftotext, pdf_text
@@ -244,3 +246,125 @@ def test_search_rows_tell_namesakes_apart_and_eight_fit(
     page.search.clear()
     type_text(page.search, "nguyen van anh")
     qtbot.waitUntil(lambda: page.results.count() == 20, timeout=10_000)
+
+
+# --- 12.6 status bar, 12.7 keyboard ------------------------------------------------------------
+
+
+def test_status_bar_whole_at_1366_and_1100_and_no_rate_alarm_at_first_start(
+    qtbot: Any, make_window: Any, payer: ParticipantView
+) -> None:
+    from datetime import UTC, datetime
+
+    from sync.events import SyncStatus
+    from tests.ui.test_ui_payment import signed_in_payment_page
+
+    window, _page = signed_in_payment_page(qtbot, make_window)
+    wait_ops(qtbot)
+    # The shipped table knows dates still to come: no notice, no red alarm at first start.
+    assert not window.rate_status.isVisibleTo(window)
+    assert not window.rate_ack.isVisibleTo(window)
+    long_org = "Bưu điện huyện Đông Anh — Tổ chức dịch vụ thu BHXH, BHYT tự nguyện, xã Uy Nỗ " * 2
+    window.counter_status.set_full_text(long_org)
+    now = datetime.now(UTC)
+    window.sync_indicator.show_status(SyncStatus("idle", True, 12_345, 3, now, now, None))
+    indicator = window.sync_indicator
+    for width, height in ((1366, 768), (1100, 680)):
+        window.showNormal()
+        window.resize(width, height)
+        qtbot.waitUntil(lambda w=width, h=height: (window.width(), window.height()) == (w, h))
+        qtbot.wait(20)
+        right = indicator.mapTo(window, indicator.rect().topRight()).x()
+        assert right <= window.width(), (width, right)
+        for part in (
+            indicator.state_button,
+            indicator.pending_label,
+            indicator.rejected_label,
+            indicator.last_label,
+            indicator.sync_button,
+        ):
+            assert part.isVisibleTo(window)
+            assert part.width() >= part.sizeHint().width(), (width, part.objectName())
+        assert window.counter_code.width() >= window.counter_code.sizeHint().width()
+        shown = window.counter_status.text()
+        assert shown.endswith("…") and window.counter_status.toolTip() == long_org
+
+
+@needs_pdftotext
+def test_keys_reach_logout_reprint_export_enrol_and_no_tab_trap(
+    qtbot: Any,
+    make_window: Any,
+    db: Database,
+    payer: ParticipantView,
+    printed: list[Path],
+    saved_paths: list[Path],
+    tmp_path: Path,
+) -> None:
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from tests.ui.conftest import login
+    from tests.ui.test_ui_payment import find_by_typing, signed_in_payment_page, wait_quote
+
+    window, page = signed_in_payment_page(qtbot, make_window)
+    assert window.isMaximized()  # the window opens maximised
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    dialog = page.take_payment()
+    dialog.confirm()
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
+    page.new_payment()  # the next payer is already being served
+    activate(qtbot, window)
+    qtbot.keyClick(
+        page.search,
+        Qt.Key.Key_P,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    from ui.qt.receipt_view import ReceiptDialog
+
+    def copy_pdf() -> bytes | None:
+        shown = [d for d in window.findChildren(ReceiptDialog) if d.preview.pdf is not None]
+        return shown[0].preview.pdf if shown else None
+
+    qtbot.waitUntil(lambda: copy_pdf() is not None, timeout=15_000)
+    assert "BẢN SAO (lần 1)" in " ".join(pdf_text(copy_pdf(), tmp_path).split())
+    qtbot.waitUntil(lambda: len(printed) == 2, timeout=15_000)  # and printed, no dialog
+    wait_ops(qtbot)
+    assert list_payments(db, business_date(now_utc()))[0].reprints == 1
+    for d in window.findChildren(QDialog):
+        d.reject()
+
+    # Tables: Tab leaves them (arrows move inside).
+    today = window.work.show_screen("today")
+    assert not today.table.tabKeyNavigation()
+    xn01 = window.work.show_screen("xn01")
+    assert not xn01.table.tabKeyNavigation()
+    wait_ops(qtbot)
+    activate(qtbot, window)
+    qtbot.keyClick(xn01.table, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: any(p.suffix == ".pdf" for p in saved_paths), timeout=15_000)
+    wait_ops(qtbot)
+    sync = window.work.show_screen("sync")
+    for table in sync.findChildren(QAbstractItemView):
+        assert not table.tabKeyNavigation()
+
+    # Sign out by key.
+    qtbot.keyClick(
+        window.work,
+        Qt.Key.Key_Q,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.login, timeout=10_000)
+    assert window.state.actor is None
+
+    # Enrolment by key (administrators).
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+    sync = window.work.show_screen("sync")
+    activate(qtbot, window)
+    qtbot.keyClick(
+        sync, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: sync.enroll_dialog is not None and sync.enroll_dialog.isVisible())
+    sync.enroll_dialog.reject()

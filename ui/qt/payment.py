@@ -931,6 +931,24 @@ class PaymentPage(QWidget):
         self.print_status.setObjectName("hint" if ok else "fieldError")
         self._repolish(self.print_status)
 
+    def reprint_last(self) -> Any:
+        """The last receipt of this session again, as a counted copy (BẢN SAO n)."""
+        payment = self.last_payment
+        if payment is None:
+            self._notify("Chưa có biên lai nào trong phiên này để in lại.", "error")
+            return None
+        if self.pages.currentWidget() is self.done:
+            self.receipt.reprint(payment.receipt_number)
+            return self.receipt
+        from ui.qt.receipt_view import ReceiptDialog
+
+        dialog = ReceiptDialog(
+            self.state, f"In lại biên lai số {payment.receipt_number:07d} (bản sao)", self
+        )
+        dialog.open()
+        dialog.receipt.reprint(payment.receipt_number)
+        return dialog
+
     def _print_again(self) -> None:
         """Print the original until it has printed once; after that, a counted copy."""
         if self.pages.currentWidget() is not self.done or self.last_payment is None:

@@ -48,11 +48,14 @@ QFrame#messageBar[kind="error"] {{ background: #fde7e5; border: 1px solid {DANGE
 QFrame#messageBar[kind="bug"] {{ background: #fff0d9; border: 1px solid #b46b00; }}
 QFrame#messageBar[kind="info"] {{ background: #e6f2e8; border: 1px solid {OK_GREEN}; }}
 QPushButton {{ padding: 6px 14px; }}
+QPushButton:disabled {{ color: #9aa3ad; background: #eceff2; border: 1px solid #d5dce3;
+    border-radius: 4px; }}
 QPushButton#primary {{
     background: {ACCENT}; color: white; font-weight: bold; border-radius: 4px;
     padding: 8px 18px; border: 1px solid #08457f;
 }}
 QPushButton#primary:disabled {{ background: #9db6cf; border-color: #9db6cf; }}
+QPushButton#danger:disabled {{ background: #d9a19c; border-color: #d9a19c; color: #f7eceb; }}
 QPushButton#danger {{
     background: {DANGER}; color: white; font-weight: bold; border-radius: 4px;
     padding: 8px 18px; border: 1px solid #7f1b15;
@@ -65,6 +68,8 @@ QTableView {{ gridline-color: #dde3e9; selection-background-color: #cfe3f7;
 QHeaderView::section {{ background: #eef2f6; padding: 4px 6px; border: none;
     border-right: 1px solid #d5dce3; border-bottom: 1px solid #d5dce3; font-weight: bold; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
+QLabel#rateNotice {{ color: #7a4a00; }}
+QPushButton#rateAck {{ padding: 1px 8px; }}
 QLabel#syncDot {{ font-size: 12pt; color: #8a949e; padding: 0 0 2px 6px; }}
 QLabel#syncDot[tone="ok"] {{ color: {OK_GREEN}; }}
 QLabel#syncDot[tone="busy"] {{ color: {ACCENT}; }}

@@ -83,12 +83,16 @@ ISSUE_HEADERS = (
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
+ENROLL_KEY = "Ctrl+Shift+E"  # open the enrolment form (administrators)
+
+
 def _table(headers: tuple[str, ...], name: str, stretch: int, *, wrap: bool) -> QTableWidget:
     """Read-only rows; the `stretch` column takes the spare width. With `wrap`, long text
     (reasons, details) wraps and rows keep fitting their contents as the width changes — for
     the short lists only: the log (up to 500 rows) stays one line per event, full text in the
     tooltip."""
     table = QTableWidget(0, len(headers))
+    table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(list(headers))
     table.verticalHeader().hide()
@@ -298,7 +302,7 @@ class SyncPage(QWidget):
         self.sync_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sync_button.clicked.connect(self.sync_now)
         buttons.addWidget(self.sync_button)
-        self.enroll_button = QPushButton("Đăng ký với trung tâm…")
+        self.enroll_button = QPushButton(fkey_text("Đăng ký với trung tâm…", ENROLL_KEY))
         self.enroll_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.enroll_button.clicked.connect(self.open_enroll)
         buttons.addWidget(self.enroll_button)
@@ -319,6 +323,7 @@ class SyncPage(QWidget):
         key("Ctrl+R", self.refresh_rejected)
         key("Ctrl+D", self.reconcile)
         key("Ctrl+E", self.export_csv)
+        key(ENROLL_KEY, self.open_enroll)
 
     def _build_log_tab(self) -> None:
         tab = QWidget()
@@ -435,7 +440,7 @@ class SyncPage(QWidget):
                 "trung tâm cấp."
             )
             self.sync_button.setEnabled(False)
-            self.enroll_button.setText("Đăng ký với trung tâm…")
+            self.enroll_button.setText(fkey_text("Đăng ký với trung tâm…", ENROLL_KEY))
             return
         from app.domain.money import format_number
 
@@ -454,7 +459,10 @@ class SyncPage(QWidget):
         self.detail_label.setText("\n".join(lines))
         self.sync_button.setEnabled(True)
         self.enroll_button.setText(
-            "Đăng ký lại…" if status.state == "needs_enrollment" else "Đăng ký với trung tâm…"
+            fkey_text(
+                "Đăng ký lại…" if status.state == "needs_enrollment" else "Đăng ký với trung tâm…",
+                ENROLL_KEY,
+            )
         )
         if status.rejected != self._rejected_count:
             self._rejected_count = status.rejected

@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import format_number, format_vnd
 from app.errors import ValidationError
-from ui.qt.basic import card, fkey_text, hint, page_title
+from ui.qt.basic import ElidedLabel, card, fkey_text, hint, page_title
 
 __all__ = [
+    "ElidedLabel",
     "EnterNavigator",
     "FieldErrors",
     "MessageBar",
