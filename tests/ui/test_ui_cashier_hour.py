@@ -368,3 +368,77 @@ def test_keys_reach_logout_reprint_export_enrol_and_no_tab_trap(
     )
     qtbot.waitUntil(lambda: sync.enroll_dialog is not None and sync.enroll_dialog.isVisible())
     sync.enroll_dialog.reject()
+
+
+# --- 12.2 printing on the first payment --------------------------------------------------------
+
+
+def test_no_printer_chosen_the_done_screen_says_so_and_offers_one(
+    qtbot: Any, make_window: Any, payer: ParticipantView
+) -> None:
+    from tests.ui.test_ui_payment import find_by_typing, signed_in_payment_page, wait_quote
+
+    window, page = signed_in_payment_page(qtbot, make_window)
+    window.state.printer_for_receipt = lambda _parent: None  # nothing chosen in Settings
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: "Chưa in" in page.print_status.text(), timeout=15_000)
+    assert "chưa chọn máy in biên lai" in page.print_status.text()
+    assert "Cài đặt (F8)" in page.print_status.text()
+    assert page.print_button.text().startswith("Chọn máy in và in")
+    assert not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]
+
+
+def test_printer_chosen_prints_with_no_dialog_and_settings_prints_a_test_page(
+    qtbot: Any,
+    make_window: Any,
+    payer: ParticipantView,
+    printed: list[Path],
+    tmp_path: Path,
+) -> None:
+    import shutil
+    import subprocess
+
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+    from tests.ui.conftest import login
+
+    window = make_window()
+    login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+    settings = window.work.show_screen("settings")
+    wait_ops(qtbot)
+    # Both formats are offered.
+    formats = [settings.receipt_format.itemText(i) for i in range(settings.receipt_format.count())]
+    assert len(formats) == 2
+    target = tmp_path / "test-page.pdf"
+
+    def to_file(_parent: Any) -> QPrinter:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        return printer
+
+    settings.print_test_page()  # nothing chosen in the form: says what to do
+    assert "Chọn một máy in" in settings.test_print_status.text()
+    window.state.extra["printer_for_test"] = to_file
+    settings.test_print_button.click()
+    qtbot.waitUntil(
+        lambda: "Đã gửi trang in thử" in settings.test_print_status.text(), timeout=15_000
+    )
+    assert target.read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        out = subprocess.run(
+            ["pdftotext", str(target), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        assert "TRANG IN THỬ" in out
+    # A payment with a printer chosen: printed at once, and no print dialog on the way.
+    page = window.work.show_screen("payment")
+    qtbot.waitUntil(lambda: page.table is not None)
+    from tests.ui.test_ui_payment import find_by_typing, wait_quote
+
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
+    assert len(printed) == 1
+    assert not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]

@@ -419,6 +419,7 @@ class PaymentPage(QWidget):
     def _build_done_buttons(self) -> QHBoxLayout:
         buttons = QHBoxLayout()
         self.print_button = QPushButton(fkey_text("In biên lai", "Ctrl+P"))
+        self.print_button.setObjectName("printReceipt")
         self.print_button.clicked.connect(self._print_again)
         buttons.addWidget(self.print_button)
         self.save_button = QPushButton(fkey_text("Lưu PDF", "Ctrl+S"))
@@ -927,6 +928,12 @@ class PaymentPage(QWidget):
         return (payment.card_from, payment.card_to)
 
     def _print_status(self, text: str, ok: bool) -> None:
+        from ui.qt.receipt_view import NO_PRINTER_TEXT
+
+        no_printer = text == NO_PRINTER_TEXT
+        self.print_button.setText(
+            fkey_text("Chọn máy in và in" if no_printer else "In biên lai", "Ctrl+P")
+        )
         self.print_status.setText(text)
         self.print_status.setObjectName("hint" if ok else "fieldError")
         self._repolish(self.print_status)

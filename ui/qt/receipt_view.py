@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from app.domain.documents import ReceiptData
     from ui.qt.state import AppState
 
+NO_PRINTER_TEXT = (
+    "Chưa in: quầy chưa chọn máy in biên lai. Bấm «Chọn máy in và in» (Ctrl+P) để in biên "
+    "lai này; quản trị viên chọn máy in cố định trong Cài đặt (F8) để lần sau in ngay."
+)
 MAX_RASTER_DPI = 300  # thermal printers are 203 dpi; office printers gain nothing above this
 POINTS_PER_MM = 72 / 25.4
 
@@ -110,6 +114,44 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
     finally:
         painter.end()
     return int(document.pageCount())
+
+
+def print_test_page(printer: QPrinter, receipt_format: str) -> str:
+    """A short test page on `printer` (I/O pool): proves the printer and the paper size before
+    the first payment. Returns the printer's name."""
+    from PySide6.QtGui import QFont
+
+    width_mm = 80.0 if receipt_format == "roll_80mm" else 148.0
+    height_mm = 60.0 if receipt_format == "roll_80mm" else 210.0
+    printer.setFullPage(True)
+    printer.setPageLayout(
+        QPageLayout(
+            QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "Trang in thử"),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(0, 0, 0, 0),
+        )
+    )
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise UserFacingError(
+            "Không gửi được trang in thử tới máy in (máy in tắt, hết giấy hoặc chưa cài đặt).",
+            message_en="could not start the test page",
+        )
+    try:
+        area = QRectF(painter.viewport()).adjusted(20, 20, -20, -20)
+        painter.setFont(QFont("DejaVu Sans", 10))
+        painter.drawText(
+            area,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            | int(Qt.TextFlag.TextWordWrap),
+            "QuầyThu — TRANG IN THỬ\n"
+            f"Máy in: {printer.printerName() or 'tệp PDF'}\n"
+            f"Khổ: {'giấy cuộn 80 mm' if receipt_format == 'roll_80mm' else 'A5'}\n"
+            "Nếu đọc rõ các dòng này, biên lai sẽ in được.",
+        )
+    finally:
+        painter.end()
+    return printer.printerName()
 
 
 def write_file(path: Path, data: bytes) -> Path:
@@ -242,7 +284,7 @@ class ReceiptActions:
         printer = self.state.printer_for_receipt(self.owner)
         if printer is None:
             if not ask_if_unset:
-                self.status("Biên lai sẵn sàng — nhấn In biên lai (Ctrl+P) để in.", True)
+                self.status(NO_PRINTER_TEXT, False)
                 return
             printer = self._ask_printer()
             if printer is None:
