@@ -442,3 +442,100 @@ def test_printer_chosen_prints_with_no_dialog_and_settings_prints_a_test_page(
     qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
     assert len(printed) == 1
     assert not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]
+
+
+# --- 12.9 small things -------------------------------------------------------------------------
+
+
+def test_one_term_for_the_rate_table(qtbot: Any, make_window: Any, payer: ParticipantView) -> None:
+    from printing.receipt import RATE_TERM
+    from ui.qt import payment
+
+    assert payment.RATE_TERM == RATE_TERM
+    _window, page = _bhxh_quote(qtbot, make_window)
+    assert f"{RATE_TERM}</td>" in page.breakdown.text()
+    assert "Biểu phí" not in page.breakdown.text() and "Phiên bản" not in page.breakdown.text()
+
+
+def test_disabled_buttons_look_disabled(qtbot: Any, styled_app: QApplication) -> None:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QPushButton
+
+    def look(button: QPushButton) -> QImage:
+        button.resize(160, 36)
+        return button.grab().toImage()
+
+    for name in ("", "primary", "danger"):
+        on, off = QPushButton("Lưu"), QPushButton("Lưu")
+        on.setObjectName(name)
+        off.setObjectName(name)
+        off.setEnabled(False)
+        qtbot.addWidget(on)
+        qtbot.addWidget(off)
+        assert look(on) != look(off), name
+
+
+def test_today_totals_follow_the_filter_and_cashier_by_full_name(
+    qtbot: Any, make_window: Any, db: Database, payer: ParticipantView
+) -> None:
+    from app.domain.types import Scheme as S
+    from tests.support.counters import CASHIER
+    from tests.ui.test_ui_payment import find_by_typing, wait_quote
+
+    window, page = _bhxh_quote(qtbot, make_window)
+    bhxh_total = page.quote.total
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    wait_ops(qtbot)
+    page.new_payment()
+    find_by_typing(qtbot, page, "0123456789")
+    page.scheme.setCurrentIndex(page.scheme.findData(S.BHYT_HGD))
+    wait_quote(qtbot, page)
+    bhyt_total = page.quote.total
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    wait_ops(qtbot)
+    today = window.work.show_screen("today")
+    qtbot.waitUntil(lambda: today.model.rowCount() == 2, timeout=10_000)
+    assert today.drawer_total == bhxh_total + bhyt_total
+    assert today.filtered_total == bhxh_total + bhyt_total
+    today.scheme_filter.setCurrentIndex(today.scheme_filter.findData(S.BHYT_HGD))
+    assert today.filtered_total == bhyt_total
+    assert "Theo bộ lọc: <b>1</b> / 2 khoản" in today.totals_label.text()
+    assert today.drawer_total == bhxh_total + bhyt_total  # the drawer is the whole day
+    # The cashier is named by full name, as on the receipt and in 01-XN.
+    cashier_col = [
+        c
+        for c in range(today.model.columnCount())
+        if today.model.headerData(c, Qt.Orientation.Horizontal) == "Thu ngân"
+    ]
+    names = {today.proxy.index(r, cashier_col[0]).data() for r in range(today.proxy.rowCount())}
+    assert names == {CASHIER.full_name}
+    assert window.work.operator_label.text().endswith(CASHIER.full_name)
+
+
+def test_idle_lock_over_an_open_confirm_says_nothing_was_recorded(
+    qtbot: Any, make_window: Any, db: Database, payer: ParticipantView
+) -> None:
+    from tests.ui.conftest import CASHIER_PASSWORD
+
+    window, page = _bhxh_quote(qtbot, make_window)
+    dialog = page.take_payment()
+    assert dialog.isVisible()
+    window._idle()  # the idle timer fired
+    assert window.is_locked() and not dialog.isVisible()
+    window.login.password.clear()
+    qtbot.keyClicks(window.login.password, CASHIER_PASSWORD)
+    press(window.login.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.work, timeout=10_000)
+    assert "CHƯA được ghi" in window.work.message_bar.text()
+    assert list_payments(db, business_date(now_utc())) == []
+
+
+def test_rejection_codes_are_shown_in_vietnamese() -> None:
+    from ui.qt.sync_indicator import error_text
+
+    shown = error_text("[tampered] hash mismatch")
+    assert "[" not in shown and "tampered" not in shown
+    assert shown.startswith("Nội dung không khớp mã xác nhận")
+    assert error_text("Không kết nối được") == "Không kết nối được"

@@ -220,7 +220,9 @@ class WorkArea(QWidget):
         return actor is not None and actor.role is Role.ADMIN
 
     def set_actor(self, actor: Actor) -> None:
-        self.operator_label.setText(f"{actor.role.label}: {actor.full_name} ({actor.username})")
+        # The cashier is named by full name everywhere (receipt, 01-XN, today's payments).
+        self.operator_label.setText(f"{actor.role.label}: {actor.full_name}")
+        self.operator_label.setToolTip(f"Tên đăng nhập: {actor.username}")
         self.nav_buttons["settings"].setVisible(self._is_admin())
 
     def reset_pages(self) -> None:
@@ -241,6 +243,7 @@ class MainWindow(QMainWindow):
         self.resize(1366, 740)
         self.setMinimumSize(1100, 680)
         self._locked = False
+        self._confirm_cancelled_by_lock = False
         self._ready_sent = False
         self._close_confirmed = False
         self._counting_unsynced = False
@@ -441,6 +444,13 @@ class MainWindow(QMainWindow):
                     f"Đã đổi người thu: {previous.full_name} → {actor.full_name}.",  # type: ignore[union-attr]
                     "info",
                 )
+        if self._confirm_cancelled_by_lock:
+            self._confirm_cancelled_by_lock = False
+            work.show_message(
+                "Màn hình đã tự khóa khi đang xác nhận thu tiền: khoản thu đó CHƯA được ghi. "
+                "Nếu đã nhận tiền, hãy thu lại (F9) cho người nộp.",
+                "error",
+            )
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
         self._check_rates()
@@ -495,6 +505,10 @@ class MainWindow(QMainWindow):
             # A payment is being written: lock right after it, never in the middle.
             QTimer.singleShot(1000, self.lock)
             return
+        from ui.qt.confirm import ConfirmDialog
+
+        if any(d.isVisible() for d in self.findChildren(ConfirmDialog)):
+            self._confirm_cancelled_by_lock = True
         self._close_dialogs()
         self._locked = True
         self.idle_lock.stop()

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from ui.qt.state import AppState
 
 QUOTE_DELAY_MS = 150
+RATE_TERM = "Bảng mức đóng"  # = printing.receipt.RATE_TERM (a test keeps them equal)
 SEARCH_DELAY_MS = 250
 
 
@@ -848,7 +849,8 @@ class PaymentPage(QWidget):
         rows = "".join(
             f"<tr><td style='color:#4a5561; padding:2px 10px 2px 0'>{label}</td>"
             f"<td style='padding:2px 0'>{value}</td></tr>"
-            for label, value in (*quote.breakdown, quote.version_line)
+            # The rate table is named by one term everywhere (screen, receipt): RATE_TERM.
+            for label, value in (*quote.breakdown, (RATE_TERM, quote.rate_version))
         )
         self.breakdown.setText(f"<table>{rows}</table>")
         self.total.setText(format_vnd(quote.total))

@@ -47,7 +47,7 @@ from ui.qt.operations import sync as sync_ops
 from ui.qt.ops import IoOp
 from ui.qt.style import DANGER, OK_GREEN
 from ui.qt.sync_bridge import HISTORY, SyncLogEntry
-from ui.qt.sync_indicator import SYNC_NOW_KEY, last_success_text, tone_and_word
+from ui.qt.sync_indicator import SYNC_NOW_KEY, error_text, last_success_text, tone_and_word
 from ui.qt.widgets import FieldErrors, FormDialog, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class RequeueDialog(FormDialog):
         )
         detail.setWordWrap(True)
         self.body.addWidget(detail)
-        reason = QLabel(f"Trung tâm từ chối: {entry.last_error or '(không rõ lý do)'}")
+        reason = QLabel(f"Trung tâm từ chối: {error_text(entry.last_error) or '(không rõ lý do)'}")
         reason.setObjectName("fieldError")
         reason.setWordWrap(True)
         self.body.addWidget(reason)
@@ -453,7 +453,7 @@ class SyncPage(QWidget):
         )
         lines = [f"Máy chủ trung tâm: {server or '—'}"]
         if status.last_error and status.state != "idle":
-            lines.append(f"Lỗi gần nhất: {status.last_error}")
+            lines.append(f"Lỗi gần nhất: {error_text(status.last_error)}")
         if status.next_attempt is not None and status.state != "syncing":
             lines.append(f"Lần đồng bộ tiếp theo: {_local(status.next_attempt)}")
         self.detail_label.setText("\n".join(lines))
@@ -542,7 +542,7 @@ class SyncPage(QWidget):
                 e.payer_name or "",
                 _amount(e.amount),
                 e.confirmation_code or "",
-                e.last_error or "",
+                error_text(e.last_error),
                 str(e.attempts),
             )
             for c, value in enumerate(values):
