@@ -161,10 +161,12 @@ class ConfirmDialog(QDialog):
         cash.addRow("Tiền trả lại:", self.change_label)
         layout.addLayout(cash)
         quick = QHBoxLayout()
+        quick.addWidget(QLabel("Khách đưa nhanh:"))
         self.quick_buttons: list[QPushButton] = []
         for key, text, note in QUICK_CASH:
             amount = round_up(self.quote.total, note)
-            button = QPushButton(fkey_text(f"{text}: {format_number(amount)}", key))
+            button = QPushButton(fkey_text(format_number(amount), key))
+            button.setToolTip(f"{text}: khách đưa {format_vnd(amount)}")
             button.setObjectName(f"quick{key}")
             button.setAutoDefault(False)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
