@@ -382,8 +382,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.login)
         self.login.show_sign_in(admin.username)
         self.login.show_message(
-            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; "
-            "vào Cài đặt để thêm tài khoản thu ngân.",
+            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; vào Cài đặt (F8) "
+            "để chọn máy in biên lai, in thử, và thêm tài khoản thu ngân.",
             "info",
         )
         if self.wizard is not None:
