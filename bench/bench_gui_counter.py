@@ -205,11 +205,14 @@ def run(folder: Path, names: int) -> int:
 
     # Opening the print dialog (Qt's own printer choice: the GUI thread's one exception).
     holder: list[QPrintDialog] = []
+    printers: list[QPrinter] = []
 
     def open_dialog() -> None:
-        dialog = QPrintDialog(QPrinter(QPrinter.PrinterMode.HighResolution), window)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printers.append(printer)  # the dialog does not own it: keep it alive
+        dialog = QPrintDialog(printer, window)
         holder.append(dialog)
-        dialog.open()
+        dialog.show()  # as QDialog.open() does (PySide's open() wants a slot to call back)
         QTimer.singleShot(300, dialog.reject)
 
     ok &= measure(

@@ -109,8 +109,7 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
             scale = min(target.width() / size.width(), target.height() / size.height())
             width, height = size.width() * scale, size.height() * scale
             pixels = QSize(round(size.width() / 72 * dpi), round(size.height() / 72 * dpi))
-            image = document.render(index, pixels)
-            painter.drawImage(QRectF(0, 0, width, height), image)
+            _draw_in_bands(painter, document, index, pixels, QRectF(0, 0, width, height))
     finally:
         painter.end()
     return int(document.pageCount())
@@ -152,6 +151,34 @@ def print_test_page(printer: QPrinter, receipt_format: str) -> str:
     finally:
         painter.end()
     return printer.printerName()
+
+
+BAND_PX = 160  # rows rasterised per PDFium call while printing
+
+
+def _draw_in_bands(
+    painter: QPainter, document: Any, index: int, pixels: QSize, target: QRectF
+) -> None:
+    """Rasterise a page in horizontal bands, each its own short PDFium call.
+
+    PDFium is not thread-safe, so Qt serialises every render behind one lock; one whole page
+    at 300 dpi holds it for ~100 ms, and the receipt preview on the GUI thread waits for it.
+    Bands keep each hold short, so the window keeps painting while the receipt prints."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtPdf import QPdfDocumentRenderOptions
+
+    scale_y = target.height() / pixels.height()
+    top = 0
+    while top < pixels.height():
+        rows = min(BAND_PX, pixels.height() - top)
+        options = QPdfDocumentRenderOptions()
+        options.setScaledSize(pixels)
+        options.setScaledClipRect(QRect(0, top, pixels.width(), rows))
+        band = document.render(index, QSize(pixels.width(), rows), options)
+        painter.drawImage(
+            QRectF(target.x(), target.y() + top * scale_y, target.width(), rows * scale_y), band
+        )
+        top += rows
 
 
 def write_file(path: Path, data: bytes) -> Path:
