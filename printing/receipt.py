@@ -55,6 +55,7 @@ from printing.blocks import (
 )
 from printing.fonts import MONO_BOLD, SANS, SANS_BOLD, ensure_fonts, save_canvas
 
+RATE_TERM: Final = "Bảng mức đóng"  # one term everywhere for the rate table version
 LOOKUP_HINT: Final = "Tra cứu: baohiemxahoi.gov.vn (Tra cứu quá trình đóng) hoặc ứng dụng VssID"
 
 
@@ -136,7 +137,10 @@ _FIELD_LABELS: Final = (
     "Số tháng đóng:",
     "Thời gian đóng:",
     "Số tiền:",
-    "Biểu phí:",
+    "Bảng mức đóng:",
+    "Tiền khách đưa:",
+    "Tiền trả lại:",
+    "Hạn thẻ BHYT:",
 )
 
 
@@ -255,6 +259,8 @@ def _blocks(data: ReceiptData, layout: ReceiptLayout) -> list[Block]:
         field("Số tháng đóng:", str(data.months)),
         field("Thời gian đóng:", format_period(data.period_from, data.period_to)),
     ]
+    if data.card_from is not None and data.card_to is not None:
+        out.append(field("Hạn thẻ BHYT:", f"{data.card_from:%d/%m/%Y} – {data.card_to:%d/%m/%Y}"))
     if data.detail_lines:
         out.append(Spacer(p.gap * 0.3))
         out.append(Text("Chi tiết:", body))
@@ -275,9 +281,14 @@ def _blocks(data: ReceiptData, layout: ReceiptLayout) -> list[Block]:
             body,
             space_after=p.gap * 0.2,
         ),
-        field("Biểu phí:", data.rate_version),
-        Rule(p.gap / 2),
+        field(f"{RATE_TERM}:", data.rate_version),
     ]
+    if data.tendered is not None and data.tendered >= data.amount and data.void is None:
+        out += [
+            field("Tiền khách đưa:", format_vnd(data.tendered)),
+            field("Tiền trả lại:", format_vnd(data.tendered - data.amount)),
+        ]
+    out.append(Rule(p.gap / 2))
 
     hint = Text(LOOKUP_HINT, p.small.with_align(Align.CENTER if not p.wide else Align.LEFT))
     if p.wide:

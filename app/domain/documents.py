@@ -52,6 +52,9 @@ class ReceiptData:
     detail_lines: tuple[tuple[str, str], ...] = ()  # (label, value) breakdown lines
     reprint_number: int = 0  # 0 = the original; n ≥ 1 → "BẢN SAO" n
     void: VoidInfo | None = None
+    tendered: int | None = None  # cash handed over, when the cashier entered it
+    card_from: date | None = None  # BHYT: the card's validity, when known
+    card_to: date | None = None
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ def _receipt_data(session: Session, p: Payment, reprint_number: int) -> ReceiptD
         detail_lines=_detail_lines(p),
         reprint_number=reprint_number,
         void=void,
+        tendered=p.tendered,
     )
 
 

@@ -11,6 +11,7 @@ import csv
 import json
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,44 +258,165 @@ def _fts_query(key: str) -> str:
     return " ".join(f'"{tok}"*' for tok in key.split() if tok.replace('"', ""))
 
 
+# Ranked search. Each source yields at most this many candidates; the ranking runs over their
+# union and the limit is applied after it. Exact namesakes (same folded name) get a larger cap
+# so that the one typed with its diacritics, or the one who paid last, is never cut off.
+SEARCH_CANDIDATES = 40
+EXACT_NAMESAKES = 2000
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    people: list[ParticipantView]
+    more: bool  # more participants matched than are in `people`
+
+
 def search_participants(db: Database, query: str, *, limit: int = 20) -> list[ParticipantView]:
-    """Find by mã số BHXH prefix, CCCD prefix, or name typed with or without diacritics."""
+    """Find by mã số BHXH prefix, CCCD prefix, or name typed with or without diacritics,
+    best match first (see `find_participants`)."""
+    return find_participants(db, query, limit=limit).people
+
+
+def _words_in_order(tokens: list[str], words: list[str]) -> bool:
+    """Every typed word is a prefix of a name word, in the typed order."""
+    i = 0
+    for word in words:
+        if i < len(tokens) and word.startswith(tokens[i]):
+            i += 1
+    return i == len(tokens)
+
+
+def _typed_form(text_: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text_).casefold().split())
+
+
+def find_participants(db: Database, query: str, *, limit: int = 20) -> SearchResult:
+    """Ranked search; the limit is applied after ranking.
+
+    Names: the exact full name as typed (with its diacritics) first, then the same name
+    without diacritics, then names whose words start with the typed words in the typed order,
+    then the rest of the FTS5 matches (words in another order). Numbers: the exact mã số or
+    CCCD first, then prefixes. Ties go to whoever paid most recently, then by name.
+    `more` says that more people matched than are shown.
+
+    Candidates come from bounded index and FTS5 look-ups, in one statement on the driver's
+    own cursor (a search runs on every pause in typing; ORM overhead would dominate).
+    """
     q = query.strip()
     if not q:
-        return []
+        return SearchResult([], False)
     with db.read() as session:
-        digits = re.sub(r"\s", "", q)
-        if digits.isdigit():
-            # Range instead of LIKE so the unique indexes serve the prefix search.
-            hi = digits + "\x7f"
-            stmt = (
-                select(Participant)
-                .where(
-                    or_(
-                        (Participant.ma_so_bhxh >= digits) & (Participant.ma_so_bhxh < hi),
-                        (Participant.cccd >= digits) & (Participant.cccd < hi),
-                    )
-                )
-                .limit(limit)
-            )
-            rows = list(session.scalars(stmt))
+        cursor = session.connection().connection.cursor()
+        try:
+            digits = re.sub(r"\s", "", q)
+            if digits.isdigit():
+                ranked, more = _rank_identifiers(cursor, digits, limit)
+            else:
+                ranked, more = _rank_names(cursor, q, limit)
+            return SearchResult(_views(cursor, ranked), more)
+        finally:
+            cursor.close()
+
+
+_VIEW_COLUMNS = (
+    "num, id, full_name, ma_so_bhxh, cccd, date_of_birth, sex, address, phone, email, "
+    "support_category, prior_support_months, bhyt_card_end"
+)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _views(cursor: Any, nums: list[int]) -> list[ParticipantView]:
+    if not nums:
+        return []
+    rows = cursor.execute(
+        f"SELECT {_VIEW_COLUMNS} FROM participants WHERE num IN (SELECT value FROM json_each(?))",
+        (json.dumps(nums),),
+    ).fetchall()
+    by_num = {
+        row[0]: ParticipantView(
+            id=row[1],
+            full_name=row[2],
+            ma_so_bhxh=row[3],
+            cccd=row[4],
+            date_of_birth=_day(row[5]),
+            sex=Sex(row[6]) if row[6] else None,
+            address=row[7] or "",
+            phone=row[8] or "",
+            email=row[9] or "",
+            support_category=SupportCategory(row[10]) if row[10] else None,
+            prior_support_months=row[11] or 0,
+            bhyt_card_end=_day(row[12]),
+        )
+        for row in rows
+    }
+    return [by_num[n] for n in nums if n in by_num]
+
+
+_LAST_PAID = "(SELECT MAX(y.paid_at) FROM payments y WHERE y.participant_id = p.id)"
+
+
+def _order(candidates: dict[int, tuple[int, str, str]], limit: int) -> tuple[list[int], bool]:
+    """Sort candidates (num → tier, name key, last paid) by tier, most recently paid, name;
+    return the first `limit` and whether there were more."""
+    ordered = sorted(candidates, key=lambda num: (candidates[num][1], num))
+    ordered.sort(key=lambda num: candidates[num][2], reverse=True)
+    ordered.sort(key=lambda num: candidates[num][0])
+    return ordered[:limit], len(ordered) > limit
+
+
+def _rank_identifiers(cursor: Any, digits: str, limit: int) -> tuple[list[int], bool]:
+    # Ranges instead of LIKE so the unique indexes serve the prefix search.
+    rows = cursor.execute(
+        f"SELECT p.num, p.ma_so_bhxh, p.cccd, p.name_key, {_LAST_PAID} FROM participants p "
+        "WHERE p.num IN (SELECT num FROM (SELECT num FROM participants WHERE ma_so_bhxh >= ?1 "
+        "AND ma_so_bhxh < ?2 LIMIT ?3) UNION SELECT num FROM (SELECT num FROM participants "
+        "WHERE cccd >= ?1 AND cccd < ?2 LIMIT ?3))",
+        (digits, digits + "\x7f", SEARCH_CANDIDATES),
+    ).fetchall()
+    candidates = {
+        num: (0 if digits in (ma_so, cccd) else 1, name_key, paid or "")
+        for num, ma_so, cccd, name_key, paid in rows
+    }
+    ordered, more = _order(candidates, limit)
+    return ordered, more or len(rows) >= SEARCH_CANDIDATES
+
+
+def _rank_names(cursor: Any, q: str, limit: int) -> tuple[list[int], bool]:
+    key = fold_key(q).replace('"', "")
+    match = _fts_query(key)
+    if not match:
+        return [], False
+    typed = _typed_form(q)
+    tokens = key.split()
+    # One statement: exact folded name (index), names starting with the typed text (index
+    # range: "nguyen van an" → "nguyen van anh"), FTS5 prefix matches in any order.
+    rows = cursor.execute(
+        f"SELECT p.num, p.full_name, p.name_key, {_LAST_PAID}, c.source FROM participants p "
+        "JOIN (SELECT num, MIN(source) AS source FROM ("
+        "  SELECT num, 0 AS source FROM (SELECT num FROM participants WHERE name_key = ?1 "
+        "LIMIT ?4)"
+        "  UNION ALL SELECT num, 1 FROM (SELECT num FROM participants WHERE name_key > ?1 "
+        "AND name_key < ?2 LIMIT ?5)"
+        "  UNION ALL SELECT num, 2 FROM (SELECT rowid AS num FROM participants_fts "
+        "WHERE participants_fts MATCH ?3 LIMIT ?5)"
+        ") GROUP BY num) c ON c.num = p.num",
+        (key, key + "\x7f", match, EXACT_NAMESAKES, SEARCH_CANDIDATES),
+    ).fetchall()
+    counts = [0, 0, 0]
+    candidates: dict[int, tuple[int, str, str]] = {}
+    for num, full_name, name_key, paid, source in rows:
+        counts[source] += 1
+        if name_key == key:
+            tier = 0 if _typed_form(full_name) == typed else 1
         else:
-            match = _fts_query(fold_key(q).replace('"', ""))
-            if not match:
-                return []
-            nums = [
-                r[0]
-                for r in session.execute(
-                    text(
-                        "SELECT rowid FROM participants_fts WHERE participants_fts MATCH :m "
-                        "LIMIT :n"
-                    ),
-                    {"m": match, "n": limit},
-                )
-            ]
-            rows = list(session.scalars(select(Participant).where(Participant.num.in_(nums))))
-        rows.sort(key=lambda p: (p.name_key, p.id))
-        return [view_of(p) for p in rows]
+            tier = 2 if _words_in_order(tokens, name_key.split()) else 3
+        candidates[num] = (tier, name_key, paid or "")
+    ordered, more = _order(candidates, limit)
+    capped = counts[0] >= EXACT_NAMESAKES or max(counts[1:]) >= SEARCH_CANDIDATES
+    return ordered, more or capped
 
 
 # --- CSV import --------------------------------------------------------------------------------

@@ -270,3 +270,28 @@ def test_every_long_field_stays_on_the_paper(
     for value in (long.payer_name, long.cashier, long.scheme_label, long.collection_point):
         assert value in one_line
     assert "BẢN SAO (lần 12)" in one_line
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_cash_tendered_and_change_are_printed(
+    receipt: ReceiptData, layout: ReceiptLayout, pdf_text: Text
+) -> None:
+    plain = flat(pdf_text(render_receipt(receipt, layout), raw=True))
+    assert "Tiền khách đưa" not in plain and "Tiền trả lại" not in plain
+    paid = replace(receipt, tendered=3_500_000)
+    one_line = flat(pdf_text(render_receipt(paid, layout), raw=True))
+    assert "Tiền khách đưa: 3.500.000 đ" in one_line
+    assert "Tiền trả lại: 332.000 đ" in one_line
+    assert "Bảng mức đóng: BHXHTN-2025-07-01 v2" in one_line
+    assert "Biểu phí" not in one_line
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_bhyt_card_dates_are_printed(
+    receipt: ReceiptData, layout: ReceiptLayout, pdf_text: Text
+) -> None:
+    from datetime import date
+
+    card = replace(receipt, card_from=date(2026, 4, 14), card_to=date(2027, 4, 13))
+    one_line = flat(pdf_text(render_receipt(card, layout), raw=True))
+    assert "Hạn thẻ BHYT: 14/04/2026 – 13/04/2027" in one_line

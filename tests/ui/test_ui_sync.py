@@ -241,7 +241,9 @@ def test_rejected_record_is_listed_and_a_supervisor_sends_it_again(
     table = page.rejected_table
     assert table.rowCount() == 1
     assert table.item(0, 0).text() == "0000002"
-    assert "tampered" in table.item(0, 5).text()
+    # Central's reason, in Vietnamese (issue 12.9: no "[tampered]" on screen).
+    assert table.item(0, 5).text().startswith("Nội dung không khớp mã xác nhận hoặc chữ ký")
+    assert "tampered" not in table.item(0, 5).text()
     assert any("từ chối 1" in t for t in page.log_texts())
 
     # A cashier cannot sign; the supervisor can.

@@ -41,7 +41,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def start(db_path: Path | None) -> MainWindow:
     """Build and show the main window; the database opens in the background."""
     window = MainWindow(db_path)
-    window.show()
+    window.showMaximized()
     window.start()
     return window
 

@@ -7,6 +7,10 @@ Guarantees:
 - `expected_amount` is the total shown here; if rates changed since the quote, the service
   refuses and the message says so — nothing is recorded.
 - While the payment is being written the dialog cannot be cancelled or closed (`busy`).
+- Cash: the tendered field groups digits as typed ("4.000.000"; "4,000,000" is read the same);
+  below the total it says "còn thiếu …" in red and the confirm key stays disabled. Quick-cash
+  keys: F5 exact amount, F6 next 50.000, F7 next 100.000, F8 next 500.000.
+- The period rules' notes and the BHYT card's validity are shown before the cashier confirms.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -28,10 +32,40 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import amount_in_words, format_vnd, parse_vnd
+from app.domain.money import amount_in_words, format_number, format_vnd, parse_vnd
 from app.errors import ValidationError
 from ui.qt.operations import payments
 from ui.qt.widgets import fkey_text, hint
+
+SEPARATORS = ".,  \u202f"
+QUICK_CASH: tuple[tuple[str, str, int], ...] = (
+    ("F5", "Vừa đủ", 0),
+    ("F6", "Tròn 50.000", 50_000),
+    ("F7", "Tròn 100.000", 100_000),
+    ("F8", "Tròn 500.000", 500_000),
+)
+
+
+def round_up(total: int, note: int) -> int:
+    """The smallest multiple of `note` that covers `total` (`note` 0: the total itself)."""
+    if note <= 0:
+        return total
+    return -(-total // note) * note
+
+
+def comma_grouped_to_dots(text: str) -> str:
+    """ "4,000,000" (a keyboard or a spreadsheet's grouping) read as "4.000.000"."""
+    stripped = text.strip()
+    parts = stripped.split(",")
+    if (
+        len(parts) > 1
+        and 1 <= len(parts[0]) <= 3
+        and all(len(part) == 3 for part in parts[1:])
+        and all(part.isascii() and part.isdigit() for part in parts)
+    ):
+        return ".".join(parts)
+    return text
+
 
 if TYPE_CHECKING:
     from app.domain.quote import Quote
@@ -90,7 +124,18 @@ class ConfirmDialog(QDialog):
                 f"{quote.months} tháng ({quote.period_from:%m/%Y} – {quote.period_to:%m/%Y})"
             ),
         )
+        if quote.card_from is not None and quote.card_to is not None:
+            self.card_label = self._value(
+                f"<b>{quote.card_from:%d/%m/%Y} – {quote.card_to:%d/%m/%Y}</b>"
+            )
+            self.card_label.setObjectName("cardDates")
+            form.addRow("Thẻ BHYT có giá trị:", self.card_label)
         layout.addLayout(form)
+        self.notes_label = QLabel("<br>".join(f"• {note}" for note in quote.notes))
+        self.notes_label.setObjectName("notes")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setVisible(bool(quote.notes))
+        layout.addWidget(self.notes_label)
 
         layout.addWidget(QLabel("Số tiền phải thu:"))
         self.amount_label = QLabel(format_vnd(quote.total))
@@ -115,6 +160,22 @@ class ConfirmDialog(QDialog):
         self.change_label.setObjectName("change")
         cash.addRow("Tiền trả lại:", self.change_label)
         layout.addLayout(cash)
+        quick = QHBoxLayout()
+        quick.addWidget(QLabel("Khách đưa nhanh:"))
+        self.quick_buttons: list[QPushButton] = []
+        for key, text, note in QUICK_CASH:
+            amount = round_up(self.quote.total, note)
+            button = QPushButton(fkey_text(format_number(amount), key))
+            button.setToolTip(f"{text}: khách đưa {format_vnd(amount)}")
+            button.setObjectName(f"quick{key}")
+            button.setAutoDefault(False)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, a=amount: self.set_tendered(a))
+            QShortcut(QKeySequence(key), self, lambda a=amount: self.set_tendered(a))
+            quick.addWidget(button)
+            self.quick_buttons.append(button)
+        quick.addStretch(1)
+        layout.addLayout(quick)
 
         self.error = QLabel()
         self.error.setObjectName("fieldError")
@@ -145,25 +206,66 @@ class ConfirmDialog(QDialog):
 
     # --- cash -----------------------------------------------------------------------------
 
+    def set_tendered(self, amount: int) -> None:
+        if self.busy:
+            return
+        self.tendered.setText(format_number(amount))
+        self.tendered.setFocus()
+
     def _tendered_amount(self) -> int | None:
         text = self.tendered.text().strip()
         if not text:
             return None
-        return parse_vnd(text, "tendered", "Tiền khách đưa")
+        return parse_vnd(comma_grouped_to_dots(text), "tendered", "Tiền khách đưa")
+
+    def _regroup(self) -> None:
+        """Group the digits as they are typed ("4000000" → "4.000.000"), cursor kept in place.
+
+        Dots, commas and spaces typed between digits are read as grouping; anything else is
+        left as typed (confirming then says what is wrong)."""
+        text = self.tendered.text()
+        if not text or any(not (ch.isdigit() or ch in SEPARATORS) for ch in text):
+            return
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if not digits.isascii() or not digits:
+            return
+        grouped = format_number(int(digits))
+        if grouped == text:
+            return
+        digits_before = sum(1 for ch in text[: self.tendered.cursorPosition()] if ch.isdigit())
+        position, seen = 0, 0
+        for index, ch in enumerate(grouped):
+            if seen == digits_before:
+                break
+            seen += ch.isdigit()
+            position = index + 1
+        self.tendered.blockSignals(True)
+        self.tendered.setText(grouped)
+        self.tendered.blockSignals(False)
+        self.tendered.setCursorPosition(position)
+
+    def _set_change(self, text: str, short: bool) -> None:
+        self.change_label.setText(text)
+        self.change_label.setObjectName("shortfall" if short else "change")
+        self.change_label.style().unpolish(self.change_label)
+        self.change_label.style().polish(self.change_label)
+        if not self.busy:
+            self.confirm_button.setEnabled(not short)
 
     def _update_change(self) -> None:
         self.error.hide()
+        self._regroup()
         try:
             tendered = self._tendered_amount()
         except ValidationError:
-            self.change_label.setText("—")
+            self._set_change("—", short=False)
             return
         if tendered is None:
-            self.change_label.setText("0 đ")
+            self._set_change("0 đ", short=False)
         elif tendered < self.quote.total:
-            self.change_label.setText(f"còn thiếu {format_vnd(self.quote.total - tendered)}")
+            self._set_change(f"còn thiếu {format_vnd(self.quote.total - tendered)}", short=True)
         else:
-            self.change_label.setText(format_vnd(tendered - self.quote.total))
+            self._set_change(format_vnd(tendered - self.quote.total), short=False)
 
     # --- recording ------------------------------------------------------------------------
 
@@ -205,12 +307,17 @@ class ConfirmDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        self.confirm_button.setEnabled(not busy)
         self.cancel_button.setEnabled(not busy)
         self.tendered.setReadOnly(busy)
+        for button in self.quick_buttons:
+            button.setEnabled(not busy)
         self.confirm_button.setText(
             "Đang ghi khoản thu…" if busy else fkey_text("Xác nhận thu tiền", "Enter")
         )
+        if busy:
+            self.confirm_button.setEnabled(False)
+        else:
+            self._update_change()
 
     def _recorded(self, payment: PaymentView) -> None:
         self._set_busy(False)

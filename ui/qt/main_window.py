@@ -7,8 +7,9 @@ queues behind the opening op. Screens other than login are built on first use, s
 (SQLAlchemy-backed services, PDF, printing) stay off the start-up path.
 
 Keyboard: F5 new payment, F10 today's payments, F7 Mẫu 01-XN, F6 sync, F8 settings, F12 sync
-now, Ctrl+L lock. Each screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and
-shows them on buttons.
+now, Ctrl+L lock, Ctrl+Shift+Q sign out, Ctrl+Shift+P reprint the last receipt (BẢN SAO).
+Each screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and shows them on
+buttons.
 
 Sync: the window owns a `SyncBridge` (ui/qt/sync_bridge.py). After the first login it starts the
 scheduler when the counter is enrolled; the status bar's `SyncIndicator` shows what the bridge
@@ -40,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.qt.basic import fkey_text, hint, page_title
+from ui.qt.basic import ElidedLabel, fkey_text, hint, page_title
 from ui.qt.idle import IdleLock
 from ui.qt.login import LoginPage
 from ui.qt.operations import counter as counter_ops
@@ -52,11 +53,13 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent, QShortcut
 
     from app.services.common import Actor
-    from app.services.rates import RateStatus
+    from app.services.rates import RateNotice
     from ui.qt.changes import OpChanges
     from ui.qt.sync_bridge import SyncBridge
 
 APP_TITLE = "QuầyThu"
+LOGOUT_KEY = "Ctrl+Shift+Q"
+REPRINT_LAST_KEY = "Ctrl+Shift+P"
 DEFAULT_IDLE_LOCK_MINUTES = 10  # = app.services.settings.DEFAULTS (a test keeps them equal)
 
 # (key, caption, shortcut) of the working screens, in the navigation bar's order.
@@ -144,7 +147,7 @@ class WorkArea(QWidget):
         self.password_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.password_button.clicked.connect(window.change_password)
         nav_row.addWidget(self.password_button)
-        self.logout_button = QPushButton("Đăng xuất")
+        self.logout_button = QPushButton(fkey_text("Đăng xuất", LOGOUT_KEY))
         self.logout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.logout_button.clicked.connect(window.logout)
         nav_row.addWidget(self.logout_button)
@@ -222,7 +225,9 @@ class WorkArea(QWidget):
         return actor is not None and actor.role is Role.ADMIN
 
     def set_actor(self, actor: Actor) -> None:
-        self.operator_label.setText(f"{actor.role.label}: {actor.full_name} ({actor.username})")
+        # The cashier is named by full name everywhere (receipt, 01-XN, today's payments).
+        self.operator_label.setText(f"{actor.role.label}: {actor.full_name}")
+        self.operator_label.setToolTip(f"Tên đăng nhập: {actor.username}")
         self.nav_buttons["settings"].setVisible(self._is_admin())
 
     def reset_pages(self) -> None:
@@ -243,6 +248,7 @@ class MainWindow(QMainWindow):
         self.resize(1366, 740)
         self.setMinimumSize(1100, 680)
         self._locked = False
+        self._confirm_cancelled_by_lock = False
         self._ready_sent = False
         self._close_confirmed = False
         self._counting_unsynced = False
@@ -258,19 +264,34 @@ class MainWindow(QMainWindow):
         self.wizard: Any = None
         self.work: WorkArea | None = None
 
+        # Status bar, left to right: the organisation (elided first when room is short), the
+        # counter, the rate notice (when a newer table should exist), and the sync indicator,
+        # which is always whole.
         status = self.statusBar()
-        self.counter_status = QLabel()
-        status.addWidget(self.counter_status)
-        self.rate_status = QLabel()
-        self.rate_status.setObjectName("fieldError")
+        self.counter_status = ElidedLabel()
+        self.counter_status.setObjectName("organisation")
+        status.addWidget(self.counter_status, 1)
+        self.counter_code = QLabel()
+        self.counter_code.setObjectName("counterCode")
+        status.addWidget(self.counter_code)
+        self.rate_status = ElidedLabel()
+        self.rate_status.setObjectName("rateNotice")
         self.rate_status.hide()
-        status.addWidget(self.rate_status, 1)
+        status.addWidget(self.rate_status, 2)
+        self.rate_ack = QPushButton("Đã biết")
+        self.rate_ack.setObjectName("rateAck")
+        self.rate_ack.setToolTip("Giám sát viên xác nhận đã biết; thông báo ẩn với bảng này.")
+        self.rate_ack.clicked.connect(self.acknowledge_rates)
+        self.rate_ack.hide()
+        status.addWidget(self.rate_ack)
+        self.rate_version: str | None = None
         self.backup_status = QLabel()
         self.backup_status.setObjectName("backupStatus")
         self.backup_status.hide()
         status.addPermanentWidget(self.backup_status)
         self._backup_started = False
         self.sync_indicator = SyncIndicator()
+        self.sync_indicator.setMinimumWidth(self.sync_indicator.sizeHint().width())
         status.addPermanentWidget(self.sync_indicator)
         self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
         self.sync_indicator.sync_requested.connect(self.sync_now)
@@ -376,8 +397,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.login)
         self.login.show_sign_in(admin.username)
         self.login.show_message(
-            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; "
-            "vào Cài đặt để thêm tài khoản thu ngân.",
+            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; vào Cài đặt (F8) "
+            "để chọn máy in biên lai, in thử, và thêm tài khoản thu ngân.",
             "info",
         )
         if self.wizard is not None:
@@ -395,7 +416,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(
             f"{APP_TITLE} — {counter.collection_point} — Quầy {counter.counter_code}"
         )
-        self.counter_status.setText(f"{counter.organisation} · Quầy {counter.counter_code}")
+        self.counter_status.set_full_text(counter.organisation)
+        self.counter_code.setText(f"Quầy {counter.counter_code}")
         if self._sync is None or self._sync.status is None:
             self.sync_indicator.show_configured(counter.central_url)
 
@@ -409,6 +431,8 @@ class MainWindow(QMainWindow):
                 self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
             self._add_shortcut("Ctrl+L", self.lock)
             self._add_shortcut("Ctrl+Shift+M", self.change_password)
+            self._add_shortcut(LOGOUT_KEY, self._shortcut_logout)
+            self._add_shortcut(REPRINT_LAST_KEY, self._shortcut_reprint_last)
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
         return self.work
 
@@ -436,6 +460,13 @@ class MainWindow(QMainWindow):
                     f"Đã đổi người thu: {previous.full_name} → {actor.full_name}.",  # type: ignore[union-attr]
                     "info",
                 )
+        if self._confirm_cancelled_by_lock:
+            self._confirm_cancelled_by_lock = False
+            work.show_message(
+                "Màn hình đã tự khóa khi đang xác nhận thu tiền: khoản thu đó CHƯA được ghi. "
+                "Nếu đã nhận tiền, hãy thu lại (F9) cho người nộp.",
+                "error",
+            )
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
         self._check_rates()
@@ -443,13 +474,31 @@ class MainWindow(QMainWindow):
         bridge.start()  # once: later logins find it running (or know it is standalone)
 
     def _check_rates(self) -> None:
-        def show(result: RateStatus) -> None:
-            self.rate_status.setVisible(bool(result.stale))
-            if result.stale:
-                self.rate_status.setText("⚠ Bảng mức đóng cũ — cần cập nhật")
-                self.rate_status.setToolTip(result.message or "")
+        def show(result: RateNotice) -> None:
+            self.rate_version = result.version
+            visible = result.text is not None
+            self.rate_status.setVisible(visible)
+            self.rate_status.set_full_text(result.text or "")
+            if result.detail:
+                self.rate_status.setToolTip(result.detail)
+            self._show_rate_ack()
 
-        counter_ops.rate_status(self, self.state).success(show).failure(lambda _exc: None).run()
+        counter_ops.rate_notice(self, self.state).success(show).failure(lambda _exc: None).run()
+
+    def _show_rate_ack(self) -> None:
+        from app.domain.types import Role
+
+        actor = self.state.actor
+        can = actor is not None and actor.role in (Role.SUPERVISOR, Role.ADMIN)
+        self.rate_ack.setVisible(can and self.rate_status.isVisibleTo(self))
+
+    def acknowledge_rates(self) -> None:
+        """A supervisor has seen the notice: hide it for this table (until a newer one)."""
+        if self.rate_version is None or not self.rate_ack.isVisible():
+            return
+        counter_ops.acknowledge_rates(self, self.state, self.rate_version).success(
+            lambda _none: self._check_rates()
+        ).run()
 
     def change_password(self) -> None:
         """ "Đổi mật khẩu" for the signed-in operator (the old password is asked for)."""
@@ -511,6 +560,10 @@ class MainWindow(QMainWindow):
             # A payment is being written: lock right after it, never in the middle.
             QTimer.singleShot(1000, self.lock)
             return
+        from ui.qt.confirm import ConfirmDialog
+
+        if any(d.isVisible() for d in self.findChildren(ConfirmDialog)):
+            self._confirm_cancelled_by_lock = True
         self._close_dialogs()
         self._locked = True
         self.idle_lock.stop()
@@ -542,6 +595,20 @@ class MainWindow(QMainWindow):
         page = self.work.show_screen(key)
         if key == "payment" and page is not None:
             page.new_payment()
+
+    def _shortcut_logout(self) -> None:
+        if self.work is not None and self.stack.currentWidget() is self.work:
+            if not self._dialog_open():
+                self.logout()
+
+    def _shortcut_reprint_last(self) -> None:
+        """Ctrl+Shift+P: the last receipt of this session again, as a counted copy (BẢN SAO)."""
+        if self.work is None or self.stack.currentWidget() is not self.work:
+            return
+        if self._dialog_open():
+            return
+        page = self.work.page("payment")
+        page.reprint_last()
 
     def _shortcut_sync_now(self) -> None:
         if self.work is not None and self.stack.currentWidget() is self.work:

@@ -51,22 +51,29 @@ from ui.qt.widgets import EnterNavigator, MoneySpinBox, card, enum_data, fkey_te
 if TYPE_CHECKING:
     from app.domain.quote import Quote
     from app.domain.rates import RateTable
-    from app.services.participants import ParticipantView
+    from app.services.participants import ParticipantView, SearchResult
     from app.services.payments import PaymentRequest, PaymentView
     from ui.qt.confirm import ConfirmDialog
     from ui.qt.registration import PaymentChoices, RegistrationDialog
     from ui.qt.state import AppState
 
 QUOTE_DELAY_MS = 150
+RATE_TERM = "Bảng mức đóng"  # = printing.receipt.RATE_TERM (a test keeps them equal)
 SEARCH_DELAY_MS = 250
 
 
 def participant_line(p: ParticipantView) -> str:
-    """Two lines for the results list: the name, then the identifiers."""
-    ident = f"BHXH {p.ma_so_bhxh}" if p.ma_so_bhxh else "chưa có mã số BHXH"
-    cccd = f" · CCCD {p.cccd}" if p.cccd else ""
-    born = f" · {p.date_of_birth:%d/%m/%Y}" if p.date_of_birth else ""
-    return f"{p.full_name}\n    {ident}{cccd}{born}"
+    """Two lines for the results list, enough to tell namesakes apart: the name and date of
+    birth in full, then the mã số BHXH (or the CCCD) and the address."""
+    born = f"  —  sinh {p.date_of_birth:%d/%m/%Y}" if p.date_of_birth else "  —  chưa có ngày sinh"
+    if p.ma_so_bhxh:
+        ident = f"BHXH {p.ma_so_bhxh}"
+    elif p.cccd:
+        ident = f"CCCD {p.cccd}"
+    else:
+        ident = "chưa có mã số BHXH"
+    address = f" · {p.address}" if p.address else ""
+    return f"{p.full_name}{born}\n    {ident}{address}"
 
 
 class _SearchKeys(QObject):
@@ -176,11 +183,12 @@ class PaymentPage(QWidget):
         who_col.addWidget(self.search_hint)
         self.results = QListWidget()
         self.results.setObjectName("results")
-        self.results.setMaximumHeight(170)
         self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.results.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        who_col.addWidget(self.results)
+        self.results.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.results.setUniformItemSizes(True)
+        self.results.hide()  # shown with results; then it takes the person's room
+        who_col.addWidget(self.results, 1)
         self.person = QLabel()
         self.person.setObjectName("person")
         self.person.setWordWrap(True)
@@ -376,6 +384,11 @@ class PaymentPage(QWidget):
         self.done_amount = QLabel()
         self.done_amount.setObjectName("bigAmount")
         col.addWidget(self.done_amount)
+        # The change to hand back, as large as the amount; it stays until the next payment.
+        self.done_change = QLabel()
+        self.done_change.setObjectName("changeBig")
+        self.done_change.hide()
+        col.addWidget(self.done_change)
         self.done_details = QLabel()
         self.done_details.setWordWrap(True)
         self.done_details.setTextFormat(Qt.TextFormat.RichText)
@@ -391,19 +404,7 @@ class PaymentPage(QWidget):
         self.print_status.setWordWrap(True)
         col.addWidget(self.print_status)
         col.addStretch(1)
-        buttons = QHBoxLayout()
-        self.print_button = QPushButton(fkey_text("In biên lai", "Ctrl+P"))
-        self.print_button.clicked.connect(self._print_again)
-        buttons.addWidget(self.print_button)
-        self.save_button = QPushButton(fkey_text("Lưu PDF", "Ctrl+S"))
-        self.save_button.clicked.connect(lambda: self.receipt.save())
-        buttons.addWidget(self.save_button)
-        buttons.addStretch(1)
-        self.next_button = QPushButton(fkey_text("Khoản thu mới", "F5"))
-        self.next_button.setObjectName("primary")
-        self.next_button.clicked.connect(self.new_payment)
-        buttons.addWidget(self.next_button)
-        col.addLayout(buttons)
+        col.addLayout(self._build_done_buttons())
         row.addWidget(left, 3)
 
         right = card()
@@ -415,6 +416,22 @@ class PaymentPage(QWidget):
         self.receipt: ReceiptActions = ReceiptActions(
             self, self.state, self.preview, self._print_status
         )
+
+    def _build_done_buttons(self) -> QHBoxLayout:
+        buttons = QHBoxLayout()
+        self.print_button = QPushButton(fkey_text("In biên lai", "Ctrl+P"))
+        self.print_button.setObjectName("printReceipt")
+        self.print_button.clicked.connect(self._print_again)
+        buttons.addWidget(self.print_button)
+        self.save_button = QPushButton(fkey_text("Lưu PDF", "Ctrl+S"))
+        self.save_button.clicked.connect(lambda: self.receipt.save())
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        self.next_button = QPushButton(fkey_text("Khoản thu mới", "F5"))
+        self.next_button.setObjectName("primary")
+        self.next_button.clicked.connect(self.new_payment)
+        buttons.addWidget(self.next_button)
+        return buttons
 
     @staticmethod
     def _heading(text: str) -> QLabel:
@@ -459,7 +476,7 @@ class PaymentPage(QWidget):
             return
         self.pages.setCurrentWidget(self.entry)
         self.search.clear()
-        self.results.clear()
+        self._clear_results()
         self._set_participant(None)
         self.scheme.setCurrentIndex(0)
         self.member_order.setValue(1)
@@ -467,9 +484,11 @@ class PaymentPage(QWidget):
         self.method.setCurrentIndex(self.method.findData(PaymentMethod.YEARLY))
         self.category.setCurrentIndex(self.category.findData(SupportCategory.OTHER))
         if self.table is not None:
-            self.income.setValue(self.income.minimum())
+            self.income.setValue(self.income.rule_minimum())
         self.preview.clear()
         self.print_status.clear()
+        self.done_change.clear()
+        self.done_change.hide()
         self.search.setFocus()
 
     def cancel(self) -> None:
@@ -513,8 +532,7 @@ class PaymentPage(QWidget):
         low, high = table.income_bounds(today)
         step = table.income_step(today)
         self.income.blockSignals(True)
-        self.income.setRange(low, high)
-        self.income.setSingleStep(step)
+        self.income.set_rule(low, high, step)
         if self.participant is None:
             self.income.setValue(low)
         self.income.blockSignals(False)
@@ -548,7 +566,7 @@ class PaymentPage(QWidget):
             self._search_timer.start()
         else:
             self._search_timer.stop()
-            self.results.clear()
+            self._clear_results()
 
     def _search_entered(self) -> None:
         self._search_timer.stop()
@@ -568,10 +586,13 @@ class PaymentPage(QWidget):
             lambda found: self._found(seq, found, pick)
         ).run()
 
-    def _found(self, seq: int, found: list[ParticipantView], pick: bool) -> None:
+    def _found(self, seq: int, result: SearchResult, pick: bool) -> None:
         if seq != self._search_seq:
             return  # an older search answered late
+        found = result.people
         self.results.clear()
+        self.results.setVisible(bool(found))
+        self.person.setVisible(not found)
         for p in found:
             item = QListWidgetItem(participant_line(p))
             item.setData(Qt.ItemDataRole.UserRole, p)
@@ -581,13 +602,24 @@ class PaymentPage(QWidget):
                 "Không tìm thấy người tham gia. Kiểm tra lại, hoặc nhấn F3 để đăng ký mới."
             )
             return
-        self.search_hint.setText(f"Tìm thấy {len(found)} người. ↓ để chọn, Enter để lấy.")
+        if result.more:
+            self.search_hint.setText(
+                f"Còn nhiều người khớp hơn — chỉ hiện {len(found)} người khớp nhất. Gõ đủ họ "
+                "tên hoặc tìm theo mã số BHXH/CCCD. ↓ để chọn, Enter để lấy."
+            )
+        else:
+            self.search_hint.setText(f"Tìm thấy {len(found)} người. ↓ để chọn, Enter để lấy.")
         if pick:
             if len(found) == 1:
                 self.select_participant(found[0])
             else:
                 self.results.setFocus()
                 self.results.setCurrentRow(0)
+
+    def _clear_results(self) -> None:
+        self.results.clear()
+        self.results.hide()
+        self.person.show()
 
     def pick_current_result(self) -> None:
         item = self.results.currentItem()
@@ -628,7 +660,7 @@ class PaymentPage(QWidget):
 
     def select_participant(self, p: ParticipantView, choices: PaymentChoices | None = None) -> None:
         self._set_participant(p)
-        self.results.clear()
+        self._clear_results()
         self.search_hint.setObjectName("hint")
         self._repolish(self.search_hint)
         self.search_hint.setText("F2: tìm người khác.")
@@ -685,7 +717,11 @@ class PaymentPage(QWidget):
     def _open_participant_dialog(self, existing: Any, qr: Any) -> RegistrationDialog:
         from ui.qt.registration import RegistrationDialog
 
-        bounds = (self.income.minimum(), self.income.maximum(), self.income.singleStep())
+        bounds = (
+            self.income.rule_minimum(),
+            self.income.rule_maximum(),
+            self.income.singleStep(),
+        )
         dialog = RegistrationDialog(self.state, self, existing=existing, income_bounds=bounds)
         if qr is not None:
             dialog.fill_from_qr(qr)
@@ -727,7 +763,22 @@ class PaymentPage(QWidget):
         if self.participant is None:
             self._show_quote(None)
             return
+        problem = self.income_problem()
+        if problem is not None:
+            # Said plainly, never replaced: the cashier corrects the income or the payer chooses.
+            self._quote_timer.stop()
+            self._confirm_when_quoted = False
+            self._show_quote(None)
+            self.quote_error.setText(problem)
+            self.quote_error.show()
+            return
         self._quote_timer.start()
+
+    def income_problem(self) -> str | None:
+        if enum_data(self.scheme, Scheme) is not Scheme.BHXH_TN:
+            return None
+        problem = self.income.rule_error()
+        return None if problem is None else f"Mức thu nhập: {problem}"
 
     def build_request(self, client_request_id: str = "preview") -> PaymentRequest | None:
         from app.services.payments import PaymentRequest
@@ -798,7 +849,8 @@ class PaymentPage(QWidget):
         rows = "".join(
             f"<tr><td style='color:#4a5561; padding:2px 10px 2px 0'>{label}</td>"
             f"<td style='padding:2px 0'>{value}</td></tr>"
-            for label, value in (*quote.breakdown, quote.version_line)
+            # The rate table is named by one term everywhere (screen, receipt): RATE_TERM.
+            for label, value in (*quote.breakdown, (RATE_TERM, quote.rate_version))
         )
         self.breakdown.setText(f"<table>{rows}</table>")
         self.total.setText(format_vnd(quote.total))
@@ -849,10 +901,14 @@ class PaymentPage(QWidget):
         self.done_amount.setText(f"Đã thu: {format_vnd(payment.amount)}")
         change = payment.change_due
         cash = (
-            f"<br>Khách đưa: {format_vnd(payment.tendered)} · <b>Trả lại: {format_vnd(change)}</b>"
-            if payment.tendered is not None and change is not None
-            else ""
+            f"<br>Khách đưa: {format_vnd(payment.tendered)}" if payment.tendered is not None else ""
         )
+        if payment.tendered is not None and change is not None:
+            self.done_change.setText(f"Trả lại khách: {format_vnd(change)}")
+            self.done_change.show()
+        else:
+            self.done_change.clear()
+            self.done_change.hide()
         ident = payment.ma_so_bhxh or f"chưa có mã — CCCD {payment.cccd or ''}"
         self.done_details.setText(
             f"<span style='font-size:13pt'><b>{payment.payer_name}</b> ({ident})</span><br>"
@@ -865,12 +921,42 @@ class PaymentPage(QWidget):
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
         auto = self.state.settings.auto_print
-        self.receipt.load(payment.receipt_number, then_print=auto)
+        self.receipt.load(payment.receipt_number, then_print=auto, card=self._card(payment))
+
+    @staticmethod
+    def _card(payment: PaymentView) -> tuple[date, date] | None:
+        if payment.card_from is None or payment.card_to is None:
+            return None
+        return (payment.card_from, payment.card_to)
 
     def _print_status(self, text: str, ok: bool) -> None:
+        from ui.qt.receipt_view import NO_PRINTER_TEXT
+
+        no_printer = text == NO_PRINTER_TEXT
+        self.print_button.setText(
+            fkey_text("Chọn máy in và in" if no_printer else "In biên lai", "Ctrl+P")
+        )
         self.print_status.setText(text)
         self.print_status.setObjectName("hint" if ok else "fieldError")
         self._repolish(self.print_status)
+
+    def reprint_last(self) -> Any:
+        """The last receipt of this session again, as a counted copy (BẢN SAO n)."""
+        payment = self.last_payment
+        if payment is None:
+            self._notify("Chưa có biên lai nào trong phiên này để in lại.", "error")
+            return None
+        if self.pages.currentWidget() is self.done:
+            self.receipt.reprint(payment.receipt_number)
+            return self.receipt
+        from ui.qt.receipt_view import ReceiptDialog
+
+        dialog = ReceiptDialog(
+            self.state, f"In lại biên lai số {payment.receipt_number:07d} (bản sao)", self
+        )
+        dialog.open()
+        dialog.receipt.reprint(payment.receipt_number)
+        return dialog
 
     def _print_again(self) -> None:
         """Print the original until it has printed once; after that, a counted copy."""

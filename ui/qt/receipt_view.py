@@ -13,6 +13,8 @@ receipt can be printed again from today's payments (a counted copy, BẢN SAO).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
     from app.domain.documents import ReceiptData
     from ui.qt.state import AppState
 
+NO_PRINTER_TEXT = (
+    "Chưa in: quầy chưa chọn máy in biên lai. Bấm «Chọn máy in và in» (Ctrl+P) để in biên "
+    "lai này; quản trị viên chọn máy in cố định trong Cài đặt (F8) để lần sau in ngay."
+)
 MAX_RASTER_DPI = 300  # thermal printers are 203 dpi; office printers gain nothing above this
 POINTS_PER_MM = 72 / 25.4
 
@@ -103,11 +109,76 @@ def print_pdf(pdf: bytes, printer: QPrinter) -> int:
             scale = min(target.width() / size.width(), target.height() / size.height())
             width, height = size.width() * scale, size.height() * scale
             pixels = QSize(round(size.width() / 72 * dpi), round(size.height() / 72 * dpi))
-            image = document.render(index, pixels)
-            painter.drawImage(QRectF(0, 0, width, height), image)
+            _draw_in_bands(painter, document, index, pixels, QRectF(0, 0, width, height))
     finally:
         painter.end()
     return int(document.pageCount())
+
+
+def print_test_page(printer: QPrinter, receipt_format: str) -> str:
+    """A short test page on `printer` (I/O pool): proves the printer and the paper size before
+    the first payment. Returns the printer's name."""
+    from PySide6.QtGui import QFont
+
+    width_mm = 80.0 if receipt_format == "roll_80mm" else 148.0
+    height_mm = 60.0 if receipt_format == "roll_80mm" else 210.0
+    printer.setFullPage(True)
+    printer.setPageLayout(
+        QPageLayout(
+            QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "Trang in thử"),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(0, 0, 0, 0),
+        )
+    )
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise UserFacingError(
+            "Không gửi được trang in thử tới máy in (máy in tắt, hết giấy hoặc chưa cài đặt).",
+            message_en="could not start the test page",
+        )
+    try:
+        area = QRectF(painter.viewport()).adjusted(20, 20, -20, -20)
+        painter.setFont(QFont("DejaVu Sans", 10))
+        painter.drawText(
+            area,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            | int(Qt.TextFlag.TextWordWrap),
+            "QuầyThu — TRANG IN THỬ\n"
+            f"Máy in: {printer.printerName() or 'tệp PDF'}\n"
+            f"Khổ: {'giấy cuộn 80 mm' if receipt_format == 'roll_80mm' else 'A5'}\n"
+            "Nếu đọc rõ các dòng này, biên lai sẽ in được.",
+        )
+    finally:
+        painter.end()
+    return printer.printerName()
+
+
+BAND_PX = 160  # rows rasterised per PDFium call while printing
+
+
+def _draw_in_bands(
+    painter: QPainter, document: Any, index: int, pixels: QSize, target: QRectF
+) -> None:
+    """Rasterise a page in horizontal bands, each its own short PDFium call.
+
+    PDFium is not thread-safe, so Qt serialises every render behind one lock; one whole page
+    at 300 dpi holds it for ~100 ms, and the receipt preview on the GUI thread waits for it.
+    Bands keep each hold short, so the window keeps painting while the receipt prints."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtPdf import QPdfDocumentRenderOptions
+
+    scale_y = target.height() / pixels.height()
+    top = 0
+    while top < pixels.height():
+        rows = min(BAND_PX, pixels.height() - top)
+        options = QPdfDocumentRenderOptions()
+        options.setScaledSize(pixels)
+        options.setScaledClipRect(QRect(0, top, pixels.width(), rows))
+        band = document.render(index, QSize(pixels.width(), rows), options)
+        painter.drawImage(
+            QRectF(target.x(), target.y() + top * scale_y, target.width(), rows * scale_y), band
+        )
+        top += rows
 
 
 def write_file(path: Path, data: bytes) -> Path:
@@ -197,7 +268,9 @@ class ReceiptActions:
         reprint_number: int = 0,
         then_print: bool = False,
         ask_if_unset: bool = False,
+        card: tuple[date, date] | None = None,
     ) -> None:
+        """`card`: the BHYT card's validity, known from the payment just recorded."""
         state = self.state
         receipt_format = state.settings.receipt_format.value
 
@@ -211,6 +284,8 @@ class ReceiptActions:
                 self.status("Biên lai sẵn sàng.", True)
 
         def render(data: ReceiptData) -> None:
+            if card is not None:
+                data = replace(data, card_from=card[0], card_to=card[1])
             IoOp(self.owner, lambda: (data, render_receipt_pdf(data, receipt_format))).success(
                 rendered
             ).failure(self._failed("Không tạo được biên lai")).run()
@@ -241,7 +316,7 @@ class ReceiptActions:
         printer = self.state.printer_for_receipt(self.owner)
         if printer is None:
             if not ask_if_unset:
-                self.status("Biên lai sẵn sàng — nhấn In biên lai (Ctrl+P) để in.", True)
+                self.status(NO_PRINTER_TEXT, False)
                 return
             printer = self._ask_printer()
             if printer is None:

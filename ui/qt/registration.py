@@ -132,8 +132,7 @@ class RegistrationDialog(QDialog):
         self.support_category.setCurrentIndex(self.support_category.findData(SupportCategory.OTHER))
         self.income = MoneySpinBox()
         low, high, step = income_bounds
-        self.income.setRange(low, high)
-        self.income.setSingleStep(step)
+        self.income.set_rule(low, high, step)
         self.income.setValue(low)
         self.method = QComboBox()
         for method in PaymentMethod:
@@ -307,6 +306,9 @@ class RegistrationDialog(QDialog):
         self.general_error.hide()
         try:
             data = self._input()
+            income_problem = self.income.rule_error()
+            if income_problem is not None and self.existing is None:
+                raise ValidationError("income", "Mức thu nhập lựa chọn", income_problem)
         except ValidationError as exc:
             self._show_error(exc)
             return

@@ -187,6 +187,16 @@ class SettingsPage(QWidget):
         self.errors.add_row(print_form, "Máy in biên lai:", self.printer, "printer_name")
         self.errors.add_row(print_form, "Khổ biên lai:", self.receipt_format, "receipt_format")
         print_form.addRow("", self.auto_print)
+        test_row = QHBoxLayout()
+        self.test_print_button = QPushButton("In trang thử")
+        self.test_print_button.setObjectName("testPrint")
+        self.test_print_button.clicked.connect(self.print_test_page)
+        test_row.addWidget(self.test_print_button)
+        self.test_print_status = QLabel()
+        self.test_print_status.setObjectName("hint")
+        self.test_print_status.setWordWrap(True)
+        test_row.addWidget(self.test_print_status, 1)
+        print_form.addRow("", test_row)
         self.errors.add_row(
             print_form, "Tự khóa màn hình sau:", self.idle_minutes, "idle_lock_minutes"
         )
@@ -443,6 +453,50 @@ class SettingsPage(QWidget):
         operator_ops.set_role(self, self.state, op.username, role).success(
             self._user_done(f"{{name}}: {role.label}.")
         ).failure(self._user_failed).run()
+
+    # --- printer --------------------------------------------------------------------------
+
+    def chosen_printer(self) -> Any:
+        """The QPrinter the form's choice names (None: "ask each time")."""
+        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+        name = self.printer.currentData() or ""
+        if not name:
+            return None
+        info = QPrinterInfo.printerInfo(name)
+        if info.isNull():
+            return None
+        return QPrinter(info, QPrinter.PrinterMode.HighResolution)
+
+    def print_test_page(self) -> None:
+        """Print a test page on the printer chosen in the form (saved or not), off the GUI
+        thread; tests put a printer maker in `state.extra["printer_for_test"]`."""
+        from app.services.settings import ReceiptFormat
+        from ui.qt.ops import IoOp
+        from ui.qt.receipt_view import print_test_page
+
+        make = self.state.extra.get("printer_for_test", lambda _page: self.chosen_printer())
+        printer = make(self)
+        if printer is None:
+            self.test_print_status.setText("Chọn một máy in trong danh sách trước khi in thử.")
+            return
+        fmt = (enum_data(self.receipt_format, ReceiptFormat) or ReceiptFormat.ROLL_80MM).value
+        self.test_print_status.setText("Đang in trang thử…")
+        self.test_print_button.setEnabled(False)
+
+        def done(name: str) -> None:
+            self.test_print_button.setEnabled(True)
+            self.test_print_status.setText(
+                f"Đã gửi trang in thử tới {name or 'máy in'}. Nếu đọc rõ, bấm Lưu cài đặt."
+            )
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.test_print_button.setEnabled(True)
+            self.test_print_status.setText(message_for(exc))
+
+        IoOp(self, lambda: print_test_page(printer, fmt)).success(done).failure(failed).run()
 
     # --- saving ---------------------------------------------------------------------------
 

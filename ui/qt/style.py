@@ -1,12 +1,14 @@
 """Look and feel: Fusion style, a calm light palette, large readable type for a counter screen.
 
 Also a tiny Vietnamese translator for the handful of strings Qt itself puts on screen (context
-menus of text fields, standard dialog buttons): PySide6 ships no Vietnamese Qt translation.
+menus of text fields, standard dialog buttons). A text it does not know falls back to Qt's own
+Vietnamese translation (`qtbase_vi.qm`) when the Qt install ships one, else to the source text —
+never to an empty string, which would leave Qt's print and file dialogs with blank labels.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTranslator
+from PySide6.QtCore import QLibraryInfo, QTranslator
 from PySide6.QtWidgets import QApplication
 
 BASE_POINT_SIZE = 11
@@ -24,6 +26,10 @@ QLabel#fieldError {{ color: {DANGER}; }}
 QLabel#total {{ font-size: 22pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#bigAmount {{ font-size: 26pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#change {{ font-size: 18pt; font-weight: bold; color: {OK_GREEN}; }}
+QLabel#shortfall {{ font-size: 18pt; font-weight: bold; color: {DANGER}; }}
+QLabel#changeBig {{ font-size: 26pt; font-weight: bold; color: {OK_GREEN}; }}
+QLabel#notes {{ color: #4a3b00; background: #fff8d6; border: 1px solid #e0c04c;
+    border-radius: 4px; padding: 4px 8px; }}
 QLabel#code {{
     font-family: "{CODE_FONT_FAMILY}"; font-size: 48pt; font-weight: bold; color: #111;
     background: #fff8d6; border: 2px solid #e0c04c; border-radius: 8px; padding: 8px 18px;
@@ -42,11 +48,14 @@ QFrame#messageBar[kind="error"] {{ background: #fde7e5; border: 1px solid {DANGE
 QFrame#messageBar[kind="bug"] {{ background: #fff0d9; border: 1px solid #b46b00; }}
 QFrame#messageBar[kind="info"] {{ background: #e6f2e8; border: 1px solid {OK_GREEN}; }}
 QPushButton {{ padding: 6px 14px; }}
+QPushButton:disabled {{ color: #9aa3ad; background: #eceff2; border: 1px solid #d5dce3;
+    border-radius: 4px; }}
 QPushButton#primary {{
     background: {ACCENT}; color: white; font-weight: bold; border-radius: 4px;
     padding: 8px 18px; border: 1px solid #08457f;
 }}
 QPushButton#primary:disabled {{ background: #9db6cf; border-color: #9db6cf; }}
+QPushButton#danger:disabled {{ background: #d9a19c; border-color: #d9a19c; color: #f7eceb; }}
 QPushButton#danger {{
     background: {DANGER}; color: white; font-weight: bold; border-radius: 4px;
     padding: 8px 18px; border: 1px solid #7f1b15;
@@ -59,6 +68,8 @@ QTableView {{ gridline-color: #dde3e9; selection-background-color: #cfe3f7;
 QHeaderView::section {{ background: #eef2f6; padding: 4px 6px; border: none;
     border-right: 1px solid #d5dce3; border-bottom: 1px solid #d5dce3; font-weight: bold; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
+QLabel#rateNotice {{ color: #7a4a00; }}
+QPushButton#rateAck {{ padding: 1px 8px; }}
 QLabel#syncDot {{ font-size: 12pt; color: #8a949e; padding: 0 0 2px 6px; }}
 QLabel#syncDot[tone="ok"] {{ color: {OK_GREEN}; }}
 QLabel#syncDot[tone="busy"] {{ color: {ACCENT}; }}
@@ -100,10 +111,28 @@ _VI: dict[tuple[str, str], str] = {
 
 
 class VietnameseQtStrings(QTranslator):
+    """Our few Vietnamese strings first, then Qt's own translation, then the source text."""
+
+    def __init__(self, parent: QApplication | None = None) -> None:
+        super().__init__(parent)
+        qt_own = QTranslator(self)
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        self._qt: QTranslator | None = qt_own if qt_own.load("qtbase_vi", folder) else None
+
     def translate(
         self, context: str, source: str, disambiguation: str | None = None, n: int = -1
     ) -> str:
-        return _VI.get((context, source), "")
+        ours = _VI.get((context, source))
+        if ours is not None:
+            return ours
+        if self._qt is not None:
+            theirs = self._qt.translate(context, source, disambiguation, n)
+            if theirs:
+                return theirs
+        return source
+
+    def isEmpty(self) -> bool:
+        return False
 
 
 def apply_style(app: QApplication) -> None:

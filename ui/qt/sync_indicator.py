@@ -35,6 +35,30 @@ STATES: dict[str, tuple[str, str]] = {
 }
 
 
+# Central's rejection codes (sync/protocol.py RejectReason), as a cashier reads them.
+REJECTION_WORDS: dict[str, str] = {
+    "invalid": "bản ghi không hợp lệ",
+    "wrong_counter": "bản ghi không thuộc quầy này",
+    "conflict": "trùng với một bản ghi khác đã có",
+    "tampered": "nội dung không khớp mã xác nhận hoặc chữ ký",
+    "fork": "chuỗi bản ghi bị rẽ nhánh",
+    "rejected": "trung tâm từ chối",
+}
+
+
+def error_text(text: str | None) -> str:
+    """An error as stored by sync ("[tampered] …") with the bracketed code in Vietnamese."""
+    if not text:
+        return ""
+    if text.startswith("[") and "]" in text:
+        code, rest = text[1:].split("]", 1)
+        word = REJECTION_WORDS.get(code.strip())
+        if word is not None:
+            rest = rest.strip()
+            return f"{word[0].upper()}{word[1:]}" + (f" — {rest}" if rest else "")
+    return text
+
+
 def _local(instant: datetime) -> datetime:
     from app.domain.clock import local_time
 
@@ -65,7 +89,7 @@ def tone_and_word(status: SyncStatus) -> tuple[str, str]:
 def tooltip_text(status: SyncStatus) -> str:
     lines = [status.message]
     if status.last_error and status.state != "idle":
-        lines.append(f"Lỗi gần nhất: {status.last_error}")
+        lines.append(f"Lỗi gần nhất: {error_text(status.last_error)}")
     if status.next_attempt is not None and status.state in ("offline", "server_error", "error"):
         lines.append(f"Thử lại lúc: {_local(status.next_attempt):%H:%M:%S}")
     lines.append("Bấm để xem nhật ký đồng bộ (F6).")

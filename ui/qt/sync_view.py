@@ -47,7 +47,7 @@ from ui.qt.operations import sync as sync_ops
 from ui.qt.ops import IoOp
 from ui.qt.style import DANGER, OK_GREEN
 from ui.qt.sync_bridge import HISTORY, SyncLogEntry
-from ui.qt.sync_indicator import SYNC_NOW_KEY, last_success_text, tone_and_word
+from ui.qt.sync_indicator import SYNC_NOW_KEY, error_text, last_success_text, tone_and_word
 from ui.qt.widgets import FieldErrors, FormDialog, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
@@ -83,12 +83,16 @@ ISSUE_HEADERS = (
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
+ENROLL_KEY = "Ctrl+Shift+E"  # open the enrolment form (administrators)
+
+
 def _table(headers: tuple[str, ...], name: str, stretch: int, *, wrap: bool) -> QTableWidget:
     """Read-only rows; the `stretch` column takes the spare width. With `wrap`, long text
     (reasons, details) wraps and rows keep fitting their contents as the width changes — for
     the short lists only: the log (up to 500 rows) stays one line per event, full text in the
     tooltip."""
     table = QTableWidget(0, len(headers))
+    table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(list(headers))
     table.verticalHeader().hide()
@@ -128,7 +132,7 @@ class RequeueDialog(FormDialog):
         )
         detail.setWordWrap(True)
         self.body.addWidget(detail)
-        reason = QLabel(f"Trung tâm từ chối: {entry.last_error or '(không rõ lý do)'}")
+        reason = QLabel(f"Trung tâm từ chối: {error_text(entry.last_error) or '(không rõ lý do)'}")
         reason.setObjectName("fieldError")
         reason.setWordWrap(True)
         self.body.addWidget(reason)
@@ -298,7 +302,7 @@ class SyncPage(QWidget):
         self.sync_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.sync_button.clicked.connect(self.sync_now)
         buttons.addWidget(self.sync_button)
-        self.enroll_button = QPushButton("Đăng ký với trung tâm…")
+        self.enroll_button = QPushButton(fkey_text("Đăng ký với trung tâm…", ENROLL_KEY))
         self.enroll_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.enroll_button.clicked.connect(self.open_enroll)
         buttons.addWidget(self.enroll_button)
@@ -319,6 +323,7 @@ class SyncPage(QWidget):
         key("Ctrl+R", self.refresh_rejected)
         key("Ctrl+D", self.reconcile)
         key("Ctrl+E", self.export_csv)
+        key(ENROLL_KEY, self.open_enroll)
 
     def _build_log_tab(self) -> None:
         tab = QWidget()
@@ -435,7 +440,7 @@ class SyncPage(QWidget):
                 "trung tâm cấp."
             )
             self.sync_button.setEnabled(False)
-            self.enroll_button.setText("Đăng ký với trung tâm…")
+            self.enroll_button.setText(fkey_text("Đăng ký với trung tâm…", ENROLL_KEY))
             return
         from app.domain.money import format_number
 
@@ -448,13 +453,16 @@ class SyncPage(QWidget):
         )
         lines = [f"Máy chủ trung tâm: {server or '—'}"]
         if status.last_error and status.state != "idle":
-            lines.append(f"Lỗi gần nhất: {status.last_error}")
+            lines.append(f"Lỗi gần nhất: {error_text(status.last_error)}")
         if status.next_attempt is not None and status.state != "syncing":
             lines.append(f"Lần đồng bộ tiếp theo: {_local(status.next_attempt)}")
         self.detail_label.setText("\n".join(lines))
         self.sync_button.setEnabled(True)
         self.enroll_button.setText(
-            "Đăng ký lại…" if status.state == "needs_enrollment" else "Đăng ký với trung tâm…"
+            fkey_text(
+                "Đăng ký lại…" if status.state == "needs_enrollment" else "Đăng ký với trung tâm…",
+                ENROLL_KEY,
+            )
         )
         if status.rejected != self._rejected_count:
             self._rejected_count = status.rejected
@@ -534,7 +542,7 @@ class SyncPage(QWidget):
                 e.payer_name or "",
                 _amount(e.amount),
                 e.confirmation_code or "",
-                e.last_error or "",
+                error_text(e.last_error),
                 str(e.attempts),
             )
             for c, value in enumerate(values):

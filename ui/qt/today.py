@@ -163,7 +163,7 @@ class PaymentsFilter(QSortFilterProxyModel):
                     str(p.receipt_number),
                     p.ma_so_bhxh or "",
                     p.cccd or "",
-                    p.cashier,
+                    fold_key(p.cashier),
                 )
             )
             return all(word in haystack for word in self.text.split())
@@ -318,6 +318,7 @@ class TodayPage(QWidget):
         self.proxy = PaymentsFilter(self)
         self.proxy.setSourceModel(self.model)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
         self.table.setObjectName("payments_table")
         self.table.setModel(self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -410,18 +411,27 @@ class TodayPage(QWidget):
         self.day = day
         self.title.setText(f"Giao dịch hôm nay — {day:%d/%m/%Y}")
         self.model.set_rows(rows)
-        self._show_totals(rows)
+        self._show_totals()
         if selected is not None:
             self.select_receipt(selected.receipt_number)
         self._update_buttons()
 
-    def _show_totals(self, rows: list[PaymentView]) -> None:
+    def visible_rows(self) -> list[PaymentView]:
+        return [
+            self.proxy.index(row, 0).data(Qt.ItemDataRole.UserRole)
+            for row in range(self.proxy.rowCount())
+        ]
+
+    def _show_totals(self) -> None:
+        """Totals of the rows the filter shows; the drawer line is always the whole day."""
+        everything = self.model.rows
+        rows = self.visible_rows()
+        filtered = len(rows) != len(everything)
+        drawer = sum(p.amount for p in everything if not p.voided)
         parts = []
-        drawer = 0
         for scheme in Scheme:
             valid = [p for p in rows if p.scheme is scheme and not p.voided]
             amount = sum(p.amount for p in valid)
-            drawer += amount
             parts.append(
                 f"<td style='padding-right:28px'>{scheme.label}: <b>{len(valid)}</b> khoản · "
                 f"<b>{format_vnd(amount)}</b></td>"
@@ -432,8 +442,15 @@ class TodayPage(QWidget):
             f"({format_vnd(sum(p.amount for p in voided))}, không tính)</td>"
         )
         self.drawer_total = drawer
+        self.filtered_total = sum(p.amount for p in rows if not p.voided)
+        heading = (
+            f"<div>Theo bộ lọc: <b>{len(rows)}</b> / {len(everything)} khoản hiện ra · "
+            f"<b>{format_vnd(self.filtered_total)}</b></div>"
+            if filtered
+            else ""
+        )
         self.totals_label.setText(
-            f"<table><tr>{''.join(parts)}</tr></table>"
+            f"{heading}<table><tr>{''.join(parts)}</tr></table>"
             f"<div style='font-size:15pt; margin-top:6px'>Tiền mặt phải có trong két: "
             f"<b style='color:#0b5cad'>{format_vnd(drawer)}</b></div>"
         )
@@ -444,6 +461,7 @@ class TodayPage(QWidget):
             self.status_filter.currentData(),
             self.search.text(),
         )
+        self._show_totals()
         self._update_buttons()
 
     def _focus_table(self) -> None:

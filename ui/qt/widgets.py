@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.money import format_number
+from app.domain.money import format_number, format_vnd
 from app.errors import ValidationError
-from ui.qt.basic import card, fkey_text, hint, page_title
+from ui.qt.basic import ElidedLabel, card, fkey_text, hint, page_title
 
 __all__ = [
+    "ElidedLabel",
     "EnterNavigator",
     "FieldErrors",
     "MessageBar",
@@ -57,6 +58,48 @@ class MoneySpinBox(QSpinBox):
         self.setAccelerated(True)
         self.setMaximum(2_000_000_000)
         self.lineEdit().setTextMargins(0, 0, 6, 0)  # keep "đ" clear of the arrows
+        self.rule: tuple[int, int, int] | None = None  # (minimum, maximum, step) of the rule
+
+    def set_rule(self, low: int, high: int, step: int) -> None:
+        """Bounds and step of the rule, checked by `rule_error` — never by changing the value.
+
+        The spin box itself accepts any amount of the right length (nothing typed is replaced
+        or loses a digit); the arrows still step within the rule."""
+        self.rule = (low, high, step)
+        self.setRange(0, max(high * 10, 2_000_000_000))
+        self.setSingleStep(step)
+
+    def rule_minimum(self) -> int:
+        return self.rule[0] if self.rule else self.minimum()
+
+    def rule_maximum(self) -> int:
+        return self.rule[1] if self.rule else self.maximum()
+
+    def stepBy(self, steps: int) -> None:
+        if self.rule is None:
+            super().stepBy(steps)
+            return
+        low, high, step = self.rule
+        value = self.value()
+        snapped = (value // step) * step if steps > 0 else -(-value // step) * step
+        self.setValue(min(high, max(low, snapped + steps * step)))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:
+        if self.rule is None:
+            return super().stepEnabled()
+        low, high, _ = self.rule
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() > low:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if self.value() < high:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+    def rule_error(self) -> str | None:
+        """What is wrong with the value under the rule, naming the nearest valid values."""
+        if self.rule is None:
+            return None
+        return money_rule_error(self.value(), *self.rule)
 
     def textFromValue(self, value: int) -> str:
         return format_number(value)
@@ -67,7 +110,10 @@ class MoneySpinBox(QSpinBox):
 
     def valueFromText(self, text: str) -> int:
         digits = self._digits(text)
-        return int(digits) if digits.isdigit() else self.minimum()
+        return int(digits) if digits.isdigit() else self.value()
+
+    def fixup(self, text: str) -> str:
+        return text  # never replace what was typed; the rule check says what is wrong
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         digits = self._digits(text)
@@ -81,6 +127,29 @@ class MoneySpinBox(QSpinBox):
         if value < self.minimum():
             return (QValidator.State.Intermediate, text, pos)
         return (QValidator.State.Acceptable, text, pos)
+
+
+def money_rule_error(value: int, low: int, high: int, step: int) -> str | None:
+    """None when `value` is within [low, high] on the step; else the rule and the nearest
+    valid values, e.g. "thấp hơn mức tối thiểu 1.500.000 đ — chọn 1.500.000 đ"."""
+    if value < low:
+        return (
+            f"{format_vnd(value)} thấp hơn mức tối thiểu {format_vnd(low)}. "
+            f"Mức hợp lệ gần nhất: {format_vnd(low)}."
+        )
+    if value > high:
+        return (
+            f"{format_vnd(value)} cao hơn mức tối đa {format_vnd(high)}. "
+            f"Mức hợp lệ gần nhất: {format_vnd(high)}."
+        )
+    if value % step:
+        below = max(low, value // step * step)
+        above = min(high, below + step)
+        return (
+            f"{format_vnd(value)} không đúng bước {format_vnd(step)}. "
+            f"Mức hợp lệ gần nhất: {format_vnd(below)} hoặc {format_vnd(above)}."
+        )
+    return None
 
 
 E = TypeVar("E", bound=Enum)

@@ -29,7 +29,9 @@ from app.domain.clock import format_local, today
 from app.domain.money import format_vnd
 from ui.qt.operations import documents
 from ui.qt.ops import IoOp
-from ui.qt.widgets import card, hint, page_title
+from ui.qt.widgets import card, fkey_text, hint, page_title
+
+EXPORT_KEYS = {"pdf": "Ctrl+E", "xlsx": "Ctrl+Shift+X", "csv": "Ctrl+Shift+C"}
 
 if TYPE_CHECKING:
     from app.domain.documents import Xn01Report
@@ -97,6 +99,12 @@ class Xn01Page(QWidget):
 
         self.day.dateChanged.connect(lambda _d: self.refresh())
         self._initialised = False
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        for kind, keys in EXPORT_KEYS.items():
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(lambda k=kind: self.export(k))
 
     def _build_controls(self) -> QHBoxLayout:
         controls = QHBoxLayout()
@@ -117,7 +125,7 @@ class Xn01Page(QWidget):
         controls.addStretch(1)
         self.export_buttons: dict[str, QPushButton] = {}
         for kind, label in (("pdf", "Xuất PDF"), ("xlsx", "Xuất Excel"), ("csv", "Xuất CSV")):
-            button = QPushButton(label)
+            button = QPushButton(fkey_text(label, EXPORT_KEYS[kind]))
             button.setObjectName(f"export_{kind}")
             button.clicked.connect(lambda _=False, k=kind: self.export(k))
             controls.addWidget(button)
@@ -133,6 +141,7 @@ class Xn01Page(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move inside
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from app.services.common import Actor
     from app.services.counter import CounterView
-    from app.services.rates import RateStatus
+    from app.services.rates import RateNotice, RateStatus
     from app.services.settings import CounterSettings
     from ui.qt.state import AppState
 
@@ -138,3 +138,26 @@ def rate_status(parent: QObject, state: AppState) -> Op[RateStatus]:
         return status(current_rate_table(state.db), today())
 
     return DbOp(parent, check)
+
+
+def rate_notice(parent: QObject, state: AppState) -> Op[RateNotice]:
+    """What the status bar says about the rate table (nothing unless a newer one is due)."""
+
+    def check() -> RateNotice:
+        from app.domain.clock import today
+        from app.services.rates import rate_notice as notice
+
+        return notice(state.db, today())
+
+    return DbOp(parent, check)
+
+
+def acknowledge_rates(parent: QObject, state: AppState, version: str) -> Op[None]:
+    actor = state.require_actor()
+
+    def store() -> None:
+        from app.services.rates import acknowledge_rate_notice
+
+        acknowledge_rate_notice(state.db, version, by=actor)
+
+    return DbOp(parent, store).changes(state, SAVED)

@@ -10,19 +10,19 @@ from ui.qt.ops import DbOp, Op
 if TYPE_CHECKING:
     from PySide6.QtCore import QObject
 
-    from app.services.participants import ParticipantInput, ParticipantView
+    from app.services.participants import ParticipantInput, ParticipantView, SearchResult
     from ui.qt.state import AppState
 
 SAVED = OpChanges(participants=True)
 
 
-def search(
-    parent: QObject, state: AppState, query: str, *, limit: int = 20
-) -> Op[list[ParticipantView]]:
-    def find() -> list[ParticipantView]:
-        from app.services.participants import search_participants
+def search(parent: QObject, state: AppState, query: str, *, limit: int = 20) -> Op[SearchResult]:
+    """Ranked, best match first; the result says when more matched than are shown."""
 
-        return search_participants(state.db, query, limit=limit)
+    def find() -> SearchResult:
+        from app.services.participants import find_participants
+
+        return find_participants(state.db, query, limit=limit)
 
     return DbOp(parent, find)
 

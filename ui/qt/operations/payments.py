@@ -93,10 +93,17 @@ def reprint(parent: QObject, state: AppState, receipt_number: int) -> Op[int]:
 
 
 def todays(parent: QObject, state: AppState) -> Op[tuple[date, list[PaymentView]]]:
+    """Today's payments, each cashier named by full name as on the receipt and in 01-XN."""
+
     def load() -> tuple[date, list[PaymentView]]:
+        from dataclasses import replace
+
+        from app.services.operators import list_operators
         from app.services.payments import list_payments
 
         day = today()
-        return day, list_payments(state.db, day)
+        names = {op.username: op.full_name for op in list_operators(state.db)}
+        rows = list_payments(state.db, day)
+        return day, [replace(p, cashier=names.get(p.cashier, p.cashier)) for p in rows]
 
     return DbOp(parent, load)

@@ -1,0 +1,86 @@
+"""Ranked participant search among namesakes, on a real SQLite file (issue 12.5)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.domain.text import fold_key
+from app.domain.types import Scheme
+from app.services.common import Actor
+from app.services.participants import (
+    ParticipantInput,
+    create_participant,
+    find_participants,
+    search_participants,
+)
+from app.services.payments import PaymentRequest, record_payment
+from app.storage.db import Database
+
+
+def bulk_names(db_path: Path, names: list[str]) -> None:
+    """Many participants at once (as a large directory would hold), straight into SQLite."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    con = sqlite3.connect(db_path, isolation_level=None)
+    con.execute("BEGIN")
+    con.executemany(
+        "INSERT INTO participants (id, ma_so_bhxh, full_name, name_key, address, phone,"
+        " email, prior_support_months, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, 'Thôn Đông', '', '', 0, ?, ?)",
+        [
+            (str(uuid.uuid4()), f"9{i:09d}", name, fold_key(name), now, now)
+            for i, name in enumerate(names)
+        ],
+    )
+    con.execute("COMMIT")
+    con.close()
+
+
+def person(db: Database, cashier: Actor, name: str, ma_so: str) -> str:
+    return create_participant(db, ParticipantInput(full_name=name, ma_so_bhxh=ma_so), by=cashier).id
+
+
+def test_exact_name_first_among_many_namesakes(db: Database, db_path: Path, cashier: Actor) -> None:
+    # 3,000 people whose folded name is the same or starts the same, registered first.
+    crowd = ["Nguyễn Văn Anh"] * 1500 + ["Nguyễn Văn Anh Tuấn"] * 700 + ["Nguyễn Văn Ân"] * 800
+    bulk_names(db_path, crowd)
+    target = person(db, cashier, "Nguyễn Văn Ánh", "0123456789")  # registered last
+
+    found = find_participants(db, "Nguyễn Văn Ánh", limit=5)
+    assert found.people[0].id == target  # typed with diacritics: that person first
+    assert found.more  # and the list says more matched than are shown
+    assert len(found.people) == 5
+    # Typed without diacritics (or another case), the exact folded names come before prefixes.
+    first = find_participants(db, "NGUYEN VAN ANH", limit=20).people
+    assert all(fold_key(p.full_name) == "nguyen van anh" for p in first)
+
+
+def test_ties_go_to_who_paid_most_recently(db: Database, db_path: Path, cashier: Actor) -> None:
+    bulk_names(db_path, ["Trần Thị Hoa"] * 300)
+    payer = person(db, cashier, "Trần Thị Hoa", "0123456780")
+    assert search_participants(db, "tran thi hoa", limit=5)[0].id != payer  # not by chance
+    record_payment(
+        db,
+        PaymentRequest("r1", payer, Scheme.BHYT_HGD, months=12, member_order=1),
+        by=cashier,
+    )
+    assert search_participants(db, "tran thi hoa", limit=5)[0].id == payer
+
+
+def test_order_exact_then_words_in_order_then_the_rest(db: Database, cashier: Actor) -> None:
+    rest = person(db, cashier, "Anh Nguyễn Thị", "0000000001")  # words in another order
+    in_order = person(db, cashier, "Nguyễn Văn Anh", "0000000002")  # prefixes in order
+    exact = person(db, cashier, "Nguyễn Anh", "0000000003")
+    assert [p.id for p in search_participants(db, "nguyen anh")] == [exact, in_order, rest]
+    # The limit is applied after ranking: the best one is kept, not the first stored.
+    one = find_participants(db, "nguyen anh", limit=1)
+    assert [p.id for p in one.people] == [exact] and one.more
+
+
+def test_exact_identifier_before_prefixes(db: Database, cashier: Actor) -> None:
+    longer = person(db, cashier, "Lê Văn Một", "0123456789")
+    assert [p.id for p in search_participants(db, "012345678")] == [longer]
+    few = find_participants(db, "0123456789")
+    assert [p.id for p in few.people] == [longer] and not few.more
