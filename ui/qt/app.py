@@ -74,6 +74,7 @@ def run(db_path: Path | None) -> int:
         # to finish its current request before the database closes under it.
         window.sync.shutdown()
         window.sync.wait_stopped()
+        window.stop_notify(timeout=5.0)
         ops.shutdown(wait=True)
         if window.state.db_ready:
             window.state.db.close()

@@ -46,6 +46,7 @@ from ui.qt.idle import IdleLock
 from ui.qt.login import LoginPage
 from ui.qt.operations import counter as counter_ops
 from ui.qt.operations import sync as sync_ops
+from ui.qt.ops import IoOp
 from ui.qt.state import AppState
 from ui.qt.sync_indicator import SYNC_NOW_KEY, SyncIndicator
 
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
 
     from app.services.common import Actor
     from app.services.rates import RateNotice
+    from sync.notify_worker import NotifyWorker
     from ui.qt.changes import OpChanges
     from ui.qt.sync_bridge import SyncBridge
 
@@ -290,6 +292,7 @@ class MainWindow(QMainWindow):
         self.backup_status.hide()
         status.addPermanentWidget(self.backup_status)
         self._backup_started = False
+        self._notify: NotifyWorker | None = None  # payer SMS/email, started after sign-in
         self.sync_indicator = SyncIndicator()
         self.sync_indicator.setMinimumWidth(self.sync_indicator.sizeHint().width())
         status.addPermanentWidget(self.sync_indicator)
@@ -411,6 +414,8 @@ class MainWindow(QMainWindow):
         database thread, after the op); others — a reprint — leave it alone."""
         if changes.sync and self._sync is not None:
             self._sync.local_change()
+        if changes.sync and self._notify is not None:
+            self._notify.wake()  # a payment or void queued its notices: send them now
 
     def _counter_changed(self, counter: Any) -> None:
         self.setWindowTitle(
@@ -471,7 +476,34 @@ class MainWindow(QMainWindow):
         self.idle_lock.start()
         self._check_rates()
         self._daily_backup()
+        self._start_notify()
         bridge.start()  # once: later logins find it running (or know it is standalone)
+
+    def _start_notify(self) -> None:
+        """Payer notices (docs/NOTIFY.md) go out from their own thread, never the GUI's or the
+        database worker's: queued with the payment, sent when the gateway answers. Built on the
+        I/O pool (it reads the keyring for the gateway's secret); once per window."""
+        if self._notify is not None:
+            return
+        db = self.state.db
+
+        def make() -> NotifyWorker:
+            from sync.notify_worker import NotifyWorker
+
+            worker = NotifyWorker(db)
+            worker.start()
+            return worker
+
+        def started(worker: NotifyWorker) -> None:
+            self._notify = worker
+
+        IoOp(self, make).success(started).run()
+
+    def stop_notify(self, timeout: float = 0.0) -> None:
+        """Ask the notice sender to stop (the window's close: at once; `ui.qt.app.run`: bounded
+        wait, before the database closes). A message in flight is recovered on the next start."""
+        if self._notify is not None:
+            self._notify.stop(timeout)
 
     def _check_rates(self) -> None:
         def show(result: RateNotice) -> None:
@@ -721,4 +753,5 @@ class MainWindow(QMainWindow):
             return
         self.idle_lock.stop()
         self.sync.shutdown()  # returns at once; ui.qt.app.run waits for it, bounded
+        self.stop_notify()
         super().closeEvent(event)
