@@ -100,20 +100,6 @@ def create_app(store: CentralStore) -> FastAPI:
     def health() -> HealthResponse:
         return {"status": "ok", "api_version": API_VERSION, "server_time": now_text()}
 
-    # Operations probes, outside the counters' API (not in the OpenAPI document): liveness
-    # answers while the process runs; readiness also needs the database and the schema at the
-    # program's migration head (docs/CENTRAL.md).
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz() -> JSONResponse:
-        problem = store.readiness()
-        if problem is None:
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "not ready", "detail": problem}, status_code=503)
-
     @app.post(
         PATH_ENROLL,
         tags=["counters"],

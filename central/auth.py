@@ -76,29 +76,13 @@ def _signing_key(req: EnrollRequest) -> bytes:
     return key
 
 
-_ENROLL_FIELDS = ("counter_code", "organisation", "collection_point", "receipt_series")
-
-
-def _check_lengths(req: EnrollRequest) -> None:
-    """What the counter sends must fit central's columns (PostgreSQL enforces their lengths)."""
-    for name in _ENROLL_FIELDS:
-        limit = getattr(CentralCounter.__table__.c[name].type, "length", None)
-        value = req[name]  # type: ignore[literal-required]
-        if isinstance(limit, int) and len(value) > limit:
-            raise CentralError(f"trường {name} dài quá {limit} ký tự")
-
-
 def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
-    _check_lengths(req)
     key_text = base64.b64encode(_signing_key(req)).decode("ascii")
     now = now_text()
     token = secrets.token_urlsafe(32)
     with store.write() as s:
-        # Locked: two enrolments racing with one code on PostgreSQL must not both see it unused.
         code = s.get(
-            EnrollmentCode,
-            hash_secret(_normalise_enrollment_code(req["enrollment_code"])),
-            with_for_update=True,
+            EnrollmentCode, hash_secret(_normalise_enrollment_code(req["enrollment_code"]))
         )
         if code is None or code.used_at is not None or code.expires_at < now:
             raise Unauthorized("mã đăng ký không đúng, đã dùng hoặc đã hết hạn")

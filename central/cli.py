@@ -1,14 +1,13 @@
 """`quaythu-central` — run the reference central server and administer it.
 
-    quaythu-central serve --db central.sqlite3 --port 8700 [--host 127.0.0.1] [--workers N]
+    quaythu-central serve --db central.sqlite3 --port 8700 [--host 127.0.0.1]
     quaythu-central make-enrollment-code --db central.sqlite3 [--label "Bưu điện Đồng Hỷ"]
     quaythu-central list-counters --db central.sqlite3 [--json]
     quaythu-central list-flags --db central.sqlite3 [--counter CODE] [--open] [--json]
     quaythu-central publish-rates rates.json --db central.sqlite3
     quaythu-central revoke-token COUNTER_ID --db central.sqlite3
 
-`--database-url` (e.g. `postgresql://user@host/quaythu`) replaces `--db` for PostgreSQL; the
-environment variable QUAYTHU_CENTRAL_DATABASE_URL is used when neither is given (docs/CENTRAL.md).
+`--database-url` (e.g. `postgresql+psycopg://user@host/quaythu`) replaces `--db` for PostgreSQL.
 The server speaks plain HTTP; put it behind a TLS-terminating proxy in production (enrolment
 sends the counter's signing key).
 """
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,26 +23,16 @@ from pathlib import Path
 from app.errors import UserFacingError
 from central import admin, auth, feeds
 from central.errors import CentralError
-from central.store import ENV_DATABASE_URL, CentralStore, sqlite_url
-
-
-def _url(args: argparse.Namespace) -> str:
-    url = (
-        args.database_url
-        or (sqlite_url(Path(args.db)) if args.db else None)
-        or os.environ.get(ENV_DATABASE_URL)
-    )
-    if not url:
-        raise SystemExit(
-            f"quaythu-central: give --db PATH or --database-url URL (or set {ENV_DATABASE_URL})"
-        )
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return url
+from central.store import CentralStore, sqlite_url
 
 
 def _store(args: argparse.Namespace) -> CentralStore:
-    return CentralStore(_url(args))
+    url = args.database_url or (sqlite_url(Path(args.db)) if args.db else None)
+    if url is None:
+        raise SystemExit("quaythu-central: give --db PATH or --database-url URL")
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return CentralStore(url)
 
 
 def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> None:
@@ -58,11 +46,13 @@ def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from central.server import serve
+    import uvicorn
 
-    url = _url(args)
+    from central.api import create_app
+
+    store = _store(args)
     print(f"QuầyThu central: http://{args.host}:{args.port}/v1/health", flush=True)
-    serve(url, host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -133,7 +123,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--log-level", default="warning")
-    p.add_argument("--workers", type=int, default=1, help="API worker processes (PostgreSQL)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("make-enrollment-code", parents=[common], help="one-time enrolment code")

@@ -5,25 +5,13 @@ record id, and never updated (a different submission under a stored id is refuse
 flag's evidence instead). `flags` is the auditor's view: gaps, tampering, conflicts, forks.
 Instants are canonical UTC text, dates ISO text, so SQLite and PostgreSQL store the same thing.
 
-The schema is managed by Alembic (`central/migrations`, run when the store opens); after a change
-here write the migration with `python -m central.migrations.regenerate` (docs/CENTRAL.md).
-Amounts are BIGINT: a lump sum of several years of BHXH tự nguyện, or a day's total, must not
-meet PostgreSQL's 32-bit INTEGER limit.
+The reference server creates these tables with `create_all` at start-up; a production central
+system would put them under migrations like the counter's own database.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -85,7 +73,7 @@ class LedgerRecord(CentralBase):
     business_date: Mapped[str] = mapped_column(String(10))
     # denormalised from the body for queries
     receipt_number: Mapped[int | None] = mapped_column(Integer)
-    amount: Mapped[int | None] = mapped_column(BigInteger)
+    amount: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[str] = mapped_column(String(27))  # paid_at or voided_at
     participant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     payment_id: Mapped[str | None] = mapped_column(String(36), index=True)  # voids

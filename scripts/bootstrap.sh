@@ -13,12 +13,11 @@ say() { printf '%s\n' "$*" >&2; }
 
 # Debian/Ubuntu packages the program needs from the system (Qt's shared libraries; poppler for
 # the tests that read PDFs back; binutils for PyInstaller, which the tests use to build the
-# bundle; the PostgreSQL server central's tests start). Installed with apt-get when missing:
-# directly as root, through sudo otherwise.
+# bundle). Installed with apt-get when missing: directly as root, through sudo otherwise.
 APT_APP=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0)
-APT_DEV=(poppler-utils binutils postgresql)
+APT_DEV=(poppler-utils binutils)
 
 ensure_apt() {
   command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian-like: the user knows best

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from app.domain.canonical import CanonicalValue, canonical_bytes
 from app.domain.ledger import MalformedRecord, RecordKind, SealedRecord, from_wire
-from central.models import CentralParticipant, LedgerRecord
 
 MAX_ID_LENGTH = 36
 
@@ -124,7 +123,7 @@ def _parse(data: Mapping[str, object]) -> ParsedRecord:
         at = _text(body, "voided_at")
         payment = None
         void = VoidFacts(_text(body, "payment_id"), _text(body, "payment_code"))
-    parsed = ParsedRecord(
+    return ParsedRecord(
         record=record,
         id=record_id,
         canonical=canonical,
@@ -135,51 +134,6 @@ def _parse(data: Mapping[str, object]) -> ParsedRecord:
         payment=payment,
         void=void,
     )
-    _check_fits(parsed)
-    return parsed
-
-
-# What central's columns hold (PostgreSQL enforces it; SQLite would not): a record that does
-# not fit is `invalid`, named by its field — never a database error and a 500.
-INT32 = (-(2**31), 2**31 - 1)
-INT64 = (-(2**63), 2**63 - 1)
-_TEXT_LIMITS = {  # body field → the column it is stored in
-    "business_date": LedgerRecord.__table__.c.business_date,
-    "at": LedgerRecord.__table__.c.at,
-    "participant_id": CentralParticipant.__table__.c.participant_id,
-    "payer_name": CentralParticipant.__table__.c.full_name,
-    "ma_so_bhxh": CentralParticipant.__table__.c.ma_so_bhxh,
-    "payment_id": LedgerRecord.__table__.c.payment_id,
-}
-
-
-def _text_limit(name: str) -> int:
-    length = getattr(_TEXT_LIMITS[name].type, "length", None)
-    assert isinstance(length, int)
-    return length
-
-
-def _check_fits(p: ParsedRecord) -> None:
-    texts: dict[str, str | None] = {"business_date": p.business_date, "at": p.at}
-    numbers: dict[str, tuple[int, tuple[int, int]]] = {"receipt_number": (p.receipt_number, INT32)}
-    if p.payment is not None:
-        texts |= {
-            "participant_id": p.payment.participant_id,
-            "payer_name": p.payment.payer_name,
-            "ma_so_bhxh": p.payment.ma_so_bhxh,
-        }
-        numbers["amount"] = (p.payment.amount, INT64)
-    if p.void is not None:
-        texts["payment_id"] = p.void.payment_id
-    for name, value in texts.items():
-        limit = _text_limit(name)
-        if value is not None and len(value) > limit:
-            shown = "paid_at/voided_at" if name == "at" else name
-            raise MalformedRecord(f"trường {shown} dài quá {limit} ký tự")
-    numbers["seq"] = (p.seq, INT32)
-    for name, (number, (lo, hi)) in numbers.items():
-        if not lo <= number <= hi:
-            raise MalformedRecord(f"trường {name} phải từ {lo} đến {hi}")
 
 
 def parse(data: Mapping[str, object]) -> ParsedRecord | Unparsable:

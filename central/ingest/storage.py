@@ -15,8 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from central.ingest.classify import Held, HeldRecord, Link
@@ -183,71 +182,47 @@ def _fresh_ma_so(s: Session, taken: set[str]) -> str:
 def _register_participants(
     s: Session, counter_id: str, accepted: Sequence[ParsedRecord], now: str
 ) -> None:
-    """New participants in one executemany; a known one without a mã số BHXH gets the
-    payment's, or (first-timer) an assigned one. Core statements, not ORM objects: this runs
-    for every payment of every upload."""
     latest = {p.payment.participant_id: p.payment for p in accepted if p.payment is not None}
     if not latest:
         return
     known = {
-        row.participant_id: (row.ma_so_bhxh, row.counter_id)
-        for row in s.execute(
-            select(
-                CentralParticipant.participant_id,
-                CentralParticipant.ma_so_bhxh,
-                CentralParticipant.counter_id,
-            ).where(CentralParticipant.participant_id.in_(list(latest)))
+        row.participant_id: row
+        for row in s.scalars(
+            select(CentralParticipant).where(CentralParticipant.participant_id.in_(list(latest)))
         )
     }
     taken: set[str] = set()
-    new_rows: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
     for pid, payment in latest.items():
-        held_ma_so, owner = known.get(pid, (None, counter_id))
-        if held_ma_so is not None:
-            continue
-        ma_so, assigned = payment.ma_so_bhxh, False
-        if ma_so is None:
+        person = known.get(pid)
+        if person is None:
+            person = CentralParticipant(
+                participant_id=pid,
+                counter_id=counter_id,
+                full_name=payment.payer_name,
+                ma_so_bhxh=payment.ma_so_bhxh,
+                assigned_here=False,
+                first_seen_at=now,
+            )
+            s.add(person)
+        elif person.ma_so_bhxh is None and payment.ma_so_bhxh is not None:
+            person.ma_so_bhxh = payment.ma_so_bhxh
+        if person.ma_so_bhxh is None:
             # SIMULATED VSS STEP (see module docstring): assign a fresh code.
-            ma_so, assigned = _fresh_ma_so(s, taken), True
+            person.ma_so_bhxh = _fresh_ma_so(s, taken)
+            person.assigned_here = True
             changes.append(
                 {
-                    "counter_id": owner,
+                    "counter_id": person.counter_id,
                     "participant_id": pid,
                     "change": "assigned",
-                    "ma_so_bhxh": ma_so,
+                    "ma_so_bhxh": person.ma_so_bhxh,
                     "changed_at": now,
                 }
             )
-        if pid in known:
-            s.execute(
-                update(CentralParticipant)
-                .where(CentralParticipant.participant_id == pid)
-                .values(ma_so_bhxh=ma_so, assigned_here=assigned)
-            )
-        else:
-            new_rows.append(
-                {
-                    "participant_id": pid,
-                    "counter_id": counter_id,
-                    "full_name": payment.payer_name,
-                    "ma_so_bhxh": ma_so,
-                    "assigned_here": assigned,
-                    "first_seen_at": now,
-                }
-            )
-    if new_rows:
-        s.execute(_insert_new(s).on_conflict_do_nothing(), new_rows)
+    s.flush()
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)
-
-
-def _insert_new(s: Session) -> postgresql.Insert | sqlite.Insert:
-    """INSERT … ON CONFLICT DO NOTHING into participants: another counter's upload may register
-    the same participant id at the same moment (it is not under this counter's lock)."""
-    if s.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(CentralParticipant)
-    return sqlite.insert(CentralParticipant)
 
 
 def resolve_gaps(s: Session, counter_id: str, filled: Sequence[int], now: str) -> None:

@@ -3,10 +3,6 @@
 One central server (uvicorn in a thread, its own SQLite file) serves the whole session; every
 test makes its own counter (own database, own keys, own enrolment), so tests never see each
 other's records. `assert_consistent` is the recovery invariant every fault test ends with.
-
-The central-facing modules (`CENTRAL_FACING`) run against both of central's engines: a second
-server on a real PostgreSQL database (tests/support/postgres.py) serves their `[postgresql]`
-runs; the client-side modules run once, against SQLite.
 """
 
 from __future__ import annotations
@@ -38,17 +34,13 @@ from app.storage.models import LedgerEntry, OutboxItem, Payment
 from central import admin, auth
 from central.api import create_app
 from central.models import CentralCounter, LedgerRecord
-from central.store import CentralStore, sqlite_url
+from central.store import CentralStore
 from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
 from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
-from tests.support.postgres import session_cluster
 from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
 from tests.support.processes import child_env
-
-CENTRAL_ENGINES = ("sqlite", "postgresql")
-CENTRAL_FACING = {"test_central"}  # modules whose tests run on both engines
 
 FAST_RETRY = RetryPolicy(base=0.05, cap=0.4, attempts=6, max_inline_wait=5.0)
 FAST = SyncConfig(
@@ -69,10 +61,8 @@ FAST = SyncConfig(
 class CentralServer:
     """uvicorn serving the reference app on a free loopback port, in a daemon thread."""
 
-    def __init__(self, database: str | Path) -> None:
-        """`database`: a database URL, or the path of a SQLite file."""
-        url = sqlite_url(database) if isinstance(database, Path) else database
-        self.store = CentralStore(url)
+    def __init__(self, db_path: Path) -> None:
+        self.store = CentralStore.at_path(db_path)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -101,24 +91,9 @@ class CentralServer:
         self.store.close()
 
 
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    module = metafunc.module.__name__.rpartition(".")[2]
-    if "central" in metafunc.fixturenames and module in CENTRAL_FACING:
-        metafunc.parametrize("central", CENTRAL_ENGINES, indirect=True, scope="session")
-
-
 @pytest.fixture(scope="session")
-def central(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[CentralServer]:
-    """The reference server: on SQLite, or on PostgreSQL for the `[postgresql]` runs of the
-    central-facing modules (the parameter is the engine)."""
-    engine: str = getattr(request, "param", "sqlite")
-    if engine == "postgresql":
-        url = session_cluster(request.config).new_database()
-    else:
-        url = sqlite_url(tmp_path_factory.mktemp("central") / "central.sqlite3")
-    server = CentralServer(url)
+def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralServer]:
+    server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")
     yield server
     server.stop()
 
