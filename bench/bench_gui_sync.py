@@ -148,9 +148,16 @@ def main() -> int:
         n = args.payments
         seconds = seed_payments(db, admin, n)
         print(f"setup: recorded {n:,} payments in {seconds:.1f} s")
+        me = get_counter(db)
         db.close()
         store = CentralStore.at_path(central_db)
-        code = auth.make_enrollment_code(store, label="bench-gui")
+        code = auth.make_enrollment_code(
+            store,
+            organisation=me.organisation,
+            collection_point=me.collection_point,
+            counter_code=me.counter_code,
+            label="bench-gui",
+        )
         store.close()
 
         from ui.qt import ops

@@ -136,7 +136,7 @@ def main() -> int:
 
     from app.domain.ledger import to_wire
     from app.services import operators
-    from app.services.counter import init_counter
+    from app.services.counter import get_counter, init_counter
     from app.services.outbox import pending_batch
     from app.storage.db import open_database
     from central import auth
@@ -170,7 +170,14 @@ def main() -> int:
         )
 
         store = CentralStore.at_path(central_db)
-        code = auth.make_enrollment_code(store, label="bench")
+        me = get_counter(db)
+        code = auth.make_enrollment_code(
+            store,
+            organisation=me.organisation,
+            collection_point=me.collection_point,
+            counter_code=me.counter_code,
+            label="bench",
+        )
         store.close()
         enroll_counter(db, f"http://127.0.0.1:{port}", code)
         config = SyncConfig(batch_size=args.batch)

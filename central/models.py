@@ -27,10 +27,24 @@ class CentralBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class CentralMeta(CentralBase):
+    """Facts about this central installation (its instance id, shown to enrolling counters)."""
+
+    __tablename__ = "central_meta"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class EnrollmentCode(CentralBase):
+    """A one-time enrolment code, issued for exactly one counter: organisation, collection
+    point and counter code must match the enrolling counter's."""
+
     __tablename__ = "enrollment_codes"
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    collection_point: Mapped[str] = mapped_column(String(200), default="")
+    counter_code: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[str] = mapped_column(String(27))
     expires_at: Mapped[str] = mapped_column(String(27))
     used_at: Mapped[str | None] = mapped_column(String(27))
@@ -46,8 +60,9 @@ class CentralCounter(CentralBase):
     collection_point: Mapped[str] = mapped_column(String(200))
     receipt_series: Mapped[str] = mapped_column(String(20))
     # Central is the other holder of the counter's code-signing key by design: whoever holds it
-    # can verify a Mã xác nhận. A production system keeps it in an HSM or a KMS, not a column.
-    signing_key: Mapped[str] = mapped_column(String(100))
+    # can verify a Mã xác nhận. Stored sealed under the master key (central.masterkey), never
+    # in plain text; a production system may keep the master key in an HSM or a KMS.
+    signing_key: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     enrolled_at: Mapped[str] = mapped_column(String(27))
     head_seq: Mapped[int] = mapped_column(Integer, default=0)

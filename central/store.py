@@ -5,26 +5,46 @@ write transactions start with `BEGIN IMMEDIATE`, so concurrent uploads — say a
 arriving while the first attempt is still being stored — queue behind each other instead of
 interleaving. On PostgreSQL the same ordering comes from `SELECT … FOR UPDATE` on the counter row
 (see `central.ingest.storage.lock_counter`).
+
+The store also carries the master keys (`central.masterkey`): counters' signing keys are sealed
+under them, and a key found in plain text (a database from before) is sealed at start-up.
 """
 
 from __future__ import annotations
 
+import base64
+import secrets
 from pathlib import Path
 
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
+from sqlalchemy.engine import make_url
 
 from app.storage.db import SessionScopes, configure_sqlite
-from central.models import CentralBase
+from central.masterkey import MasterKeys
+from central.models import CentralBase, CentralCounter, CentralMeta
+
+DEFAULT_NAME = "QuầyThu central"
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+def default_key_file(url: str) -> Path | None:
+    """`<database>.master-key` next to a SQLite file; None for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).with_name(Path(parsed.database).name + ".master-key")
+
+
 class CentralStore(SessionScopes):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, keys: MasterKeys | None = None, name: str = "") -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.keys = keys or MasterKeys.from_environment(default_file=default_key_file(url))
         if self.is_sqlite:
             engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
@@ -34,8 +54,25 @@ class CentralStore(SessionScopes):
             engine = create_engine(url, pool_pre_ping=True)
         CentralBase.metadata.create_all(engine)
         super().__init__(engine)
+        self.instance_id = self._instance_id()
+        self.name = name or DEFAULT_NAME
+        self._seal_plain_keys()
+
+    def _instance_id(self) -> str:
+        with self.write() as s:
+            row = s.get(CentralMeta, "instance_id")
+            if row is None:
+                row = CentralMeta(name="instance_id", value=secrets.token_hex(16))
+                s.add(row)
+            return row.value
+
+    def _seal_plain_keys(self) -> None:
+        with self.write() as s:
+            for c in s.scalars(select(CentralCounter)):
+                if not MasterKeys.is_sealed(c.signing_key):
+                    c.signing_key = self.keys.seal(c.id, base64.b64decode(c.signing_key))
 
     @classmethod
-    def at_path(cls, path: Path) -> CentralStore:
+    def at_path(cls, path: Path, *, keys: MasterKeys | None = None) -> CentralStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return cls(sqlite_url(path))
+        return cls(sqlite_url(path), keys=keys)

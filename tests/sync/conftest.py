@@ -157,6 +157,18 @@ def _actor(view: OperatorView) -> Actor:
     return Actor(view.id, view.username, view.full_name, view.role)
 
 
+def enrollment_code(store: CentralStore, db: Database, **kw: object) -> str:
+    """A one-time enrolment code issued, as central's admin does, for the counter of `db`."""
+    c = get_counter(db)
+    return auth.make_enrollment_code(
+        store,
+        organisation=c.organisation,
+        collection_point=c.collection_point,
+        counter_code=c.counter_code,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
 def make_counter(
     db: Database, admin: Actor, central: CentralServer, *, enroll: bool = True
 ) -> Counter:
@@ -187,7 +199,7 @@ def make_counter(
     )
     counter_id = get_counter(db).counter_id
     if enroll:
-        code = auth.make_enrollment_code(central.store, label="test")
+        code = enrollment_code(central.store, db, label="test")
         enroll_counter(db, central.url, code, config=FAST)
     return Counter(db, admin, cashier, supervisor, payer, counter_id, central)
 
