@@ -17,6 +17,7 @@ address; a 422 names the field and the rule but never echoes the input back.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.domain.ledger import PaymentBody, VoidBody
 from app.errors import UserFacingError
 from central import auth, feeds
 from central.auth import CounterAuth
@@ -56,6 +58,7 @@ from sync.protocol import (
     RatesResponse,
     UploadRequest,
     UploadResponse,
+    WireRecord,
     Xn01Response,
 )
 
@@ -90,12 +93,51 @@ def _counter_auth(
 Counter = Annotated[CounterAuth, Depends(_counter_auth)]
 
 
+# Names a 422 may show in a location: the request models' own fields and parameters, and
+# pydantic's names for the kinds of value. Anything else in a location came from the request
+# (a key of a record body, say) and is shown as "…".
+_KNOWN_NAMES = frozenset(
+    {
+        "body",
+        "query",
+        "header",
+        "path",
+        *UploadRequest.__annotations__,
+        *WireRecord.__annotations__,
+        *EnrollRequest.__annotations__,
+        *(f.name for f in fields(PaymentBody)),
+        *(f.name for f in fields(VoidBody)),
+        "type",
+        "v",
+        "since",
+        "cursor",
+        "limit",
+        "date",
+        "code",
+        "ma_so_bhxh",
+        "str",
+        "int",
+        "bool",
+        "none",
+        "float",
+        "list",
+        "dict",
+    }
+)
+
+
+def _location(part: object) -> int | str:
+    if isinstance(part, int):
+        return part
+    return part if isinstance(part, str) and part in _KNOWN_NAMES else "…"
+
+
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, object]]:
     """Pydantic's errors without the `input` (and `ctx`, `url`) they carry: location, message
     and type only, each bounded — a 422 never echoes what was sent."""
     out: list[dict[str, object]] = []
     for error in exc.errors()[:_MAX_ERRORS]:
-        loc = [part if isinstance(part, int) else str(part)[:64] for part in error["loc"]][:8]
+        loc = [_location(part) for part in error["loc"]][:8]
         out.append({"loc": loc, "msg": str(error["msg"])[:200], "type": str(error["type"])[:64]})
     return out
 
@@ -122,6 +164,25 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+
+def _refuse_wide_integers(batch: UploadRequest) -> None:
+    """422 for an integer no database column of central can hold (beyond 64 bits), like any
+    other value of the wrong type — before anything is looked up or stored."""
+    for index, record in enumerate(batch["records"]):
+        named: list[tuple[list[str | int], object]] = [(["seq"], record["seq"])]
+        named += [(["body", str(k)[:64]], v) for k, v in record["body"].items()]
+        for loc, value in named:
+            if isinstance(value, int) and not -INT64_MAX <= value <= INT64_MAX:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ["body", "records", index, *loc],
+                            "msg": "số nguyên vượt quá 64 bit",
+                            "type": "int_out_of_range",
+                        }
+                    ]
+                )
 
 
 def _client_address(request: Request) -> str:
@@ -189,6 +250,7 @@ def _add_ledger_routes(app: FastAPI, store: CentralStore) -> None:
     def upload(batch: UploadRequest, counter: Counter) -> UploadResponse:
         if len(batch["records"]) > MAX_BATCH:
             raise TooLarge(f"tối đa {MAX_BATCH} bản ghi mỗi lần gửi")
+        _refuse_wide_integers(batch)
         return ingest(store, counter, batch["records"])
 
 

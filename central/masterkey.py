@@ -108,7 +108,7 @@ class MasterKeys:
         env = os.environ if env is None else env
         older = [_decode_key(t, ENV_OLD_KEYS) for t in env.get(ENV_OLD_KEYS, "").split(",") if t]
         for name in filter(None, env.get(ENV_OLD_KEY_FILES, "").split(":")):
-            older.append(_decode_key(Path(name).read_text(encoding="ascii"), name))
+            older.append(_decode_key(_read_key_file(Path(name)), name))
         if env.get(ENV_KEY):
             return cls(_decode_key(env[ENV_KEY], ENV_KEY), older)
         path = Path(env[ENV_KEY_FILE]) if env.get(ENV_KEY_FILE) else default_file
@@ -119,11 +119,14 @@ class MasterKeys:
             )
         if not path.exists() and path == default_file:
             write_key_file(path, new_key_text())
-        try:
-            text = path.read_text(encoding="ascii")
-        except OSError as exc:
-            raise MasterKeyError(f"không đọc được tệp khóa chủ {path}: {exc.strerror}") from exc
-        return cls(_decode_key(text, str(path)), older)
+        return cls(_decode_key(_read_key_file(path), str(path)), older)
+
+
+def _read_key_file(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MasterKeyError(f"không đọc được tệp khóa chủ {path}") from exc
 
 
 def write_key_file(path: Path, text: str) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+import sqlite3
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import make_url
 
 from app.storage.db import SessionScopes, configure_sqlite
@@ -40,6 +41,11 @@ def default_key_file(url: str) -> Path | None:
     return Path(parsed.database).with_name(Path(parsed.database).name + ".master-key")
 
 
+def _secure_delete(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+    """Overwritten and deleted content is zeroed on disk, not left in free space."""
+    dbapi_connection.execute("PRAGMA secure_delete=ON")
+
+
 class CentralStore(SessionScopes):
     def __init__(self, url: str, *, keys: MasterKeys | None = None, name: str = "") -> None:
         self.url = url
@@ -50,6 +56,7 @@ class CentralStore(SessionScopes):
                 url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
             )
             configure_sqlite(engine, busy_timeout_ms=30000)
+            event.listen(engine, "connect", _secure_delete)
         else:
             engine = create_engine(url, pool_pre_ping=True)
         CentralBase.metadata.create_all(engine)
@@ -67,10 +74,20 @@ class CentralStore(SessionScopes):
             return row.value
 
     def _seal_plain_keys(self) -> None:
+        sealed = 0
         with self.write() as s:
             for c in s.scalars(select(CentralCounter)):
                 if not MasterKeys.is_sealed(c.signing_key):
                     c.signing_key = self.keys.seal(c.id, base64.b64decode(c.signing_key))
+                    sealed += 1
+        if sealed and self.is_sqlite:
+            # The plain text must not linger in free pages or the WAL: rewrite the file.
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.execute("VACUUM")  # type: ignore[union-attr]
+                raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+            finally:
+                raw.close()
 
     @classmethod
     def at_path(cls, path: Path, *, keys: MasterKeys | None = None) -> CentralStore:

@@ -36,6 +36,7 @@ from app.storage.db import Database
 from app.storage.models import LedgerEntry, OutboxItem, Payment
 from central import admin, auth
 from central.api import create_app
+from central.limits import AttemptLimit
 from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
 from sync.backoff import RetryPolicy
@@ -63,14 +64,19 @@ FAST = SyncConfig(
 class CentralServer:
     """uvicorn serving the reference app on a free loopback port, in a daemon thread."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, enroll_limit: AttemptLimit | None = None) -> None:
         self.store = CentralStore.at_path(db_path)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.store), log_level="warning", lifespan="off", access_log=False
+            # The session's server: tests fail enrolments on purpose from the one loopback
+            # address, so its limit is high; tests/security proves the real limit on its own.
+            create_app(self.store, enroll_limit=enroll_limit or AttemptLimit(attempts=100_000)),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
