@@ -5,13 +5,23 @@ record id, and never updated (a different submission under a stored id is refuse
 flag's evidence instead). `flags` is the auditor's view: gaps, tampering, conflicts, forks.
 Instants are canonical UTC text, dates ISO text, so SQLite and PostgreSQL store the same thing.
 
-The reference server creates these tables with `create_all` at start-up; a production central
-system would put them under migrations like the counter's own database.
+The schema is managed by Alembic (`central/migrations/`, run at start-up by `central.schema`);
+a change here needs a new revision there (a test compares the two on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -65,7 +75,7 @@ class CentralCounter(CentralBase):
     signing_key: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     enrolled_at: Mapped[str] = mapped_column(String(27))
-    head_seq: Mapped[int] = mapped_column(Integer, default=0)
+    head_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
     last_upload_at: Mapped[str | None] = mapped_column(String(27))
 
@@ -78,7 +88,7 @@ class LedgerRecord(CentralBase):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     counter_id: Mapped[str] = mapped_column(ForeignKey("counters.id"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(10))
     body: Mapped[str] = mapped_column(Text)  # canonical JSON text, exactly as sealed
     code: Mapped[str] = mapped_column(String(12), index=True)
@@ -87,8 +97,8 @@ class LedgerRecord(CentralBase):
     received_at: Mapped[str] = mapped_column(String(27))
     business_date: Mapped[str] = mapped_column(String(10))
     # denormalised from the body for queries
-    receipt_number: Mapped[int | None] = mapped_column(Integer)
-    amount: Mapped[int | None] = mapped_column(Integer)
+    receipt_number: Mapped[int | None] = mapped_column(BigInteger)
+    amount: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[str] = mapped_column(String(27))  # paid_at or voided_at
     participant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     payment_id: Mapped[str | None] = mapped_column(String(36), index=True)  # voids
@@ -101,8 +111,8 @@ class Flag(CentralBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter_id: Mapped[str] = mapped_column(ForeignKey("counters.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
-    seq: Mapped[int | None] = mapped_column(Integer)
-    seq_to: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    seq_to: Mapped[int | None] = mapped_column(BigInteger)
     record_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,6 @@ under them, and a key found in plain text (a database from before) is sealed at 
 from __future__ import annotations
 
 import base64
-import secrets
 import sqlite3
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from sqlalchemy.engine import make_url
 
 from app.storage.db import SessionScopes, configure_sqlite
 from central.masterkey import MasterKeys
-from central.models import CentralBase, CentralCounter, CentralMeta
+from central.models import CentralCounter, CentralMeta
+from central.schema import SchemaError, migrate
 
 DEFAULT_NAME = "QuầyThu central"
 
@@ -47,7 +47,11 @@ def _secure_delete(dbapi_connection: sqlite3.Connection, _record: object) -> Non
 
 
 class CentralStore(SessionScopes):
-    def __init__(self, url: str, *, keys: MasterKeys | None = None, name: str = "") -> None:
+    def __init__(
+        self, url: str, *, keys: MasterKeys | None = None, name: str = "", prepare: bool = True
+    ) -> None:
+        """`prepare`: migrate the schema and seal plain keys first (once per deployment start:
+        `serve` does it before its workers start, and they pass False)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.keys = keys or MasterKeys.from_environment(default_file=default_key_file(url))
@@ -59,18 +63,22 @@ class CentralStore(SessionScopes):
             event.listen(engine, "connect", _secure_delete)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        CentralBase.metadata.create_all(engine)
         super().__init__(engine)
-        self.instance_id = self._instance_id()
+        try:
+            if prepare:
+                migrate(engine)
+                self._seal_plain_keys()
+            self.instance_id = self._instance_id()
+        except BaseException:
+            engine.dispose()
+            raise
         self.name = name or DEFAULT_NAME
-        self._seal_plain_keys()
 
     def _instance_id(self) -> str:
-        with self.write() as s:
+        with self.read() as s:
             row = s.get(CentralMeta, "instance_id")
             if row is None:
-                row = CentralMeta(name="instance_id", value=secrets.token_hex(16))
-                s.add(row)
+                raise SchemaError("cơ sở dữ liệu trung tâm chưa được nâng cấp (thiếu instance_id)")
             return row.value
 
     def _seal_plain_keys(self) -> None:

@@ -24,13 +24,31 @@ from tests.sync.conftest import (  # noqa: F401  (fixtures)
     FAST,
     CentralServer,
     Counter,
-    central,
     cheap_password_hashing,
     counter,
     make_counter,
+    pg_server,
 )
 
 __all__ = ["CentralServer", "Counter", "make_counter"]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def central(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """Every security test runs against central on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")
+        yield server
+        server.stop()
+        return
+    pg = request.getfixturevalue("pg_server")
+    url = pg.create_database()
+    server = CentralServer(url=url)
+    yield server
+    server.stop()
+    pg.drop_database(url)
 
 
 def pending_wire(c: Counter, n: int = 100) -> list[WireRecord]:
@@ -75,7 +93,7 @@ def raw_key_forms(c: Counter) -> list[bytes]:
 
 
 @pytest.fixture
-def second(tmp_path: Path, central: CentralServer) -> Iterator[Counter]:  # noqa: F811
+def second(tmp_path: Path, central: CentralServer) -> Iterator[Counter]:
     """Another counter, enrolled at the same central, with its own database and key."""
     from app.services.counter import init_counter
     from app.storage.db import open_database

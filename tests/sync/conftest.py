@@ -37,11 +37,13 @@ from app.storage.models import LedgerEntry, OutboxItem, Payment
 from central import admin, auth
 from central.api import create_app
 from central.limits import AttemptLimit
+from central.masterkey import MasterKeys
 from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
 from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
+from tests.central.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +64,22 @@ FAST = SyncConfig(
 
 
 class CentralServer:
-    """uvicorn serving the reference app on a free loopback port, in a daemon thread."""
+    """uvicorn serving the reference app on a free loopback port, in a daemon thread, over a
+    SQLite file (`db_path`) or any database URL (`url`, e.g. PostgreSQL)."""
 
-    def __init__(self, db_path: Path, *, enroll_limit: AttemptLimit | None = None) -> None:
-        self.store = CentralStore.at_path(db_path)
+    def __init__(
+        self,
+        db_path: Path | None = None,
+        *,
+        url: str | None = None,
+        keys: MasterKeys | None = None,
+        enroll_limit: AttemptLimit | None = None,
+    ) -> None:
+        if url is not None:
+            self.store = CentralStore(url, keys=keys or MasterKeys(os.urandom(32)))
+        else:
+            assert db_path is not None
+            self.store = CentralStore.at_path(db_path, keys=keys)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
@@ -90,6 +104,10 @@ class CentralServer:
             time.sleep(0.02)
 
     @property
+    def engine(self) -> str:
+        return "sqlite" if self.store.is_sqlite else "postgresql"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -97,6 +115,14 @@ class CentralServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 server for the session (tests/central/postgres.py)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
