@@ -17,6 +17,7 @@ address; a 422 names the field and the rule but never echoes the input back.
 
 from __future__ import annotations
 
+import os
 from dataclasses import fields
 from datetime import date
 from typing import Annotated
@@ -31,7 +32,7 @@ from app.errors import UserFacingError
 from central import auth, feeds
 from central.auth import CounterAuth
 from central.clock import now_text
-from central.errors import CentralError, TooLarge, TooManyAttempts
+from central.errors import CentralError, NotReady, TooLarge, TooManyAttempts
 from central.ingest import ingest
 from central.limits import BODY_LIMITS, DEFAULT_BODY_LIMIT, AttemptLimit, BodyLimit
 from central.masterkey import MasterKeyError
@@ -305,6 +306,33 @@ def _add_feed_routes(app: FastAPI, store: CentralStore) -> None:
         return feeds.lookup(store, code, ma_so_bhxh)
 
 
+PATH_READY = "/v1/ready"
+ENV_DATABASE_URL = "QUAYTHU_CENTRAL_DATABASE_URL"
+ENV_NAME = "QUAYTHU_CENTRAL_NAME"
+
+
+def _add_readiness(app: FastAPI, store: CentralStore) -> None:
+    @app.get(
+        PATH_READY,
+        tags=["system"],
+        summary="Readiness probe: the database answers at the expected schema (no auth)",
+        responses={503: {"model": ErrorResponse, "description": "database not ready"}},
+    )
+    def ready() -> HealthResponse:
+        if not store.ready():
+            raise NotReady("cơ sở dữ liệu trung tâm chưa sẵn sàng")
+        return {"status": "ok", "api_version": API_VERSION, "server_time": now_text()}
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one API worker process (`serve --workers N`): the database named by
+    `QUAYTHU_CENTRAL_DATABASE_URL`, already migrated by the serving command."""
+    store = CentralStore(
+        os.environ[ENV_DATABASE_URL], name=os.environ.get(ENV_NAME, ""), prepare=False
+    )
+    return create_app(store)
+
+
 def create_app(store: CentralStore, *, enroll_limit: AttemptLimit | None = None) -> FastAPI:
     app = FastAPI(
         title="QuầyThu central collection API",
@@ -315,6 +343,7 @@ def create_app(store: CentralStore, *, enroll_limit: AttemptLimit | None = None)
     app.add_middleware(BodyLimit, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT)
     _install_error_handlers(app)
     _add_system_routes(app, store, enroll_limit or AttemptLimit())
+    _add_readiness(app, store)
     _add_ledger_routes(app, store)
     _add_feed_routes(app, store)
     return app

@@ -57,13 +57,26 @@ def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from central.api import create_app
+    from central.api import ENV_DATABASE_URL, create_app
 
-    store = _store(args)
+    store = _store(args)  # migrates the schema and seals plain keys, once, before any worker
     ident = auth.identity(store)
     print(f"QuầyThu central: http://{args.host}:{args.port}/v1/health", flush=True)
     print(f"{ident['name']} — dấu nhận dạng {ident['fingerprint']}", flush=True)
-    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level=args.log_level)
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "proxy_headers": bool(args.forwarded_allow_ips),
+        "forwarded_allow_ips": args.forwarded_allow_ips or None,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(store), **common)
+        return 0
+    os.environ[ENV_DATABASE_URL] = store.url
+    os.environ[ENV_NAME] = store.name
+    store.close()
+    uvicorn.run("central.api:app_from_environment", factory=True, workers=args.workers, **common)
     return 0
 
 
@@ -184,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--log-level", default="warning")
     p.add_argument("--name", help=f"name shown to enrolling counters (or ${ENV_NAME})")
+    p.add_argument("--workers", type=int, default=1, help="API worker processes (default 1)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        help="behind a reverse proxy: its addresses (trust its X-Forwarded-For)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

@@ -30,6 +30,10 @@ class TooManyAttempts(CentralError):
         self.retry_after = retry_after
 
 
+class NotReady(CentralError):
+    status_code = 503
+
+
 class NotFound(CentralError):
     status_code = 404
 

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from app.storage.db import SessionScopes, configure_sqlite
 from central.masterkey import MasterKeys
 from central.models import CentralCounter, CentralMeta
-from central.schema import SchemaError, migrate
+from central.schema import SchemaError, current_revision, head_revision, migrate
 
 DEFAULT_NAME = "QuầyThu central"
 
@@ -73,6 +73,13 @@ class CentralStore(SessionScopes):
             engine.dispose()
             raise
         self.name = name or DEFAULT_NAME
+
+    def ready(self) -> bool:
+        """The database answers and is at the schema this program expects."""
+        try:
+            return current_revision(self.engine) == head_revision()
+        except Exception:  # any database failure means "not ready", never a 500
+            return False
 
     def _instance_id(self) -> str:
         with self.read() as s:
