@@ -79,6 +79,8 @@ def _fail(field: str, rule: str) -> ContentError:
 
 
 def _bad_character(text: str, *, name: bool) -> bool:
+    if text.isprintable():  # no character of the categories Cc, Cf, Cs (nor Co, Cn, Zl, Zp)
+        return False
     for ch in text:
         category = unicodedata.category(ch)
         if category in ("Cc", "Cs") or (name and category == "Cf"):

@@ -240,36 +240,44 @@ def _register_participants(
         )
     }
     taken: set[str] = set()
+    fresh: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
+
+    def assign(pid: str) -> str:
+        # SIMULATED VSS STEP (see module docstring): assign a fresh code.
+        code = _fresh_ma_so(s, taken)
+        changes.append(
+            {
+                "counter_id": counter_id,
+                "participant_id": pid,
+                "change": "assigned",
+                "ma_so_bhxh": code,
+                "changed_at": now,
+            }
+        )
+        return code
+
     for pid, payment in latest.items():
         person = known.get(pid)
-        if person is not None and person.counter_id != counter_id:
-            continue  # another counter's participant: a counter never changes it
         if person is None:
-            person = CentralParticipant(
-                participant_id=pid,
-                counter_id=counter_id,
-                full_name=payment.payer_name,
-                ma_so_bhxh=payment.ma_so_bhxh,
-                assigned_here=False,
-                first_seen_at=now,
-            )
-            s.add(person)
-        elif person.ma_so_bhxh is None and payment.ma_so_bhxh is not None:
-            person.ma_so_bhxh = payment.ma_so_bhxh
-        if person.ma_so_bhxh is None:
-            # SIMULATED VSS STEP (see module docstring): assign a fresh code.
-            person.ma_so_bhxh = _fresh_ma_so(s, taken)
-            person.assigned_here = True
-            changes.append(
+            ma_so = payment.ma_so_bhxh
+            fresh.append(
                 {
-                    "counter_id": person.counter_id,
                     "participant_id": pid,
-                    "change": "assigned",
-                    "ma_so_bhxh": person.ma_so_bhxh,
-                    "changed_at": now,
+                    "counter_id": counter_id,
+                    "full_name": payment.payer_name,
+                    "ma_so_bhxh": ma_so or assign(pid),
+                    "assigned_here": ma_so is None,
+                    "first_seen_at": now,
                 }
             )
+        elif person.counter_id != counter_id:
+            continue  # another counter's participant: a counter never changes it
+        elif person.ma_so_bhxh is None:
+            person.ma_so_bhxh = payment.ma_so_bhxh or assign(pid)
+            person.assigned_here = payment.ma_so_bhxh is None
+    if fresh:
+        s.execute(insert(CentralParticipant), fresh)
     s.flush()
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)

@@ -24,6 +24,7 @@ from tests.sync.conftest import (  # noqa: F401  (fixtures)
     FAST,
     CentralServer,
     Counter,
+    central_on,
     cheap_password_hashing,
     counter,
     make_counter,
@@ -38,17 +39,7 @@ def central(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[CentralServer]:
     """Every security test runs against central on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")
-        yield server
-        server.stop()
-        return
-    pg = request.getfixturevalue("pg_server")
-    url = pg.create_database()
-    server = CentralServer(url=url)
-    yield server
-    server.stop()
-    pg.drop_database(url)
+    yield from central_on(request, tmp_path_factory)
 
 
 def pending_wire(c: Counter, n: int = 100) -> list[WireRecord]:

@@ -125,6 +125,24 @@ def pg_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
+def central_on(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """A central server on the engine `request.param` names ("sqlite" or "postgresql"): the
+    body of the fixtures that run central's tests on both."""
+    if request.param == "sqlite":
+        server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")
+        yield server
+        server.stop()
+        return
+    pg: PostgresServer = request.getfixturevalue("pg_server")
+    url = pg.create_database()
+    server = CentralServer(url=url)
+    yield server
+    server.stop()
+    pg.drop_database(url)
+
+
 @pytest.fixture(scope="session")
 def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CentralServer]:
     server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")

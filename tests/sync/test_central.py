@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,10 +31,21 @@ from tests.sync.conftest import (
     CentralServer,
     Counter,
     assert_consistent,
+    central_on,
     central_payments,
     enrollment_code,
     first_timer,
+    pg_server,  # noqa: F401  (fixture)
 )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def central(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """Central's HTTP guarantees hold on SQLite and on a real PostgreSQL server."""
+    yield from central_on(request, tmp_path_factory)
+
 
 PAID = datetime(2026, 11, 21, 3, 15, tzinfo=UTC)  # 10:15 on 21/11/2026 in Hà Nội
 
