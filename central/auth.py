@@ -56,7 +56,10 @@ class CounterIdentity:
 
     @classmethod
     def of(cls, organisation: str, collection_point: str, counter_code: str) -> CounterIdentity:
-        return cls(_squash(organisation), _squash(collection_point), _squash(counter_code))
+        """Spacing squashed and the counter code upper-cased, as the counter itself stores
+        them (`app.services.counter.init_counter`), so an admin typing `tn-dh01` still
+        issues a code for TN-DH01."""
+        return cls(_squash(organisation), _squash(collection_point), _squash(counter_code).upper())
 
 
 def _squash(text: str) -> str:

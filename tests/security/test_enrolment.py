@@ -91,6 +91,17 @@ def test_a_code_issued_for_another_counter_is_useless(
         enroll_counter(c.db, central.url, mine, config=FAST)
 
 
+def test_spacing_and_case_of_the_counter_code_do_not_matter(counter: Counter) -> None:
+    me = get_counter(counter.db)
+    code = code_for(
+        counter.central.store,
+        organisation=f"  {me.organisation} ",
+        point=me.collection_point.replace(" ", "  "),
+        counter_code=me.counter_code.lower(),
+    )
+    enroll_counter(counter.db, counter.central.url, code, config=FAST)
+
+
 def test_a_used_code_is_refused_to_anyone_else_but_a_retry_succeeds(counter: Counter) -> None:
     me = get_counter(counter.db)
     code = code_for(
