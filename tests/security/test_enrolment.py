@@ -6,6 +6,7 @@ the key is sent; the client refuses plain HTTP beyond this machine and takes a t
 from __future__ import annotations
 
 import base64
+import ipaddress
 import socket
 import threading
 import time
@@ -283,3 +284,81 @@ def test_the_code_is_read_from_a_prompt_or_stdin_never_argv() -> None:
     assert read_enrollment_code(io.StringIO(""), prompt=lambda _p: "WXYZ") == "WXYZ"
     with pytest.raises(ValidationError):
         read_enrollment_code(io.StringIO("\n"))
+
+
+@pytest.fixture
+def impostor_tls(tmp_path: Path) -> Iterator[str]:
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate no trust store knows: what
+    someone on the network answering for central would have."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    sock.settimeout(0.1)
+    stop = threading.Event()
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.settimeout(2)
+                    seen.append(tls.recv(65536))  # anything the client would send
+            except (OSError, ssl.SSLError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    thread.join(2)
+    sock.close()
+    assert all(b"signing_key" not in s for s in seen)  # the key never reached it
+
+
+def test_an_impostor_without_a_trusted_certificate_gets_nothing(
+    counter: Counter, impostor_tls: str
+) -> None:
+    with pytest.raises(UserFacingError, match="TLS"):
+        identify_server(impostor_tls, timeout=5)
+    with pytest.raises((SyncError, UserFacingError)):
+        enroll_counter(counter.db, impostor_tls, "AAAA-BBBB-CCCC-DDDD", timeout=5)
