@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -193,15 +193,32 @@ def _check_common(body: Mapping[str, CanonicalValue], at_field: str) -> None:
 # --- payments --------------------------------------------------------------------------------
 
 
+_QUOTES: dict[tuple[object, ...], Quote] = {}
+_MAX_QUOTES = 20_000
+
+
+def _cached(key: tuple[object, ...], make: Callable[[], Quote]) -> Quote:
+    """Quotes are pure functions of the table and the fields: a day's records mostly repeat a
+    few combinations, so each is computed once per process (refusals are not cached)."""
+    quote = _QUOTES.get(key)
+    if quote is None:
+        if len(_QUOTES) >= _MAX_QUOTES:
+            _QUOTES.clear()
+        quote = _QUOTES[key] = make()
+    return quote
+
+
 def _bhyt_quote(table: RateTable, body: Mapping[str, CanonicalValue], paid_on: date) -> Quote:
     if body.get("method") is not None or body.get("income") is not None:
         raise _fail("method", "không dùng cho BHYT hộ gia đình")
-    return quote_bhyt_hgd(
-        table,
-        member_order=_integer(body, "member_order", 1, 100),
-        months=_integer(body, "months", 1, 120),
-        start_month=_day(body, "period_from"),
-        paid_on=paid_on,
+    member_order = _integer(body, "member_order", 1, 100)
+    months = _integer(body, "months", 1, 120)
+    start = _day(body, "period_from")
+    return _cached(
+        ("bhyt", table.version, id(table), member_order, months, start, paid_on),
+        lambda: quote_bhyt_hgd(
+            table, member_order=member_order, months=months, start_month=start, paid_on=paid_on
+        ),
     )
 
 
@@ -215,16 +232,33 @@ def _bhxh_quotes(
     if body.get("member_order") is not None:
         raise _fail("member_order", "không dùng cho BHXH tự nguyện")
 
+    income = _integer(body, "income", 1, INT64_MAX)
+    start = _day(body, "period_from")
+
     def quote(used: int) -> Quote:
-        return quote_bhxh_tn(
-            table,
-            income=_integer(body, "income", 1, INT64_MAX),
-            category=category,
-            method=method,
-            months=months,
-            start_month=_day(body, "period_from"),
-            paid_on=paid_on,
-            support_months_used=used,
+        return _cached(
+            (
+                "bhxh",
+                table.version,
+                id(table),
+                income,
+                category,
+                method,
+                months,
+                start,
+                paid_on,
+                used,
+            ),
+            lambda: quote_bhxh_tn(
+                table,
+                income=income,
+                category=category,
+                method=method,
+                months=months,
+                start_month=start,
+                paid_on=paid_on,
+                support_months_used=used,
+            ),
         )
 
     cap = table.support_lifetime_months(paid_on)
