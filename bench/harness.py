@@ -50,9 +50,16 @@ def sync_bench(prefix: str, *, payments: int, counter_code: str) -> Iterator[Syn
             admin = init_test_counter(db, counter_code=counter_code)
             seconds = seed_payments(db, admin, payments)
             store = CentralStore.at_path(central.db_path)
-            code = auth.make_enrollment_code(store, label=prefix.strip("-"))
+            me = get_counter(db)
+            code = auth.make_enrollment_code(
+                store,
+                organisation=me.organisation,
+                collection_point=me.collection_point,
+                counter_code=me.counter_code,
+                label=prefix.strip("-"),
+            )
             store.close()
-            yield SyncBench(tmp, central, db_path, db, admin, get_counter(db), seconds, code)
+            yield SyncBench(tmp, central, db_path, db, admin, me, seconds, code)
     finally:
         if os.environ.get("BENCH_KEEP") is None:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -6,26 +6,36 @@ client sends and reads. Endpoints are plain functions: FastAPI runs them in its 
 `central.store` serialises the writes. The work is in `central.auth` (enrolment, tokens),
 `central.ingest` (uploads) and `central.feeds` (rates, participant changes, 01-XN, lookup).
 
-Authentication: `Authorization: Bearer <api token>` from enrolment, except for health, enrolment
-and the payer lookup. In production everything runs behind HTTPS — the enrolment call carries the
-counter's signing key.
+Authentication: `Authorization: Bearer <api token>` from enrolment, except for health, identity,
+enrolment and the payer lookup. In production everything runs behind HTTPS — the enrolment call
+carries the counter's signing key.
+
+Limits (`central.limits`, docs/api/README.md): request bodies are capped per endpoint before they
+are parsed; batches hold at most `MAX_BATCH` records; failed enrolments are limited per client
+address; a 422 names the field and the rule but never echoes the input back.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import fields
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.domain.ledger import PaymentBody, VoidBody
 from app.errors import UserFacingError
 from central import auth, feeds
 from central.auth import CounterAuth
 from central.clock import now_text
-from central.errors import CentralError, TooLarge
+from central.errors import CentralError, NotReady, TooLarge, TooManyAttempts
 from central.ingest import ingest
+from central.limits import BODY_LIMITS, DEFAULT_BODY_LIMIT, AttemptLimit, BodyLimit
+from central.masterkey import MasterKeyError
 from central.store import CentralStore
 from sync.protocol import (
     API_VERSION,
@@ -33,6 +43,7 @@ from sync.protocol import (
     MAX_CHANGES_PAGE,
     PATH_ENROLL,
     PATH_HEALTH,
+    PATH_IDENTITY,
     PATH_LOOKUP,
     PATH_PARTICIPANT_CHANGES,
     PATH_RATES,
@@ -42,11 +53,13 @@ from sync.protocol import (
     EnrollResponse,
     ErrorResponse,
     HealthResponse,
+    IdentityResponse,
     LookupResponse,
     ParticipantChangesResponse,
     RatesResponse,
     UploadRequest,
     UploadResponse,
+    WireRecord,
     Xn01Response,
 )
 
@@ -63,6 +76,8 @@ text `YYYY-MM-DDTHH:MM:SS.ffffffZ`. Use HTTPS in production.
 _ERRORS: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorResponse, "description": "missing, invalid or revoked API token"},
 }
+INT64_MAX = 2**63 - 1
+_MAX_ERRORS = 20
 
 
 _bearer = HTTPBearer(auto_error=False, description="API token issued at enrolment")
@@ -79,39 +94,145 @@ def _counter_auth(
 Counter = Annotated[CounterAuth, Depends(_counter_auth)]
 
 
-def create_app(store: CentralStore) -> FastAPI:
-    app = FastAPI(
-        title="QuầyThu central collection API",
-        version=f"1.0.0 ({API_VERSION})",
-        description=DESCRIPTION,
-    )
-    app.state.store = store
+# Names a 422 may show in a location: the request models' own fields and parameters, and
+# pydantic's names for the kinds of value. Anything else in a location came from the request
+# (a key of a record body, say) and is shown as "…".
+_KNOWN_NAMES = frozenset(
+    {
+        "body",
+        "query",
+        "header",
+        "path",
+        *UploadRequest.__annotations__,
+        *WireRecord.__annotations__,
+        *EnrollRequest.__annotations__,
+        *(f.name for f in fields(PaymentBody)),
+        *(f.name for f in fields(VoidBody)),
+        "type",
+        "v",
+        "since",
+        "cursor",
+        "limit",
+        "date",
+        "code",
+        "ma_so_bhxh",
+        "str",
+        "int",
+        "bool",
+        "none",
+        "float",
+        "list",
+        "dict",
+    }
+)
 
+
+def _location(part: object) -> int | str:
+    if isinstance(part, int):
+        return part
+    return part if isinstance(part, str) and part in _KNOWN_NAMES else "…"
+
+
+def _validation_detail(exc: RequestValidationError) -> list[dict[str, object]]:
+    """Pydantic's errors without the `input` (and `ctx`, `url`) they carry: location, message
+    and type only, each bounded — a 422 never echoes what was sent."""
+    out: list[dict[str, object]] = []
+    for error in exc.errors()[:_MAX_ERRORS]:
+        loc = [_location(part) for part in error["loc"]][:8]
+        out.append({"loc": loc, "msg": str(error["msg"])[:200], "type": str(error["type"])[:64]})
+    return out
+
+
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CentralError)
     def _central_error(_request: Request, exc: CentralError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers: dict[str, str] = {}
+        if exc.status_code == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, TooManyAttempts):
+            headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(UserFacingError)
     def _user_error(_request: Request, exc: UserFacingError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=400)
 
+    @app.exception_handler(MasterKeyError)
+    def _master_key(_request: Request, exc: MasterKeyError) -> JSONResponse:
+        # Central's own configuration is wrong (the master key): retry later, nothing stored.
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "60"})
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _validation_detail(exc)}, status_code=422)
+
+
+def _refuse_wide_integers(batch: UploadRequest) -> None:
+    """422 for an integer no database column of central can hold (beyond 64 bits), like any
+    other value of the wrong type — before anything is looked up or stored."""
+    for index, record in enumerate(batch["records"]):
+        named: list[tuple[list[str | int], object]] = [(["seq"], record["seq"])]
+        named += [(["body", str(k)[:64]], v) for k, v in record["body"].items()]
+        for loc, value in named:
+            if isinstance(value, int) and not -INT64_MAX <= value <= INT64_MAX:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ["body", "records", index, *loc],
+                            "msg": "số nguyên vượt quá 64 bit",
+                            "type": "int_out_of_range",
+                        }
+                    ]
+                )
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _add_system_routes(app: FastAPI, store: CentralStore, limit: AttemptLimit) -> None:
     @app.get(PATH_HEALTH, tags=["system"], summary="Liveness probe (cheap; no auth)")
     def health() -> HealthResponse:
         return {"status": "ok", "api_version": API_VERSION, "server_time": now_text()}
+
+    @app.get(
+        PATH_IDENTITY,
+        tags=["system"],
+        summary="Who this central server is (shown before a counter sends its key; no auth)",
+    )
+    def identity() -> IdentityResponse:
+        return auth.identity(store)
 
     @app.post(
         PATH_ENROLL,
         tags=["counters"],
         summary="Enrol a counter with a one-time enrolment code; register its signing key",
+        description=(
+            "The code must have been issued for this counter (organisation, collection point, "
+            "counter code). Idempotent for the same code, counter and key while the code is "
+            "valid. Failed attempts are limited per client address (429 with `Retry-After`)."
+        ),
         responses={
             401: {"model": ErrorResponse, "description": "unknown, used or expired code"},
+            403: {"model": ErrorResponse, "description": "code issued for another counter"},
             409: {"model": ErrorResponse, "description": "counter known with another key"},
+            413: {"model": ErrorResponse, "description": "request body too large"},
+            429: {"model": ErrorResponse, "description": "too many failed attempts"},
         },
     )
-    def enroll(req: EnrollRequest) -> EnrollResponse:
-        return auth.enroll(store, req)
+    def enroll(req: EnrollRequest, request: Request) -> EnrollResponse:
+        address = _client_address(request)
+        wait = limit.retry_after(address)
+        if wait is not None:
+            raise TooManyAttempts("quá nhiều lần đăng ký sai; hãy thử lại sau", wait)
+        try:
+            return auth.enroll(store, req)
+        except (CentralError, UserFacingError):
+            limit.failed(address)
+            raise
 
+
+def _add_ledger_routes(app: FastAPI, store: CentralStore) -> None:
     @app.post(
         PATH_RECORDS,
         tags=["ledger"],
@@ -120,7 +241,7 @@ def create_app(store: CentralStore) -> FastAPI:
             "One result per record, matched by id: `accepted` (stored now), `duplicate` (already "
             "stored with identical content) or `rejected` with `reason_code` and a Vietnamese "
             "`reason`. Idempotent: a retried batch yields `duplicate` for what was stored. "
-            f"At most {MAX_BATCH} records per batch."
+            f"At most {MAX_BATCH} records and {BODY_LIMITS[PATH_RECORDS]} bytes per batch."
         ),
         responses={
             **_ERRORS,
@@ -130,8 +251,11 @@ def create_app(store: CentralStore) -> FastAPI:
     def upload(batch: UploadRequest, counter: Counter) -> UploadResponse:
         if len(batch["records"]) > MAX_BATCH:
             raise TooLarge(f"tối đa {MAX_BATCH} bản ghi mỗi lần gửi")
+        _refuse_wide_integers(batch)
         return ingest(store, counter, batch["records"])
 
+
+def _add_feed_routes(app: FastAPI, store: CentralStore) -> None:
     @app.get(
         PATH_RATES,
         tags=["feeds"],
@@ -152,7 +276,7 @@ def create_app(store: CentralStore) -> FastAPI:
     )
     def participant_changes(
         counter: Counter,
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 500,
     ) -> ParticipantChangesResponse:
         return feeds.participant_changes(store, counter, cursor, limit)
@@ -181,4 +305,45 @@ def create_app(store: CentralStore) -> FastAPI:
     ) -> LookupResponse:
         return feeds.lookup(store, code, ma_so_bhxh)
 
+
+PATH_READY = "/v1/ready"
+ENV_DATABASE_URL = "QUAYTHU_CENTRAL_DATABASE_URL"
+ENV_NAME = "QUAYTHU_CENTRAL_NAME"
+
+
+def _add_readiness(app: FastAPI, store: CentralStore) -> None:
+    @app.get(
+        PATH_READY,
+        tags=["system"],
+        summary="Readiness probe: the database answers at the expected schema (no auth)",
+        responses={503: {"model": ErrorResponse, "description": "database not ready"}},
+    )
+    def ready() -> HealthResponse:
+        if not store.ready():
+            raise NotReady("cơ sở dữ liệu trung tâm chưa sẵn sàng")
+        return {"status": "ok", "api_version": API_VERSION, "server_time": now_text()}
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one API worker process (`serve --workers N`): the database named by
+    `QUAYTHU_CENTRAL_DATABASE_URL`, already migrated by the serving command."""
+    store = CentralStore(
+        os.environ[ENV_DATABASE_URL], name=os.environ.get(ENV_NAME, ""), prepare=False
+    )
+    return create_app(store)
+
+
+def create_app(store: CentralStore, *, enroll_limit: AttemptLimit | None = None) -> FastAPI:
+    app = FastAPI(
+        title="QuầyThu central collection API",
+        version=f"1.0.0 ({API_VERSION})",
+        description=DESCRIPTION,
+    )
+    app.state.store = store
+    app.add_middleware(BodyLimit, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT)
+    _install_error_handlers(app)
+    _add_system_routes(app, store, enroll_limit or AttemptLimit())
+    _add_readiness(app, store)
+    _add_ledger_routes(app, store)
+    _add_feed_routes(app, store)
     return app

@@ -1,7 +1,11 @@
 """`quaythu-central` — run the reference central server and administer it.
 
-    quaythu-central serve --db central.sqlite3 --port 8700 [--host 127.0.0.1]
-    quaythu-central make-enrollment-code --db central.sqlite3 [--label "Bưu điện Đồng Hỷ"]
+    quaythu-central serve --db central.sqlite3 --port 8700 [--host 127.0.0.1] [--name NAME]
+    quaythu-central make-enrollment-code --db central.sqlite3 --organisation ORG \
+        --collection-point POINT --counter-code CODE [--valid-hours 72] [--label TEXT]
+    quaythu-central identity --db central.sqlite3
+    quaythu-central make-master-key [--output FILE]
+    quaythu-central rotate-master-key --db central.sqlite3
     quaythu-central list-counters --db central.sqlite3 [--json]
     quaythu-central list-flags --db central.sqlite3 [--counter CODE] [--open] [--json]
     quaythu-central publish-rates rates.json --db central.sqlite3
@@ -9,21 +13,26 @@
 
 `--database-url` (e.g. `postgresql+psycopg://user@host/quaythu`) replaces `--db` for PostgreSQL.
 The server speaks plain HTTP; put it behind a TLS-terminating proxy in production (enrolment
-sends the counter's signing key).
+sends the counter's signing key). Counters' keys are sealed under the master key
+(`central.masterkey`: `QUAYTHU_CENTRAL_MASTER_KEY[_FILE]`, rotation in docs/SECURITY.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.errors import UserFacingError
-from central import admin, auth, feeds
+from central import admin, auth, feeds, keys, masterkey
 from central.errors import CentralError
+from central.masterkey import MasterKeyError
 from central.store import CentralStore, sqlite_url
+
+ENV_NAME = "QUAYTHU_CENTRAL_NAME"
 
 
 def _store(args: argparse.Namespace) -> CentralStore:
@@ -32,7 +41,7 @@ def _store(args: argparse.Namespace) -> CentralStore:
         raise SystemExit("quaythu-central: give --db PATH or --database-url URL")
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return CentralStore(url)
+    return CentralStore(url, name=getattr(args, "name", None) or os.environ.get(ENV_NAME, ""))
 
 
 def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> None:
@@ -48,22 +57,86 @@ def _print_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from central.api import create_app
+    from central.api import ENV_DATABASE_URL, create_app
 
-    store = _store(args)
+    store = _store(args)  # migrates the schema and seals plain keys, once, before any worker
+    ident = auth.identity(store)
     print(f"QuầyThu central: http://{args.host}:{args.port}/v1/health", flush=True)
-    uvicorn.run(create_app(store), host=args.host, port=args.port, log_level=args.log_level)
+    print(f"{ident['name']} — dấu nhận dạng {ident['fingerprint']}", flush=True)
+    common = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "proxy_headers": bool(args.forwarded_allow_ips),
+        "forwarded_allow_ips": args.forwarded_allow_ips or None,
+    }
+    if args.workers == 1:
+        uvicorn.run(create_app(store), **common)
+        return 0
+    os.environ[ENV_DATABASE_URL] = store.url
+    os.environ[ENV_NAME] = store.name
+    store.close()
+    uvicorn.run("central.api:app_from_environment", factory=True, workers=args.workers, **common)
     return 0
 
 
 def cmd_make_code(args: argparse.Namespace) -> int:
+    store = _store(args)
     code = auth.make_enrollment_code(
-        _store(args), label=args.label or "", valid_hours=args.valid_hours
+        store,
+        organisation=args.organisation,
+        collection_point=args.collection_point,
+        counter_code=args.counter_code,
+        label=args.label or "",
+        valid_hours=args.valid_hours,
     )
+    fingerprint = auth.identity(store)["fingerprint"]
     if args.json:
-        print(json.dumps({"enrollment_code": code, "valid_hours": args.valid_hours}))
+        print(
+            json.dumps(
+                {
+                    "enrollment_code": code,
+                    "valid_hours": args.valid_hours,
+                    "central_fingerprint": fingerprint,
+                }
+            )
+        )
     else:
         print(code)
+        print(
+            f"Chỉ dùng cho quầy {args.counter_code} — {args.collection_point} "
+            f"({args.organisation}), trong {args.valid_hours} giờ. "
+            f"Dấu nhận dạng máy chủ: {fingerprint}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_identity(args: argparse.Namespace) -> int:
+    ident = auth.identity(_store(args))
+    if args.json:
+        print(json.dumps(ident, ensure_ascii=False))
+    else:
+        print(f"{ident['name']}\n{ident['fingerprint']}")
+    return 0
+
+
+def cmd_make_master_key(args: argparse.Namespace) -> int:
+    text = masterkey.new_key_text()
+    if args.output:
+        masterkey.write_key_file(Path(args.output), text)
+        print(f"Đã ghi khóa chủ mới vào {args.output} (chỉ chủ sở hữu đọc được).")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_rotate_master_key(args: argparse.Namespace) -> int:
+    total, resealed = keys.rotate(_store(args))
+    if args.json:
+        print(json.dumps({"counters": total, "resealed": resealed}))
+    else:
+        print(f"Đã mã hóa lại khóa của {resealed}/{total} quầy bằng khóa chủ hiện hành.")
     return 0
 
 
@@ -123,12 +196,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8700)
     p.add_argument("--log-level", default="warning")
+    p.add_argument("--name", help=f"name shown to enrolling counters (or ${ENV_NAME})")
+    p.add_argument("--workers", type=int, default=1, help="API worker processes (default 1)")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        help="behind a reverse proxy: its addresses (trust its X-Forwarded-For)",
+    )
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("make-enrollment-code", parents=[common], help="one-time enrolment code")
-    p.add_argument("--label", help="what the code is for (counter, place)")
-    p.add_argument("--valid-hours", type=int, default=auth.DEFAULT_CODE_VALID_HOURS)
+    p = sub.add_parser(
+        "make-enrollment-code", parents=[common], help="one-time enrolment code for one counter"
+    )
+    p.add_argument("--organisation", required=True, help="the counter's organisation")
+    p.add_argument("--collection-point", required=True, help="the counter's collection point")
+    p.add_argument("--counter-code", required=True, help="the counter's code")
+    p.add_argument("--label", help="a note for the administrator")
+    p.add_argument(
+        "--valid-hours",
+        type=int,
+        default=auth.DEFAULT_CODE_VALID_HOURS,
+        help=f"1 to {auth.MAX_CODE_VALID_HOURS} (default {auth.DEFAULT_CODE_VALID_HOURS})",
+    )
     p.set_defaults(func=cmd_make_code)
+
+    p = sub.add_parser("identity", parents=[common], help="name and fingerprint of this central")
+    p.set_defaults(func=cmd_identity)
+
+    p = sub.add_parser("make-master-key", parents=[common], help="a new random master key")
+    p.add_argument("--output", help="write it to this new file (mode 0600) instead of stdout")
+    p.set_defaults(func=cmd_make_master_key)
+
+    p = sub.add_parser(
+        "rotate-master-key",
+        parents=[common],
+        help="re-seal every counter key under the current master key",
+    )
+    p.set_defaults(func=cmd_rotate_master_key)
 
     p = sub.add_parser("list-counters", parents=[common], help="enrolled counters")
     p.set_defaults(func=cmd_list_counters)
@@ -153,8 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except (UserFacingError, CentralError) as exc:
-        text = exc.message if isinstance(exc, UserFacingError) else exc.detail
+    except (UserFacingError, CentralError, MasterKeyError) as exc:
+        if isinstance(exc, UserFacingError):
+            text = exc.message
+        else:
+            text = exc.detail if isinstance(exc, CentralError) else str(exc)
         print(f"Lỗi: {text}", file=sys.stderr)
         return 1
 

@@ -18,6 +18,22 @@ class Unauthorized(CentralError):
     status_code = 401
 
 
+class Forbidden(CentralError):
+    status_code = 403
+
+
+class TooManyAttempts(CentralError):
+    status_code = 429
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class NotReady(CentralError):
+    status_code = 503
+
+
 class NotFound(CentralError):
     status_code = 404
 

@@ -4,9 +4,11 @@ Mẫu 01-XN per counter and day, and the payer lookup by Mã xác nhận + mã s
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.domain.codes import normalise_code
@@ -107,20 +109,119 @@ def participant_changes(
         }
 
 
-def _assigned_codes(s: Session, participant_ids: list[str]) -> dict[str, str | None]:
-    if not participant_ids:
-        return {}
-    return {
-        row.participant_id: row.ma_so_bhxh
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Payment:
+    """What 01-XN and the lookup read from a stored payment body, type-checked: central reads
+    whatever it holds without failing (rows stored before content checks existed included)."""
+
+    receipt_number: int
+    participant_id: str
+    payer_name: str
+    ma_so_bhxh: str | None
+    scheme: str
+    months: int
+    period_from: str
+    period_to: str
+    amount: int
+    paid_at: str
+    cashier: str
+
+
+_TEXT_FIELDS = ("participant_id", "payer_name", "scheme", "period_from", "period_to", "paid_at")
+_INT_FIELDS = ("receipt_number", "months", "amount")
+
+
+def _read_payment(record_id: str, body_text: str) -> _Payment | None:
+    try:
+        b = json.loads(body_text)
+    except ValueError:
+        b = None
+    ok = (
+        isinstance(b, dict)
+        and all(isinstance(b.get(f), str) for f in _TEXT_FIELDS)
+        and all(type(b.get(f)) is int and abs(b[f]) < 2**63 for f in _INT_FIELDS)
+        and isinstance(b.get("ma_so_bhxh"), str | None)
+        and isinstance(b.get("cashier", ""), str)
+    )
+    if not ok:
+        _log.warning("stored payment %s is unreadable; left out", record_id)
+        return None
+    assert isinstance(b, dict)
+    return _Payment(
+        receipt_number=b["receipt_number"],
+        participant_id=b["participant_id"],
+        payer_name=b["payer_name"],
+        ma_so_bhxh=b.get("ma_so_bhxh"),
+        scheme=b["scheme"],
+        months=b["months"],
+        period_from=b["period_from"],
+        period_to=b["period_to"],
+        amount=b["amount"],
+        paid_at=b["paid_at"],
+        cashier=b.get("cashier", ""),
+    )
+
+
+def _assigned_codes(
+    s: Session, counter_id: str, participant_ids: list[str]
+) -> dict[str, str | None]:
+    """Mã số BHXH central assigned or learned for participants of one counter."""
+    out: dict[str, str | None] = {}
+    for start in range(0, len(participant_ids), 500):
         for row in s.execute(
             select(CentralParticipant.participant_id, CentralParticipant.ma_so_bhxh).where(
-                CentralParticipant.participant_id.in_(participant_ids)
+                CentralParticipant.counter_id == counter_id,
+                CentralParticipant.participant_id.in_(participant_ids[start : start + 500]),
             )
+        ):
+            out[row.participant_id] = row.ma_so_bhxh
+    return out
+
+
+def _voided(s: Session, counter_id: str, payment_ids: list[str]) -> set[str]:
+    """The payments among `payment_ids` that a void *of the same counter* cancels."""
+    voided: set[str] = set()
+    for start in range(0, len(payment_ids), 500):
+        voided.update(
+            pid
+            for pid in s.scalars(
+                select(LedgerRecord.payment_id).where(
+                    LedgerRecord.counter_id == counter_id,
+                    LedgerRecord.kind == "void",
+                    LedgerRecord.payment_id.in_(payment_ids[start : start + 500]),
+                )
+            )
+            if pid is not None
         )
+    return voided
+
+
+def _xn01_row(
+    r: Row[str, str, str, str], b: _Payment, assigned: str | None, voided: bool
+) -> CentralXn01Row:
+    return {
+        "payment_id": r.id,
+        "receipt_number": b.receipt_number,
+        "confirmation_code": r.code,
+        "full_name": b.payer_name,
+        "ma_so_bhxh": b.ma_so_bhxh or assigned,
+        "scheme": b.scheme,
+        "months": b.months,
+        "period_from": b.period_from,
+        "period_to": b.period_to,
+        "amount": b.amount,
+        "paid_at": b.paid_at,
+        "cashier": b.cashier,
+        "voided": voided,
+        "received_at": r.received_at,
     }
 
 
 def xn01(store: CentralStore, auth: CounterAuth, day: date) -> Xn01Response:
+    """Central's Mẫu 01-XN for the calling counter only: its payments and its own voids."""
     with store.read() as s:
         rows = s.execute(
             select(LedgerRecord.id, LedgerRecord.body, LedgerRecord.received_at, LedgerRecord.code)
@@ -131,42 +232,10 @@ def xn01(store: CentralStore, auth: CounterAuth, day: date) -> Xn01Response:
             )
             .order_by(LedgerRecord.receipt_number)
         ).all()
-        ids = [r.id for r in rows]
-        voided: set[str] = set()
-        for start in range(0, len(ids), 500):
-            voided.update(
-                pid
-                for pid in s.scalars(
-                    select(LedgerRecord.payment_id).where(
-                        LedgerRecord.counter_id == auth.id,
-                        LedgerRecord.kind == "void",
-                        LedgerRecord.payment_id.in_(ids[start : start + 500]),
-                    )
-                )
-                if pid is not None
-            )
-        bodies = [(r, json.loads(r.body)) for r in rows]
-        assigned = _assigned_codes(s, list({b["participant_id"] for _, b in bodies}))
-        out: list[CentralXn01Row] = []
-        for r, b in bodies:
-            out.append(
-                {
-                    "payment_id": r.id,
-                    "receipt_number": b["receipt_number"],
-                    "confirmation_code": r.code,
-                    "full_name": b["payer_name"],
-                    "ma_so_bhxh": b["ma_so_bhxh"] or assigned.get(b["participant_id"]),
-                    "scheme": b["scheme"],
-                    "months": b["months"],
-                    "period_from": b["period_from"],
-                    "period_to": b["period_to"],
-                    "amount": b["amount"],
-                    "paid_at": b["paid_at"],
-                    "cashier": b["cashier"],
-                    "voided": r.id in voided,
-                    "received_at": r.received_at,
-                }
-            )
+        readable = [(r, b) for r in rows if (b := _read_payment(r.id, r.body)) is not None]
+        voided = _voided(s, auth.id, [r.id for r, _ in readable])
+        assigned = _assigned_codes(s, auth.id, list({b.participant_id for _, b in readable}))
+        out = [_xn01_row(r, b, assigned.get(b.participant_id), r.id in voided) for r, b in readable]
         valid = [row for row in out if not row["voided"]]
         return {
             "counter_id": auth.id,
@@ -177,12 +246,17 @@ def xn01(store: CentralStore, auth: CounterAuth, day: date) -> Xn01Response:
         }
 
 
+_NOT_FOUND = "không tìm thấy khoản đóng với mã xác nhận và mã số BHXH này"
+
+
 def lookup(store: CentralStore, code: str, ma_so_bhxh: str) -> LookupResponse:
-    """A payer's check by confirmation code and mã số BHXH (both must match)."""
+    """A payer's check by confirmation code and mã số BHXH (both must match). The code is
+    looked up in its canonical form; only the counter that recorded the payment can void it
+    here (a void of another counter naming it is not read)."""
     try:
         compact = normalise_code(code)
     except ValueError as exc:
-        raise NotFound("không tìm thấy khoản đóng với mã xác nhận và mã số BHXH này") from exc
+        raise NotFound(_NOT_FOUND) from exc
     with store.read() as s:
         rows = s.execute(
             select(
@@ -193,28 +267,25 @@ def lookup(store: CentralStore, code: str, ma_so_bhxh: str) -> LookupResponse:
             ).where(LedgerRecord.code == compact, LedgerRecord.kind == "payment")
         ).all()
         for r in rows:
-            b = json.loads(r.body)
-            assigned = _assigned_codes(s, [b["participant_id"]]).get(b["participant_id"])
-            if ma_so_bhxh not in {b["ma_so_bhxh"], assigned} - {None}:
+            b = _read_payment(r.id, r.body)
+            if b is None:
                 continue
-            voided = s.scalar(
-                select(LedgerRecord.id)
-                .where(LedgerRecord.kind == "void", LedgerRecord.payment_id == r.id)
-                .limit(1)
-            )
+            assigned = _assigned_codes(s, r.counter_id, [b.participant_id]).get(b.participant_id)
+            if ma_so_bhxh not in {b.ma_so_bhxh, assigned} - {None}:
+                continue
             counter = s.get(CentralCounter, r.counter_id)
             return {
                 "confirmation_code": compact,
-                "full_name": b["payer_name"],
+                "full_name": b.payer_name,
                 "ma_so_bhxh": ma_so_bhxh,
-                "scheme": b["scheme"],
-                "months": b["months"],
-                "period_from": b["period_from"],
-                "period_to": b["period_to"],
-                "amount": b["amount"],
-                "paid_at": b["paid_at"],
+                "scheme": b.scheme,
+                "months": b.months,
+                "period_from": b.period_from,
+                "period_to": b.period_to,
+                "amount": b.amount,
+                "paid_at": b.paid_at,
                 "collection_point": counter.collection_point if counter else "",
-                "status": "voided" if voided else "valid",
+                "status": "voided" if _voided(s, r.counter_id, [r.id]) else "valid",
                 "received_at": r.received_at,
             }
-    raise NotFound("không tìm thấy khoản đóng với mã xác nhận và mã số BHXH này")
+    raise NotFound(_NOT_FOUND)

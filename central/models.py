@@ -5,13 +5,23 @@ record id, and never updated (a different submission under a stored id is refuse
 flag's evidence instead). `flags` is the auditor's view: gaps, tampering, conflicts, forks.
 Instants are canonical UTC text, dates ISO text, so SQLite and PostgreSQL store the same thing.
 
-The reference server creates these tables with `create_all` at start-up; a production central
-system would put them under migrations like the counter's own database.
+The schema is managed by Alembic (`central/migrations/`, run at start-up by `central.schema`);
+a change here needs a new revision there (a test compares the two on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -27,10 +37,24 @@ class CentralBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class CentralMeta(CentralBase):
+    """Facts about this central installation (its instance id, shown to enrolling counters)."""
+
+    __tablename__ = "central_meta"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
 class EnrollmentCode(CentralBase):
+    """A one-time enrolment code, issued for exactly one counter: organisation, collection
+    point and counter code must match the enrolling counter's."""
+
     __tablename__ = "enrollment_codes"
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    collection_point: Mapped[str] = mapped_column(String(200), default="")
+    counter_code: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[str] = mapped_column(String(27))
     expires_at: Mapped[str] = mapped_column(String(27))
     used_at: Mapped[str | None] = mapped_column(String(27))
@@ -46,11 +70,12 @@ class CentralCounter(CentralBase):
     collection_point: Mapped[str] = mapped_column(String(200))
     receipt_series: Mapped[str] = mapped_column(String(20))
     # Central is the other holder of the counter's code-signing key by design: whoever holds it
-    # can verify a Mã xác nhận. A production system keeps it in an HSM or a KMS, not a column.
-    signing_key: Mapped[str] = mapped_column(String(100))
+    # can verify a Mã xác nhận. Stored sealed under the master key (central.masterkey), never
+    # in plain text; a production system may keep the master key in an HSM or a KMS.
+    signing_key: Mapped[str] = mapped_column(Text)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     enrolled_at: Mapped[str] = mapped_column(String(27))
-    head_seq: Mapped[int] = mapped_column(Integer, default=0)
+    head_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
     last_upload_at: Mapped[str | None] = mapped_column(String(27))
 
@@ -63,7 +88,7 @@ class LedgerRecord(CentralBase):
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     counter_id: Mapped[str] = mapped_column(ForeignKey("counters.id"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(10))
     body: Mapped[str] = mapped_column(Text)  # canonical JSON text, exactly as sealed
     code: Mapped[str] = mapped_column(String(12), index=True)
@@ -72,8 +97,8 @@ class LedgerRecord(CentralBase):
     received_at: Mapped[str] = mapped_column(String(27))
     business_date: Mapped[str] = mapped_column(String(10))
     # denormalised from the body for queries
-    receipt_number: Mapped[int | None] = mapped_column(Integer)
-    amount: Mapped[int | None] = mapped_column(Integer)
+    receipt_number: Mapped[int | None] = mapped_column(BigInteger)
+    amount: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[str] = mapped_column(String(27))  # paid_at or voided_at
     participant_id: Mapped[str | None] = mapped_column(String(36), index=True)
     payment_id: Mapped[str | None] = mapped_column(String(36), index=True)  # voids
@@ -86,8 +111,8 @@ class Flag(CentralBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counter_id: Mapped[str] = mapped_column(ForeignKey("counters.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30), index=True)
-    seq: Mapped[int | None] = mapped_column(Integer)
-    seq_to: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    seq_to: Mapped[int | None] = mapped_column(BigInteger)
     record_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str | None] = mapped_column(Text)

@@ -17,7 +17,7 @@ say() { printf '%s\n' "$*" >&2; }
 APT_APP=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
          libxcb-shape0 libxcb-xinerama0 libxcb-randr0)
-APT_DEV=(poppler-utils binutils)
+APT_DEV=(poppler-utils binutils postgresql)  # postgresql: central's tests run on a throwaway PostgreSQL 15 cluster
 
 ensure_apt() {
   command -v dpkg-query >/dev/null 2>&1 || return 0   # not Debian-like: the user knows best

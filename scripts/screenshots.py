@@ -171,6 +171,7 @@ def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str
     """Enrol; yesterday's sync sends everything but two records; this morning's reconciliation
     finds both missing at central (see the module docs)."""
     from app.domain.clock import business_date, now_utc
+    from app.services.counter import get_counter
     from app.storage.db import open_database
     from central import auth
     from central.store import CentralStore
@@ -179,9 +180,6 @@ def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str
     from sync.enroll import enroll_counter
     from sync.reconciliation import reconcile_with_central
 
-    store = CentralStore.at_path(central_db)
-    code = auth.make_enrollment_code(store, label="screenshots")
-    store.close()
     con = sqlite3.connect(db_path)
     try:  # behind the program's back: an amount changed, a record held out of the evening sync
         con.execute("DROP TRIGGER payments_no_update")
@@ -198,6 +196,16 @@ def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str
     finally:
         con.close()
     db = open_database(db_path)
+    me = get_counter(db)
+    store = CentralStore.at_path(central_db)
+    code = auth.make_enrollment_code(
+        store,
+        organisation=me.organisation,
+        collection_point=me.collection_point,
+        counter_code=me.counter_code,
+        label="screenshots",
+    )
+    store.close()
     enroll_counter(db, url, code)
     Syncer(db, config=SyncConfig(reconcile_at=None)).run("timer")
     with db.write() as session:

@@ -31,6 +31,7 @@ PATH_RATES = f"{PREFIX}/rates"
 PATH_PARTICIPANT_CHANGES = f"{PREFIX}/participants/changes"
 PATH_XN01 = f"{PREFIX}/xn01"
 PATH_LOOKUP = f"{PREFIX}/lookup"
+PATH_IDENTITY = f"{PREFIX}/identity"
 
 DEFAULT_BATCH = 200
 MAX_BATCH = 1000
@@ -89,6 +90,16 @@ class EnrollResponse(TypedDict):
     central_counter_id: str
     api_token: str  # bearer token for every later call; the counter keeps it in the keyring
     server_time: str
+
+
+class IdentityResponse(TypedDict):
+    """Who the central server is: shown to the counter's administrator before enrolment sends
+    the signing key (compare `fingerprint` with the one the central admin gave out)."""
+
+    name: str
+    instance_id: str
+    fingerprint: str
+    api_version: str
 
 
 class HealthResponse(TypedDict):

@@ -4,17 +4,19 @@ HTTP or a database.
 
 The rules, in order (the first that applies decides):
 
-1. unparsable → `invalid` (not flagged: nothing to keep);
+1. unparsable → `invalid`;
 2. the same record again (stored, or earlier in this batch) → `duplicate`; another record under
    a stored id → `conflict`;
-3. the body names another counter → `wrong_counter`;
+3. the body names another counter, or a void cancels a payment another counter recorded →
+   `wrong_counter`;
 4. hash or confirmation code do not match the body under the counter's key → `tampered`;
-5. the sequence number is taken by another record → `fork`;
-6. otherwise `accepted`.
+5. the content breaks the domain rules (`central.ingest.content`: amount against the rate
+   table, months, dates, identifiers, text) → `invalid`, flagged `invalid_content`;
+6. the sequence number is taken by another record → `fork`;
+7. otherwise `accepted`.
 
-Every refusal from 2 on is flagged for the auditor with the submission as evidence. A check of
-the record's content against the domain rules belongs in `_CHECKS`, after `_tampered`;
-so does a per-record format version once records carry one.
+Every refusal is flagged for the auditor with the submission as evidence (bounded). A
+per-record format version, once records carry one, is for `check_record` and `content`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.domain.ledger import check_record
+from central.ingest.content import RateBook, content_problem
 from central.ingest.parse import Fingerprint, ParsedRecord, Unparsable
 from sync.protocol import ItemResult, RejectReason, ResultStatus
 
@@ -34,6 +37,7 @@ class CounterFacts:
     id: str  # central's id for the counter
     ledger_counter_id: str  # the counter's own id, as record bodies name it
     key: bytes  # its code-signing key
+    rates: RateBook = field(default_factory=dict)  # rate tables central knows, by version
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Held:
     by_id: Mapping[str, HeldRecord]
     by_seq: Mapping[int, Link]
     below: int = 0  # the highest sequence number stored under the neighbourhood (0: none)
+    # central's id of the counter that recorded each stored payment the batch's voids name
+    void_targets: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Verdict:
     reason_code: RejectReason | None = None
     reason: str | None = None
     flagged: bool = False  # the auditor gets a flag with the submission as evidence
+    flag_kind: str | None = None  # the flag's kind when not the reason code
 
     def item(self) -> ItemResult:
         return {
@@ -94,8 +101,10 @@ class _Batch:
         self.by_seq[p.seq] = Link(p.id, p.record.prev_hash, p.record.hash)
 
 
-def _refuse(p: ParsedRecord, code: RejectReason, reason: str) -> Verdict:
-    return Verdict(p.id, p.seq, "rejected", code, reason, flagged=True)
+def _refuse(
+    p: ParsedRecord, code: RejectReason, reason: str, flag_kind: str | None = None
+) -> Verdict:
+    return Verdict(p.id, p.seq, "rejected", code, reason, flagged=True, flag_kind=flag_kind)
 
 
 def _repeat(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
@@ -118,14 +127,31 @@ def _repeat(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -
 def _wrong_counter(
     counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord
 ) -> Verdict | None:
-    if p.ledger_counter_id == counter.ledger_counter_id:
+    if p.ledger_counter_id != counter.ledger_counter_id:
+        return _refuse(
+            p, "wrong_counter", f"bản ghi số {p.seq} ghi mã quầy khác với quầy đã đăng ký"
+        )
+    if p.void is None:
         return None
-    return _refuse(p, "wrong_counter", f"bản ghi số {p.seq} ghi mã quầy khác với quầy đã đăng ký")
+    owner = held.void_targets.get(p.void.payment_id)
+    if owner is None or owner == counter.id:
+        return None
+    return _refuse(
+        p,
+        "wrong_counter",
+        f"lệnh hủy số {p.seq} nhắm vào khoản thu của quầy khác: một quầy chỉ hủy khoản thu "
+        "của chính mình",
+    )
 
 
 def _tampered(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
     why = check_record(counter.key, p.record)
     return None if why is None else _refuse(p, "tampered", why)
+
+
+def _content(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
+    why = content_problem(p.record, counter.rates)
+    return None if why is None else _refuse(p, "invalid", why, "invalid_content")
 
 
 def _fork(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
@@ -140,7 +166,7 @@ def _fork(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> 
 
 
 _Check = Callable[[CounterFacts, Held, _Batch, ParsedRecord], Verdict | None]
-_CHECKS: tuple[_Check, ...] = (_repeat, _wrong_counter, _tampered, _fork)
+_CHECKS: tuple[_Check, ...] = (_repeat, _wrong_counter, _tampered, _content, _fork)
 
 
 def _judge(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict:
@@ -161,7 +187,7 @@ def classify(
     for item in items:
         if isinstance(item, Unparsable):
             reason = f"bản ghi không hợp lệ: {item.reason or 'bản ghi không hợp lệ'}"
-            verdicts.append(Verdict(item.id, item.seq, "rejected", "invalid", reason))
+            verdicts.append(Verdict(item.id, item.seq, "rejected", "invalid", reason, flagged=True))
         else:
             verdicts.append(_judge(counter, held, batch, item))
     return verdicts

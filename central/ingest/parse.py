@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.domain.canonical import CanonicalValue, canonical_bytes
+from app.domain.codes import normalise_code
 from app.domain.ledger import MalformedRecord, RecordKind, SealedRecord, from_wire
 
 MAX_ID_LENGTH = 36
+INT64_MAX = 2**63 - 1  # what every database column of central holds
 
 # What makes two submissions of a record the same: canonical body text, seq, code and links.
 Fingerprint = tuple[str, int, str, str, str]
@@ -36,6 +38,7 @@ class ParsedRecord:
 
     record: SealedRecord
     id: str
+    code: str  # the confirmation code in its one canonical form (upper case, no dashes)
     canonical: str  # the body as canonical JSON text, exactly as sealed
     ledger_counter_id: str  # the counter the body names
     business_date: str
@@ -55,7 +58,7 @@ class ParsedRecord:
     @property
     def fingerprint(self) -> Fingerprint:
         r = self.record
-        return (self.canonical, r.seq, r.code, r.prev_hash, r.hash)
+        return (self.canonical, r.seq, self.code, r.prev_hash, r.hash)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ def _integer(body: Mapping[str, CanonicalValue], name: str) -> int:
     value = _required(body, name)
     if not isinstance(value, int) or isinstance(value, bool):
         raise MalformedRecord(f"trường {name} thiếu hoặc sai kiểu")
+    if not -INT64_MAX <= value <= INT64_MAX:
+        raise MalformedRecord(f"trường {name} vượt quá giới hạn số nguyên 64 bit")
     return value
 
 
@@ -97,6 +102,12 @@ def _optional_text(body: Mapping[str, CanonicalValue], name: str) -> str | None:
 
 def _parse(data: Mapping[str, object]) -> ParsedRecord:
     record = from_wire(data)
+    if record.seq > INT64_MAX:
+        raise MalformedRecord("số thứ tự bản ghi (seq) vượt quá giới hạn số nguyên 64 bit")
+    try:
+        code = normalise_code(record.code)
+    except ValueError as exc:
+        raise MalformedRecord("mã xác nhận không đúng dạng (12 ký tự Crockford base32)") from exc
     body = record.body
     record_id = _text(body, "id")
     if not 1 <= len(record_id) <= MAX_ID_LENGTH:
@@ -126,6 +137,7 @@ def _parse(data: Mapping[str, object]) -> ParsedRecord:
     return ParsedRecord(
         record=record,
         id=record_id,
+        code=code,
         canonical=canonical,
         ledger_counter_id=ledger_counter_id,
         business_date=business_date,
@@ -145,6 +157,6 @@ def parse(data: Mapping[str, object]) -> ParsedRecord | Unparsable:
         raw_seq = data.get("seq")
         return Unparsable(
             id=raw_id if isinstance(raw_id, str) else "",
-            seq=raw_seq if isinstance(raw_seq, int) else 0,
+            seq=raw_seq if isinstance(raw_seq, int) and 0 <= raw_seq <= INT64_MAX else 0,
             reason=exc.reason,
         )

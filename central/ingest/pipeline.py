@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import json
 from collections.abc import Sequence
 
@@ -13,6 +13,7 @@ from central.ingest.continuity import Continuity, FlagNote, continuity
 from central.ingest.parse import ParsedRecord, parse
 from central.ingest.storage import (
     load_held,
+    load_rates,
     lock_counter,
     resolve_gaps,
     save_flags,
@@ -21,14 +22,23 @@ from central.ingest.storage import (
 from central.store import CentralStore
 from sync.protocol import UploadResponse, WireRecord
 
+MAX_EVIDENCE_CHARS = 8_192  # per flag: a real record is about 1 KB
+
 
 def _evidence(rec: WireRecord) -> str:
-    return json.dumps(rec, ensure_ascii=False, sort_keys=True, default=str)
+    """The refused submission as JSON text, cut to `MAX_EVIDENCE_CHARS` (with a note of its
+    full length and SHA-256, so the auditor can still match it to the counter's copy)."""
+    text = json.dumps(rec, ensure_ascii=False, sort_keys=True, default=str)
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    note = f" …[cắt bớt: {len(text)} ký tự, sha256 {digest}]"
+    return text[: MAX_EVIDENCE_CHARS - len(note)] + note
 
 
 def _refusal_flag(rec: WireRecord, verdict: Verdict) -> FlagNote:
     return FlagNote(
-        kind=verdict.reason_code or "invalid",
+        kind=verdict.flag_kind or verdict.reason_code or "invalid",
         detail=verdict.reason or "",
         seq=verdict.seq,
         record_id=verdict.id or None,
@@ -54,8 +64,12 @@ def ingest(store: CentralStore, auth: CounterAuth, records: Sequence[WireRecord]
     with store.write() as s:
         counter = lock_counter(s, auth.id)
         held = load_held(s, counter.id, parsed)
+        versions = [v for p in parsed if isinstance(v := p.record.body.get("rate_version"), str)]
         facts = CounterFacts(
-            counter.id, counter.ledger_counter_id, base64.b64decode(counter.signing_key)
+            counter.id,
+            counter.ledger_counter_id,
+            store.keys.open(counter.id, counter.signing_key),
+            load_rates(s, versions),
         )
         verdicts = classify(facts, held, items)
         accepted = [

@@ -12,13 +12,17 @@ stands in for it so the counter's pick-up path can be built and tested.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
+from functools import lru_cache
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from app.domain.rates import RateTable, load_default_rate_table
 from central.ingest.classify import Held, HeldRecord, Link
+from central.ingest.content import RateBook
 from central.ingest.continuity import FlagNote
 from central.ingest.parse import ParsedRecord
 from central.models import (
@@ -27,9 +31,38 @@ from central.models import (
     Flag,
     LedgerRecord,
     ParticipantChangeRow,
+    PublishedRateTable,
 )
 
 _CHUNK = 500
+
+
+@lru_cache(maxsize=64)
+def _table(body: str, digest: str) -> RateTable:
+    del digest  # part of the cache key only
+    return RateTable.from_json(body)
+
+
+@lru_cache(maxsize=1)
+def _shipped_table() -> RateTable:
+    return load_default_rate_table()
+
+
+def load_rates(s: Session, versions: Sequence[str]) -> RateBook:
+    """The rate tables a batch's payments name that central knows: the ones it published and
+    the one shipped with the app. Parsed once per process (a published version never changes)."""
+    shipped = _shipped_table()
+    book: dict[str, RateTable] = {shipped.version: shipped}
+    wanted = sorted(set(versions) - {shipped.version})
+    for start in range(0, len(wanted), _CHUNK):
+        for row in s.execute(
+            select(PublishedRateTable.version, PublishedRateTable.body).where(
+                PublishedRateTable.version.in_(wanted[start : start + _CHUNK])
+            )
+        ):
+            digest = hashlib.sha256(row.body.encode("utf-8")).hexdigest()
+            book[row.version] = _table(row.body, digest)
+    return book
 
 
 def lock_counter(s: Session, counter_id: str) -> CentralCounter:
@@ -58,6 +91,7 @@ def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> He
         ):
             fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
             by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
+    void_targets = _void_targets(s, parsed)
     if not parsed:
         return Held(by_id, {})
     lo = min(p.seq for p in parsed) - 1
@@ -75,7 +109,21 @@ def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> He
             LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
         )
     )
-    return Held(by_id, by_seq, below or 0)
+    return Held(by_id, by_seq, below or 0, void_targets)
+
+
+def _void_targets(s: Session, parsed: Sequence[ParsedRecord]) -> dict[str, str]:
+    """For each stored payment a void of the batch names: central's id of its counter."""
+    ids = list({p.void.payment_id for p in parsed if p.void is not None})
+    out: dict[str, str] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in s.execute(
+            select(LedgerRecord.id, LedgerRecord.counter_id).where(
+                LedgerRecord.id.in_(ids[start : start + _CHUNK]), LedgerRecord.kind == "payment"
+            )
+        ):
+            out[row.id] = row.counter_id
+    return out
 
 
 def _row(counter_id: str, p: ParsedRecord, now: str) -> dict[str, object]:
@@ -86,7 +134,7 @@ def _row(counter_id: str, p: ParsedRecord, now: str) -> dict[str, object]:
         "seq": r.seq,
         "kind": r.kind,
         "body": p.canonical,
-        "code": r.code,
+        "code": p.code,
         "prev_hash": r.prev_hash,
         "hash": r.hash,
         "received_at": now,
@@ -192,34 +240,44 @@ def _register_participants(
         )
     }
     taken: set[str] = set()
+    fresh: list[dict[str, object]] = []
     changes: list[dict[str, object]] = []
+
+    def assign(pid: str) -> str:
+        # SIMULATED VSS STEP (see module docstring): assign a fresh code.
+        code = _fresh_ma_so(s, taken)
+        changes.append(
+            {
+                "counter_id": counter_id,
+                "participant_id": pid,
+                "change": "assigned",
+                "ma_so_bhxh": code,
+                "changed_at": now,
+            }
+        )
+        return code
+
     for pid, payment in latest.items():
         person = known.get(pid)
         if person is None:
-            person = CentralParticipant(
-                participant_id=pid,
-                counter_id=counter_id,
-                full_name=payment.payer_name,
-                ma_so_bhxh=payment.ma_so_bhxh,
-                assigned_here=False,
-                first_seen_at=now,
-            )
-            s.add(person)
-        elif person.ma_so_bhxh is None and payment.ma_so_bhxh is not None:
-            person.ma_so_bhxh = payment.ma_so_bhxh
-        if person.ma_so_bhxh is None:
-            # SIMULATED VSS STEP (see module docstring): assign a fresh code.
-            person.ma_so_bhxh = _fresh_ma_so(s, taken)
-            person.assigned_here = True
-            changes.append(
+            ma_so = payment.ma_so_bhxh
+            fresh.append(
                 {
-                    "counter_id": person.counter_id,
                     "participant_id": pid,
-                    "change": "assigned",
-                    "ma_so_bhxh": person.ma_so_bhxh,
-                    "changed_at": now,
+                    "counter_id": counter_id,
+                    "full_name": payment.payer_name,
+                    "ma_so_bhxh": ma_so or assign(pid),
+                    "assigned_here": ma_so is None,
+                    "first_seen_at": now,
                 }
             )
+        elif person.counter_id != counter_id:
+            continue  # another counter's participant: a counter never changes it
+        elif person.ma_so_bhxh is None:
+            person.ma_so_bhxh = payment.ma_so_bhxh or assign(pid)
+            person.assigned_here = payment.ma_so_bhxh is None
+    if fresh:
+        s.execute(insert(CentralParticipant), fresh)
     s.flush()
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)

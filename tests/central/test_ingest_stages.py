@@ -19,6 +19,8 @@ from app.domain.ledger import (
     seal,
     to_wire,
 )
+from app.domain.quote import quote_bhyt_hgd
+from app.domain.rates import load_default_rate_table
 from central.ingest.classify import CounterFacts, Held, HeldRecord, Link, Verdict, classify
 from central.ingest.continuity import continuity
 from central.ingest.parse import ParsedRecord, Unparsable, parse
@@ -26,30 +28,43 @@ from central.ingest.parse import ParsedRecord, Unparsable, parse
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 LEDGER_COUNTER = "5f0c6a3e-8d2b-4c1e-9a77-0b1d2e3f4a5b"
-COUNTER = CounterFacts("QT-A1", LEDGER_COUNTER, KEY)
+RATES = load_default_rate_table()
+COUNTER = CounterFacts("QT-A1", LEDGER_COUNTER, KEY, {RATES.version: RATES})
 PAID = datetime(2026, 11, 21, 3, 15, tzinfo=UTC)
 
 
-def payment(n: int, *, amount: int = 1_500_000, counter_id: str = LEDGER_COUNTER) -> PaymentBody:
+def pid(n: int) -> str:
+    """A record or participant id in canonical UUID form, readable in assertions."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+# A BHYT hộ gia đình payment for the first member, 3 months, priced by the shipped rate table:
+# content central's domain checks accept.
+QUOTE = quote_bhyt_hgd(
+    RATES, member_order=1, months=3, start_month=date(2026, 12, 1), paid_on=date(2026, 11, 21)
+)
+
+
+def payment(n: int, *, amount: int = QUOTE.total, counter_id: str = LEDGER_COUNTER) -> PaymentBody:
     return PaymentBody(
-        id=f"pay-{n}",
+        id=pid(n),
         counter_id=counter_id,
         series="QT01",
         receipt_number=n,
-        participant_id=f"person-{n}",
+        participant_id=pid(10_000 + n),
         payer_name="Nguyễn Thị Hoa",
         ma_so_bhxh=None,
         cccd="001190012345",
-        scheme="bhxh_tn",
-        method="monthly",
-        months=1,
-        period_from=date(2026, 11, 1),
-        period_to=date(2026, 11, 30),
-        income=1_500_000,
-        support_category="poor",
-        member_order=None,
+        scheme="bhyt_hgd",
+        method=None,
+        months=3,
+        period_from=QUOTE.period_from,
+        period_to=QUOTE.period_to,
+        income=None,
+        support_category=None,
+        member_order=1,
         amount=amount,
-        rate_version="2026-07",
+        rate_version=RATES.version,
         paid_at=PAID,
         business_date=date(2026, 11, 21),
         cashier="thu.ngan",
@@ -125,13 +140,13 @@ def test_parse_reads_the_columns_central_indexes() -> None:
     p = parsed(record)
     assert p.record == record
     assert (p.id, p.seq, p.kind, p.receipt_number, p.business_date) == (
-        "pay-1",
+        pid(1),
         1,
         "payment",
         1,
         "2026-11-21",
     )
-    assert p.payment is not None and p.payment.amount == 1_500_000 and p.void is None
+    assert p.payment is not None and p.payment.amount == QUOTE.total and p.void is None
     assert p.at == "2026-11-21T03:15:00.000000Z"
 
 
@@ -140,7 +155,7 @@ def test_parse_reads_a_void() -> None:
     body = VoidBody(
         id="void-1",
         counter_id=LEDGER_COUNTER,
-        payment_id="pay-1",
+        payment_id=pid(1),
         payment_receipt_number=1,
         payment_code=pay.code,
         reason="thu nhầm",
@@ -149,7 +164,7 @@ def test_parse_reads_a_void() -> None:
         business_date=date(2026, 11, 21),
     ).canonical()
     p = parsed(seal(KEY, 2, "void", body, pay.hash))
-    assert p.void is not None and (p.void.payment_id, p.void.payment_code) == ("pay-1", pay.code)
+    assert p.void is not None and (p.void.payment_id, p.void.payment_code) == (pid(1), pay.code)
     assert p.payment is None and p.receipt_number == 1
 
 
@@ -177,7 +192,7 @@ def test_unparsable_echoes_what_it_can_read() -> None:
     wire: WireRecord = to_wire(chain(1)[0])
     broken: dict[str, object] = {**wire, "hash": "nope"}
     p = parse(broken)
-    assert isinstance(p, Unparsable) and (p.id, p.seq) == ("pay-1", 1)
+    assert isinstance(p, Unparsable) and (p.id, p.seq) == (pid(1), 1)
     p = parse({"seq": "1", "body": []})
     assert isinstance(p, Unparsable) and (p.id, p.seq) == ("", 0)
 
@@ -188,7 +203,7 @@ def test_unparsable_echoes_what_it_can_read() -> None:
 def test_a_fresh_chain_is_accepted() -> None:
     verdicts = classify(COUNTER, EMPTY, [parsed(r) for r in chain(3)])
     assert statuses(verdicts) == [("accepted", None)] * 3
-    assert [v.item()["id"] for v in verdicts] == ["pay-1", "pay-2", "pay-3"]
+    assert [v.item()["id"] for v in verdicts] == [pid(1), pid(2), pid(3)]
 
 
 def test_a_record_already_held_is_a_duplicate_not_flagged() -> None:
@@ -209,7 +224,7 @@ def test_other_content_under_a_held_id_is_a_flagged_conflict() -> None:
     forged = seal(KEY, 1, "payment", payment(1, amount=1).canonical(), GENESIS)
     [verdict] = classify(COUNTER, held_from([original]), [parsed(forged)])
     assert (verdict.status, verdict.reason_code, verdict.flagged) == ("rejected", "conflict", True)
-    assert verdict.reason is not None and "pay-1" in verdict.reason
+    assert verdict.reason is not None and pid(1) in verdict.reason
 
 
 def test_other_content_under_an_id_taken_earlier_in_the_batch_is_a_conflict() -> None:
@@ -240,7 +255,7 @@ def test_an_edited_body_or_a_code_under_another_key_is_tampered() -> None:
     edited = SealedRecord(
         record.seq,
         record.kind,
-        {**record.body, "amount": 2_000_000},
+        {**record.body, "amount": QUOTE.total + 1},
         record.code,
         record.prev_hash,
         record.hash,
@@ -257,19 +272,19 @@ def test_a_second_record_claiming_a_taken_number_is_a_fork() -> None:
     held = held_from(records[:2])
     [verdict] = classify(COUNTER, held, [parsed(rival)])
     assert (verdict.status, verdict.reason_code) == ("rejected", "fork")
-    assert "pay-2" in str(verdict.reason)
+    assert pid(2) in str(verdict.reason)
     # the same inside one batch: the first claim wins
     verdicts = classify(COUNTER, held_from(records[:1]), [parsed(records[1]), parsed(rival)])
     assert statuses(verdicts) == [("accepted", None), ("rejected", "fork")]
 
 
-def test_an_unparsable_item_is_invalid_and_not_flagged() -> None:
-    item = Unparsable("pay-7", 7, "mã xác nhận phải có 12 ký tự")
+def test_an_unparsable_item_is_invalid_and_flagged() -> None:
+    item = Unparsable(pid(7), 7, "mã xác nhận phải có 12 ký tự")
     [verdict] = classify(COUNTER, EMPTY, [item])
-    assert (verdict.status, verdict.reason_code, verdict.flagged) == ("rejected", "invalid", False)
+    assert (verdict.status, verdict.reason_code, verdict.flagged) == ("rejected", "invalid", True)
     assert verdict.reason == "bản ghi không hợp lệ: mã xác nhận phải có 12 ký tự"
     assert verdict.item() == {
-        "id": "pay-7",
+        "id": pid(7),
         "seq": 7,
         "status": "rejected",
         "reason_code": "invalid",
@@ -292,7 +307,7 @@ def test_a_missing_predecessor_is_a_gap_naming_the_numbers() -> None:
     records = chain(6)
     held = Held({}, {}, below=2)  # central holds 1..2; the batch brings 6
     [(index, flag)] = continuity([(0, parsed(records[5]))], held, head_seq=2).flags
-    assert (index, flag.kind, flag.seq, flag.seq_to, flag.record_id) == (0, "gap", 3, 5, "pay-6")
+    assert (index, flag.kind, flag.seq, flag.seq_to, flag.record_id) == (0, "gap", 3, 5, pid(6))
     assert flag.detail.startswith("thiếu bản ghi số 3–5 trước bản ghi số 6")
 
 
@@ -316,6 +331,6 @@ def test_a_rewritten_link_breaks_the_chain_both_ways() -> None:
     held = held_from([records[0], records[2]])
     flags = continuity([(4, parsed(rewritten))], held, head_seq=3).flags
     assert [(i, f.kind, f.seq, f.record_id) for i, f in flags] == [
-        (4, "chain_break", 2, "pay-2"),
-        (4, "chain_break", 3, "pay-3"),
+        (4, "chain_break", 2, pid(2)),
+        (4, "chain_break", 3, pid(3)),
     ]

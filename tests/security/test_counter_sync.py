@@ -9,10 +9,9 @@ from pathlib import Path
 
 from app.services.common import Actor
 from app.storage.db import Database
-from central import auth
 from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.sync import conftest as sync_fixtures
-from tests.sync.conftest import ROOT, CentralServer, Counter, Shell, make_counter
+from tests.sync.conftest import ROOT, CentralServer, Counter, Shell, enrollment_code, make_counter
 from tests.sync.test_central import tamper_amount
 
 central, counter, shell = sync_fixtures.central, sync_fixtures.counter, sync_fixtures.shell
@@ -54,7 +53,7 @@ def test_enroll_needs_an_admin_and_shows_the_server_first(
 ) -> None:
     c = make_counter(db, admin, central, enroll=False)
     sh = Shell(tmp_path, db_path, memory_keyring)
-    code = auth.make_enrollment_code(central.store)
+    code = enrollment_code(central.store, db)
     server = ("--server", central.url, "--code-stdin", "--timeout", "10")
     cashier = _enroll(sh, *server, "--user", c.cashier.username, code=code, password="x" * 12)
     assert cashier.returncode in (1, 2), cashier.stderr
@@ -89,7 +88,7 @@ def test_enroll_code_on_the_command_line_warns(
 ) -> None:
     make_counter(db, admin, central, enroll=False)
     sh = Shell(tmp_path, db_path, memory_keyring)
-    code = auth.make_enrollment_code(central.store)
+    code = enrollment_code(central.store, db)
     done = _enroll(sh, "--server", central.url, "--code", code, "--user", ADMIN_USERNAME)
     assert done.returncode == 0, done.stderr
     assert "danh sách tiến trình" in done.stderr

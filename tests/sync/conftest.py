@@ -8,6 +8,7 @@ other's records. `assert_consistent` is the recovery invariant every fault test 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -33,11 +34,14 @@ from app.storage.db import Database
 from app.storage.models import LedgerEntry, OutboxItem, Payment
 from central import admin, auth
 from central.api import create_app
+from central.limits import AttemptLimit
+from central.masterkey import MasterKeys
 from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
 from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
+from tests.central.postgres import PostgresServer
 from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
 from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
 from tests.support.processes import child_env
@@ -59,16 +63,33 @@ FAST = SyncConfig(
 
 
 class CentralServer:
-    """uvicorn serving the reference app on a free loopback port, in a daemon thread."""
+    """uvicorn serving the reference app on a free loopback port, in a daemon thread, over a
+    SQLite file (`db_path`) or any database URL (`url`, e.g. PostgreSQL)."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.store = CentralStore.at_path(db_path)
+    def __init__(
+        self,
+        db_path: Path | None = None,
+        *,
+        url: str | None = None,
+        keys: MasterKeys | None = None,
+        enroll_limit: AttemptLimit | None = None,
+    ) -> None:
+        if url is not None:
+            self.store = CentralStore(url, keys=keys or MasterKeys(os.urandom(32)))
+        else:
+            assert db_path is not None
+            self.store = CentralStore.at_path(db_path, keys=keys)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            create_app(self.store), log_level="warning", lifespan="off", access_log=False
+            # The session's server: tests fail enrolments on purpose from the one loopback
+            # address, so its limit is high; tests/security proves the real limit on its own.
+            create_app(self.store, enroll_limit=enroll_limit or AttemptLimit(attempts=100_000)),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
@@ -82,6 +103,10 @@ class CentralServer:
             time.sleep(0.02)
 
     @property
+    def engine(self) -> str:
+        return "sqlite" if self.store.is_sqlite else "postgresql"
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -89,6 +114,32 @@ class CentralServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.store.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL 15 server for the session (tests/central/postgres.py)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+def central_on(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """A central server on the engine `request.param` names ("sqlite" or "postgresql"): the
+    body of the fixtures that run central's tests on both."""
+    if request.param == "sqlite":
+        server = CentralServer(tmp_path_factory.mktemp("central") / "central.sqlite3")
+        yield server
+        server.stop()
+        return
+    pg: PostgresServer = request.getfixturevalue("pg_server")
+    url = pg.create_database()
+    server = CentralServer(url=url)
+    yield server
+    server.stop()
+    pg.drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +199,18 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_hasher", cheap_password_hasher())
 
 
+def enrollment_code(store: CentralStore, db: Database, **kw: object) -> str:
+    """A one-time enrolment code issued, as central's admin does, for the counter of `db`."""
+    c = get_counter(db)
+    return auth.make_enrollment_code(
+        store,
+        organisation=c.organisation,
+        collection_point=c.collection_point,
+        counter_code=c.counter_code,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
 def make_counter(
     db: Database, admin: Actor, central: CentralServer, *, enroll: bool = True
 ) -> Counter:
@@ -160,7 +223,7 @@ def make_counter(
     )
     counter_id = get_counter(db).counter_id
     if enroll:
-        code = auth.make_enrollment_code(central.store, label="test")
+        code = enrollment_code(central.store, db, label="test")
         enroll_counter(db, central.url, code, config=FAST)
     return Counter(db, admin, cashier, supervisor, payer, counter_id, central)
 

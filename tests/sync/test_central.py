@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from app.services.outbox import pending_batch
 from app.services.payments import void_payment
 from app.services.rates import current_rate_table
 from app.storage.models import OutboxItem, Participant, Payment, RateTableVersion
-from central import auth, feeds
+from central import feeds
 from central.models import Flag
 from sync.client import CentralClient
 from sync.connection import client_for_counter
@@ -30,9 +31,21 @@ from tests.sync.conftest import (
     CentralServer,
     Counter,
     assert_consistent,
+    central_on,
     central_payments,
+    enrollment_code,
     first_timer,
+    pg_server,  # noqa: F401  (fixture)
 )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def central(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """Central's HTTP guarantees hold on SQLite and on a real PostgreSQL server."""
+    yield from central_on(request, tmp_path_factory)
+
 
 PAID = datetime(2026, 11, 21, 3, 15, tzinfo=UTC)  # 10:15 on 21/11/2026 in Hà Nội
 
@@ -60,26 +73,38 @@ def test_calls_without_a_valid_token_get_401(central: CentralServer) -> None:
         assert resp.headers.get("WWW-Authenticate") == "Bearer"
 
 
-def test_enrollment_code_is_one_time(counter: Counter) -> None:
-    code = auth.make_enrollment_code(counter.central.store)
+def test_enrollment_code_is_one_time_and_a_lost_answer_can_be_retried(counter: Counter) -> None:
+    import base64
+    import uuid
+
+    from app.services.counter import get_counter
+
+    code = enrollment_code(counter.central.store, counter.db)
+    me = get_counter(counter.db)
     req = {
         "enrollment_code": code,
         "counter_id": counter.counter_id,
-        "counter_code": "X",
-        "organisation": "O",
-        "collection_point": "P",
-        "receipt_series": "S",
+        "counter_code": me.counter_code,
+        "organisation": me.organisation,
+        "collection_point": me.collection_point,
+        "receipt_series": me.receipt_series,
         "signing_key": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
     }
     # a different key for an enrolled counter is refused, and the code is not used up
     resp = requests.post(counter.central.url + "/v1/enroll", json=req, timeout=5)
     assert resp.status_code == 409
-    import base64
-
     req["signing_key"] = base64.b64encode(load_signing_key(counter.counter_id)).decode()
-    assert requests.post(counter.central.url + "/v1/enroll", json=req, timeout=5).status_code == 200
+    first = requests.post(counter.central.url + "/v1/enroll", json=req, timeout=5)
+    assert first.status_code == 200
+    # the same code, counter and key again (the answer was lost): the same enrolment
     again = requests.post(counter.central.url + "/v1/enroll", json=req, timeout=5)
-    assert again.status_code == 401
+    assert again.status_code == 200
+    assert again.json()["central_counter_id"] == first.json()["central_counter_id"]
+    # the used code is worth nothing for anyone else
+    other = {**req, "counter_id": str(uuid.uuid4())}
+    assert (
+        requests.post(counter.central.url + "/v1/enroll", json=other, timeout=5).status_code == 401
+    )
 
 
 def test_retried_batch_is_duplicate_not_stored_twice(counter: Counter) -> None:

@@ -16,8 +16,15 @@ import requests
 from app.services.common import Actor
 from app.services.registration import record_enrollment
 from app.storage.db import Database
-from central import auth
-from tests.sync.conftest import ROOT, CentralServer, Counter, Shell, assert_consistent, make_counter
+from tests.sync.conftest import (
+    ROOT,
+    CentralServer,
+    Counter,
+    Shell,
+    assert_consistent,
+    enrollment_code,
+    make_counter,
+)
 
 
 def test_enroll_then_sync_then_status(
@@ -33,7 +40,7 @@ def test_enroll_then_sync_then_status(
     sh = Shell(tmp_path, db_path, memory_keyring)
     before = sh.run("sync")
     assert before.returncode == 3 and "chưa đăng ký" in before.stderr
-    code = auth.make_enrollment_code(central.store)
+    code = enrollment_code(central.store, db)
     from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
 
     sh.env = {**sh.env, "QUAYTHU_PASSWORD": ADMIN_PASSWORD}
@@ -105,8 +112,19 @@ def central_cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_central_admin_commands(tmp_path: Path) -> None:
     db = tmp_path / "central.sqlite3"
-    code = central_cli(db, "make-enrollment-code", "--label", "Điểm thu Đồng Hỷ")
+    who = ("--organisation", "Bưu điện Thái Nguyên", "--collection-point", "Đồng Hỷ")
+    code = central_cli(
+        db, "make-enrollment-code", *who, "--counter-code", "Q01", "--label", "Điểm thu Đồng Hỷ"
+    )
     assert code.returncode == 0 and len(code.stdout.strip()) == 19
+    # a code is for one named counter, and its validity is bounded
+    unnamed = central_cli(db, "make-enrollment-code", "--label", "x")
+    assert unnamed.returncode == 2 and "--counter-code" in unnamed.stderr
+    for hours in ("0", "-5", "100000"):
+        absurd = central_cli(
+            db, "make-enrollment-code", *who, "--counter-code", "Q01", "--valid-hours", hours
+        )
+        assert absurd.returncode == 1 and "Thời hạn" in absurd.stderr
     assert json.loads(central_cli(db, "list-counters", "--json").stdout) == []
     assert json.loads(central_cli(db, "list-flags", "--json").stdout) == []
     good = ROOT / "resources" / "rates" / "default.json"

@@ -16,7 +16,7 @@ from sync.backoff import RetryPolicy
 from sync.enroll import enroll_counter
 from sync.events import BatchProgress, SyncFailure, SyncListener, SyncReport, SyncStatus
 from sync.scheduler import SyncScheduler
-from tests.sync.conftest import FAST, Counter, assert_consistent, wait_for
+from tests.sync.conftest import FAST, Counter, assert_consistent, enrollment_code, wait_for
 from tests.sync.faultproxy import Fault, FaultProxy
 
 
@@ -172,7 +172,7 @@ def test_401_stops_and_asks_for_reenrollment(counter: Counter, scheduler_factory
     assert status.last_error and "đăng ký lại" in status.last_error
     assert "Cần đăng ký lại" in status.message
     # re-enrol with a new code, then "sync now"
-    code = auth.make_enrollment_code(counter.central.store)
+    code = enrollment_code(counter.central.store, counter.db)
     enroll_counter(counter.db, counter.central.url, code, config=FAST)
     sched.sync_now()
     wait_for(lambda: sched.status().state == "idle" and sched.status().pending == 0)

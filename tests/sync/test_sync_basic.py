@@ -18,7 +18,13 @@ from sync.engine import Syncer, read_status
 from sync.enroll import enroll_counter
 from sync.errors import AuthError
 from sync.events import BatchProgress, SyncListener, SyncReport
-from tests.sync.conftest import FAST, Counter, assert_consistent, central_record_ids
+from tests.sync.conftest import (
+    FAST,
+    Counter,
+    assert_consistent,
+    central_record_ids,
+    enrollment_code,
+)
 
 
 class Recorder(SyncListener):
@@ -91,7 +97,7 @@ def test_401_asks_for_reenrolment(counter: Counter) -> None:
     enroll_counter(
         counter.db,
         counter.central.url,
-        auth.make_enrollment_code(counter.central.store),
+        enrollment_code(counter.central.store, counter.db),
         config=FAST,
     )
     assert read_status(counter.db).state == "idle"

@@ -27,7 +27,6 @@ from app.domain.codes import format_code
 from app.domain.types import Scheme
 from app.services.common import Actor
 from app.storage.db import Database
-from central import auth as central_service
 from sync.events import SyncStatus
 from tests.conftest import ADMIN_PASSWORD
 from tests.sync import conftest as sync_fixtures
@@ -341,7 +340,7 @@ def test_admin_enrols_a_standalone_counter_from_the_window(
     server_error = dialog.errors.error_label("server")
     assert server_error is not None and "https://" in server_error.text()
 
-    code = central_service.make_enrollment_code(central.store, label="ui-test")
+    code = sync_fixtures.enrollment_code(central.store, c.db, label="ui-test")
     dialog.server.setText(central.url)
     dialog.code.setText(code)
     dialog.submit()

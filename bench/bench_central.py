@@ -1,0 +1,294 @@
+"""Central at the scale of a province: many counters uploading their day at once, on PostgreSQL.
+
+    .venv/bin/python bench/bench_central.py [--counters 200] [--payments 100] [--batch 50]
+        [--workers 1,2,4] [--clients 32]
+
+For each worker count: a fresh database on a PostgreSQL 15 server (a throwaway durable cluster,
+or `QUAYTHU_TEST_DATABASE_URL`), `quaythu-central serve --workers N` on 127.0.0.1, N simulated
+counters (each its own key, enrolment code and token; tests/central/simcounters.py) each
+uploading a day of real sealed payments in batches through the real HTTP API, `--clients`
+uploads in flight at a time. Printed: records/s, p50/p99 batch latency, and the ratio to a raw
+baseline measured in the same run on the same server — plain `INSERT … ON CONFLICT DO NOTHING`
+of the same rows into the same table with psycopg, same batches, same concurrency. Then the
+07:30 read side: every counter fetches its Mẫu 01-XN for the day.
+
+Goals (issue 17): ≥ 0.3× the raw baseline, p99 ≤ 1 s at 200 counters, throughput growing with
+workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+from central.masterkey import ENV_KEY, MasterKeys, new_key_text  # noqa: E402
+from central.store import CentralStore  # noqa: E402
+from sync.protocol import PATH_XN01  # noqa: E402
+from tests.central.postgres import PostgresServer  # noqa: E402
+from tests.central.simcounters import SimCounter, upload  # noqa: E402
+
+
+@dataclass
+class Run:
+    label: str
+    records: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _serve(url: str, key: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "central.cli", "serve", "--database-url", url),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
+        cwd=ROOT,
+        env={**os.environ, ENV_KEY: key, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(base + "/v1/ready", timeout=1).status_code == 200:
+                return proc, base
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("central did not start")
+        time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def _counters(n: int, payments: int) -> list[SimCounter]:
+    out = [SimCounter(i) for i in range(n)]
+    for c in out:
+        c.make_day(payments)
+    return out
+
+
+def run_api(
+    pg: PostgresServer, counters: list[SimCounter], workers: int, args: argparse.Namespace
+) -> tuple[Run, Run]:
+    url = pg.create_database()
+    key = new_key_text()
+    proc, base = _serve(url, key, workers)
+    store = CentralStore(url, keys=MasterKeys.from_environment({ENV_KEY: key}), prepare=False)
+    try:
+        session = requests.Session()
+        for c in counters:
+            c.enroll(base, store, session)
+        jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
+        # interleave: every counter's first batch, then every counter's second, …
+        jobs.sort(key=lambda job: job[1][0]["seq"])
+        local = threading.local()
+
+        def session_of_thread() -> requests.Session:
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            http: requests.Session = local.session
+            return http
+
+        def one(indexed: tuple[int, tuple[SimCounter, list[object]]]) -> float:
+            _, (c, b) = indexed
+            answers = upload(session_of_thread(), base, c, b)  # type: ignore[arg-type]
+            last = answers[-1]
+            if last.status != 200:
+                raise RuntimeError(f"batch refused: HTTP {last.status}")
+            return last.seconds
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            latencies = list(pool.map(one, enumerate(jobs)))
+        upload_run = Run(
+            f"API, {workers} worker(s)",
+            sum(len(b) for _, b in jobs),
+            time.perf_counter() - started,
+            latencies,
+        )
+
+        day = counters[0].records[0]["body"]["business_date"]
+
+        def read(indexed: tuple[int, SimCounter]) -> float:
+            _, c = indexed
+            t = time.perf_counter()
+            resp = session_of_thread().get(
+                base + PATH_XN01,
+                params={"date": str(day)},
+                headers={"Authorization": f"Bearer {c.token}"},
+                timeout=60,
+            )
+            if resp.status_code != 200 or resp.json()["count"] != args.payments:
+                raise RuntimeError(f"01-XN wrong: HTTP {resp.status_code}")
+            return time.perf_counter() - t
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            reads = list(pool.map(read, enumerate(counters)))
+        read_run = Run(
+            f"01-XN read, {workers} worker(s)", len(counters), time.perf_counter() - started, reads
+        )
+        return upload_run, read_run
+    finally:
+        store.close()
+        _stop(proc)
+        pg.drop_database(url)
+
+
+def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Namespace) -> Run:
+    """The same rows into the same table: plain INSERT … ON CONFLICT DO NOTHING, psycopg."""
+    url = pg.create_database()
+    CentralStore(url, keys=MasterKeys(os.urandom(32))).close()  # the schema, by migration
+    libpq = pg.libpq_url(url)
+    now = "2026-12-01T00:30:00.000000Z"
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.cursor().executemany(
+            "INSERT INTO counters (id, ledger_counter_id, counter_code, organisation, "
+            "collection_point, receipt_series, signing_key, enrolled_at, head_seq, head_hash) "
+            "VALUES (%s, %s, %s, 'O', 'P', 'SIM', 'x', %s, 0, '0')",
+            [(f"QT-{c.number}", c.counter_id, c.code, now) for c in counters],
+        )
+    sql = (
+        "INSERT INTO records (id, counter_id, seq, kind, body, code, prev_hash, hash, "
+        "received_at, business_date, receipt_number, amount, at, participant_id, payment_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) "
+        "ON CONFLICT DO NOTHING"
+    )
+    import json
+
+    jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
+    jobs.sort(key=lambda job: job[1][0]["seq"])
+    local = threading.local()
+    conns: list[psycopg.Connection[object]] = []
+
+    def one(indexed: tuple[int, tuple[SimCounter, list[dict[str, object]]]]) -> float:
+        _, (c, batch) = indexed
+        t = time.perf_counter()
+        conn = getattr(local, "conn", None)
+        if conn is None:  # one connection per client thread
+            conn = local.conn = psycopg.connect(libpq)
+            conns.append(conn)
+        rows = []
+        for w in batch:
+            body = w["body"]
+            assert isinstance(body, dict)
+            rows.append(
+                (
+                    body["id"],
+                    f"QT-{c.number}",
+                    w["seq"],
+                    w["kind"],
+                    json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                    w["code"],
+                    w["prev_hash"],
+                    w["hash"],
+                    now,
+                    body["business_date"],
+                    body["receipt_number"],
+                    body["amount"],
+                    body["paid_at"],
+                    body["participant_id"],
+                )
+            )
+        with conn.transaction():
+            conn.cursor().executemany(sql, rows)
+        return time.perf_counter() - t
+
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(args.clients) as pool:
+            latencies = list(pool.map(one, enumerate(jobs)))  # type: ignore[arg-type]
+        return Run(
+            "raw INSERT … ON CONFLICT",
+            sum(len(b) for _, b in jobs),
+            time.perf_counter() - started,
+            latencies,
+        )
+    finally:
+        for conn in conns:
+            conn.close()
+        pg.drop_database(url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counters", type=int, default=200)
+    parser.add_argument("--payments", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--clients", type=int, default=32)
+    args = parser.parse_args()
+    worker_counts = [int(w) for w in args.workers.split(",")]
+
+    print(
+        f"{args.counters} counters × {args.payments} payments, batches of {args.batch}, "
+        f"{args.clients} uploads in flight; cpu_count={os.cpu_count()}"
+    )
+    pg = PostgresServer(durable=True)
+    try:
+        counters = _counters(args.counters, args.payments)
+        raw = run_raw(pg, counters, args)
+        print(
+            f"{raw.label:28} {raw.rate:9,.0f} records/s   p50 {raw.pct(0.5) * 1000:6.0f} ms"
+            f"   p99 {raw.pct(0.99) * 1000:6.0f} ms"
+        )
+        for workers in worker_counts:
+            for c in counters:
+                c.token = ""
+            api, reads = run_api(pg, _counters(args.counters, args.payments), workers, args)
+            print(
+                f"{api.label:28} {api.rate:9,.0f} records/s   p50 {api.pct(0.5) * 1000:6.0f} ms"
+                f"   p99 {api.pct(0.99) * 1000:6.0f} ms   ratio to raw {api.rate / raw.rate:.2f}×"
+            )
+            print(
+                f"{reads.label:28} {reads.seconds:9.2f} s for {reads.records} counters"
+                f"   p50 {reads.pct(0.5) * 1000:6.0f} ms   p99 {reads.pct(0.99) * 1000:6.0f} ms"
+                f"   mean {statistics.fmean(reads.latencies) * 1000:.0f} ms"
+            )
+    finally:
+        pg.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
