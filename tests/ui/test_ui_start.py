@@ -56,6 +56,8 @@ def test_wizard_initialises_counter_then_admin_logs_in(
     press(wizard.central_url, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.login, timeout=15_000)
     assert window.login.username.text() == "quantri"
+    note = window.login.error  # the wizard's "done" is news, not an error: not red
+    assert note.isVisibleTo(window.login) and note.objectName() == "loginNote"
 
     with opened(db_path) as db:
         assert is_initialised(db)

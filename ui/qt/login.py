@@ -301,6 +301,12 @@ class LoginPage(QWidget):
         self.submit.setText("Đang kiểm tra…" if busy else fkey_text(action, "Enter"))
 
     def show_message(self, text: str, kind: str = "error") -> None:
+        """A message under the form: red for an error, green for news (the wizard's "done")."""
+        name = "fieldError" if kind == "error" else "loginNote"
+        if self.error.objectName() != name:
+            self.error.setObjectName(name)
+            self.error.style().unpolish(self.error)
+            self.error.style().polish(self.error)
         self.error.setText(text)
         self.error.show()
 

@@ -23,6 +23,7 @@ QMainWindow, QDialog {{ background: #f3f5f8; }}
 QLabel#pageTitle {{ font-size: 16pt; font-weight: bold; color: #1f2a36; }}
 QLabel#hint {{ color: #5a6570; }}
 QLabel#fieldError {{ color: {DANGER}; }}
+QLabel#loginNote {{ color: {OK_GREEN}; }}
 QLabel#total {{ font-size: 22pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#bigAmount {{ font-size: 26pt; font-weight: bold; color: {ACCENT}; }}
 QLabel#change {{ font-size: 18pt; font-weight: bold; color: {OK_GREEN}; }}
