@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-ADMIN_PASSWORD = "quantri-2026"
+from tests.support.counters import ADMIN_PASSWORD
 
 
 def load_script(path: Path) -> ModuleType:
