@@ -86,7 +86,7 @@ class Environment:
             XDG_STATE_HOME=str(tmp / "home" / "state"),
             QUAYTHU_LOG_DIR=str(self.log.parent),
             QUAYTHU_SMOKE_KEYRING=str(tmp / "keyring.json"),
-            QUAYTHU_PASSWORD="bench-quantri-2026",
+            QUAYTHU_PASSWORD="songcau-bench-2026",
             QT_QPA_PLATFORM="offscreen",
         )
 

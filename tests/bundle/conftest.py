@@ -20,9 +20,10 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.counters import ADMIN_PASSWORD
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-from tests.support.counters import ADMIN_PASSWORD
 
 
 def load_script(path: Path) -> ModuleType:
