@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.domain.canonical import utc_iso
 from app.domain.chain import GENESIS
+from app.domain.codes import encode_crockford
 from app.errors import UserFacingError
 from central.clock import now_text
 from central.errors import CentralError, Forbidden, NotFound, Refused, Unauthorized
@@ -23,7 +24,6 @@ from central.models import CentralCounter, EnrollmentCode
 from central.store import CentralStore
 from sync.protocol import API_VERSION, EnrollRequest, EnrollResponse, IdentityResponse
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DEFAULT_CODE_VALID_HOURS = 72
 MAX_CODE_VALID_HOURS = 24 * 30
 MIN_KEY_BYTES, MAX_KEY_BYTES = 16, 64
@@ -106,7 +106,7 @@ def make_enrollment_code(
     who = CounterIdentity.of(organisation, collection_point, counter_code)
     _check_identity(who)
     value = secrets.randbits(80)
-    symbols = "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(16))
+    symbols = encode_crockford(value, 16)
     now = datetime.now(UTC)
     with store.write() as s:
         s.add(

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.clock import format_local, now_utc
+from app.domain.codes import encode_crockford, group_symbols
 from app.domain.passwords import (
     HISTORY_DEPTH,
     ChangeReason,
@@ -521,15 +522,16 @@ def list_operators(db: Database) -> list[OperatorView]:
 # --- emergency access: the recovery code (docs/ACCOUNTS.md) ---------------------------------
 
 RECOVERY_KEY = "accounts.recovery_hash"
-_RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: read aloud cleanly
 RECOVERY_GROUPS = 5  # 5 groups of 4 = 20 symbols = 100 bits
 
 
 def _new_recovery_code() -> str:
     import secrets
 
-    symbols = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(4 * RECOVERY_GROUPS))
-    return "-".join(symbols[i : i + 4] for i in range(0, len(symbols), 4))
+    # Crockford base 32 (app.domain.codes): read aloud and typed back cleanly.
+    return group_symbols(
+        encode_crockford(secrets.randbits(20 * RECOVERY_GROUPS), 4 * RECOVERY_GROUPS)
+    )
 
 
 def _normal_code(code: str) -> str:
