@@ -37,6 +37,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.domain.clock import LOCAL_TZ, business_date, now_utc
 from app.notify.outbox import (
@@ -130,6 +131,24 @@ def _next_local_midnight(at: datetime) -> datetime:
     )
 
 
+def _mark_unknown(
+    session: Session, m: Notification, now: datetime, message: str, reason: str | None
+) -> None:
+    """The outcome cannot be known and a blind retry could send twice: the cashier decides
+    (resend), so it waits — audited."""
+    m.state, m.next_attempt_at, m.last_error = UNKNOWN, None, message
+    audit(
+        session,
+        "notify.unknown",
+        actor=None,
+        subject=str(m.id),
+        at=now,
+        payment_id=m.payment_id,
+        channel=m.channel,
+        reason=reason,
+    )
+
+
 def _recover_stale(
     db: Database,
     senders: Mapping[str, Sender],
@@ -154,17 +173,7 @@ def _recover_stale(
             if senders[m.channel].idempotent:
                 m.state, m.next_attempt_at, m.last_error = RETRYING, now, reason
             else:
-                m.state, m.next_attempt_at, m.last_error = UNKNOWN, None, reason
-                audit(
-                    session,
-                    "notify.unknown",
-                    actor=None,
-                    subject=str(m.id),
-                    at=now,
-                    payment_id=m.payment_id,
-                    channel=m.channel,
-                    reason=reason,
-                )
+                _mark_unknown(session, m, now, reason, reason)
 
 
 def _claim(
@@ -273,21 +282,11 @@ def _record(
                 m.state, m.next_attempt_at, m.last_error = FAILED, None, result.error
                 report.failed += 1
             else:
-                m.state, m.next_attempt_at = UNKNOWN, None
-                m.last_error = (
+                message = (
                     "Không nhận được trả lời sau khi đã gửi yêu cầu; cổng không có mã chống gửi "
                     f"trùng nên không tự gửi lại. {result.error}"
                 ).strip()
-                audit(
-                    session,
-                    "notify.unknown",
-                    actor=None,
-                    subject=str(m.id),
-                    at=now,
-                    payment_id=m.payment_id,
-                    channel=m.channel,
-                    reason=result.error,
-                )
+                _mark_unknown(session, m, now, message, result.error)
                 report.unknown += 1
             if result.error:
                 report.errors.append(f"#{m.id} {m.channel}: {result.error}")
