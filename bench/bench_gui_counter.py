@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -91,16 +94,40 @@ def main() -> int:
 
 
 def run(folder: Path, names: int) -> int:
-    from PySide6.QtCore import Qt, QTimer
-    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-    from PySide6.QtTest import QTest
-
-    from tests.support.counters import CASHIER
-    from ui.qt import ops
-    from ui.qt.app import make_application, start
+    from ui.qt.app import make_application
 
     path = make_counter(folder, names)
     app = make_application(sys.argv[:1])
+    counter = open_signed_in(folder, path)
+    print(f"platform: {app.platformName()}")
+    ok = measure_idle()
+    ok &= measure_search(counter)
+    ok &= measure_payment(counter)
+    ok &= measure_print_copy(counter)
+    ok &= measure_print_dialog(counter)
+    close(counter)
+    return 0 if ok else 1
+
+
+@dataclass
+class SignedIn:
+    """The real window signed in as the cashier, on its payment page; receipts print to PDFs."""
+
+    path: Path
+    window: Any
+    page: Any
+    printed: list[Path] = field(default_factory=list)
+
+
+def open_signed_in(folder: Path, path: Path) -> SignedIn:
+    """Start the window on `path`, print receipts to PDF files in `folder`, sign in as the
+    cashier and wait for the payment page to be ready."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    from tests.support.counters import CASHIER
+    from ui.qt import ops
+    from ui.qt.app import start
+
     window = start(path)
     printed: list[Path] = []
 
@@ -112,25 +139,36 @@ def run(folder: Path, names: int) -> int:
         printer.setOutputFileName(str(target))
         return printer
 
-    window.state.printer_for_receipt = pdf_printer  # type: ignore[assignment]
+    window.state.printer_for_receipt = pdf_printer
     run_loop(lambda: window.state.db_ready and window.state.counter is not None, 60)
     window.login.username.setText(CASHIER.username)
     window.login.password.setText(CASHIER.password)
     window.login.attempt()
     run_loop(lambda: window.work is not None and window.stack.currentWidget() is window.work, 60)
     assert window.work is not None
-    page = window.work.pages["payment"]
+    page: Any = window.work.pages["payment"]
     run_loop(lambda: page.table is not None and ops.pending_count() == 0, 60)
-    print(f"platform: {app.platformName()}")
+    return SignedIn(path, window, page, printed)
+
+
+def measure_idle() -> bool:
+    """The idle window (the baseline), then a second to settle."""
     t_idle = time.perf_counter()
     ok = measure("idle", lambda: None, lambda: time.perf_counter() - t_idle > 1.0, 5, TARGET_MS)
     settle = time.perf_counter()
     run_loop(lambda: time.perf_counter() - settle > 1.0, 5)
+    return ok
 
-    # Search while typing.
-    import sqlite3
 
-    with sqlite3.connect(path) as con:  # a name that exists, with its namesakes
+def measure_search(counter: SignedIn) -> bool:
+    """Search while typing: a name that exists (with its namesakes), a key every 120 ms."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from ui.qt import ops
+
+    page = counter.page
+    with sqlite3.connect(counter.path) as con:  # a name that exists, with its namesakes
         (query,) = con.execute(
             "SELECT name_key FROM participants WHERE ma_so_bhxh = '0000000001'"
         ).fetchone()
@@ -161,12 +199,18 @@ def run(folder: Path, names: int) -> int:
         )
 
     try:
-        ok &= measure("search typing", type_next, searched, 60, TARGET_MS)
+        return measure("search typing", type_next, searched, 60, TARGET_MS)
     except SystemExit:
         print("search state:", repr(page.search.text()), page.results.count(), typed)
         raise
 
-    # A payment, from finding the payer to the receipt preview (auto-print is on: it prints).
+
+def measure_payment(counter: SignedIn) -> bool:
+    """A payment, from finding the payer to the receipt preview (auto-print is on: it prints)."""
+    from ui.qt import ops
+
+    page = counter.page
+
     def pay() -> None:
         page.new_payment()
         page.search.setText("0000000001")
@@ -187,11 +231,16 @@ def run(folder: Path, names: int) -> int:
             and ops.pending_count() == 0
         )
 
-    ok &= measure("payment+print", pay, paid, 60, TARGET_MS)
+    return measure("payment+print", pay, paid, 60, TARGET_MS)
 
-    # Printing again (a counted copy: recorded, rendered, printed).
+
+def measure_print_copy(counter: SignedIn) -> bool:
+    """Printing again (a counted copy: recorded, rendered, printed)."""
+    from ui.qt import ops
+
+    page, printed = counter.page, counter.printed
     before = len(printed)
-    ok &= measure(
+    return measure(
         "print copy",
         page._print_again,
         lambda: (
@@ -203,25 +252,37 @@ def run(folder: Path, names: int) -> int:
         TARGET_MS,
     )
 
-    # Opening the print dialog (Qt's own printer choice: the GUI thread's one exception).
+
+def measure_print_dialog(counter: SignedIn) -> bool:
+    """Opening the print dialog (Qt's own printer choice: the GUI thread's one exception)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
     holder: list[QPrintDialog] = []
     printers: list[QPrinter] = []
 
     def open_dialog() -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printers.append(printer)  # the dialog does not own it: keep it alive
-        dialog = QPrintDialog(printer, window)
+        dialog = QPrintDialog(printer, counter.window)
         holder.append(dialog)
         dialog.show()  # as QDialog.open() does (PySide's open() wants a slot to call back)
         QTimer.singleShot(300, dialog.reject)
 
-    ok &= measure(
+    return measure(
         "print dialog",
         open_dialog,
         lambda: bool(holder) and not holder[0].isVisible(),
         30,
         DIALOG_TARGET_MS,
     )
+
+
+def close(counter: SignedIn) -> None:
+    """Close the window, stop its sync thread and I/O pool, and close the database."""
+    from ui.qt import ops
+
+    window = counter.window
     window.close()
     run_loop(lambda: ops.pending_count() == 0, 30)
     window.sync.shutdown()
@@ -229,7 +290,6 @@ def run(folder: Path, names: int) -> int:
     ops.shutdown(wait=True)
     if window.state.db_ready:
         window.state.db.close()
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -52,6 +54,11 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 from bench.harness import SyncBench, sync_bench  # noqa: E402
 from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME  # noqa: E402
+
+if TYPE_CHECKING:
+    from ui.qt.main_window import MainWindow
+    from ui.qt.sync_bridge import SyncBridge
+    from ui.qt.sync_view import SyncPage
 
 TARGET_LONGEST_MS = 50.0
 TICK_MS = 10
@@ -118,12 +125,38 @@ def main() -> int:
         return _run(args, bench)
 
 
+@dataclass
+class SyncRun:
+    """The SYNC phase: from `bridge.enrolled_now()` until nothing is pending."""
+
+    seconds: float
+    gaps: list[float]
+    ticks: list[float]  # when each tick came (perf_counter), for BENCH_GAPS
+    started: float  # perf_counter at the start
+    started_wall: float  # time.time() at the start (the log's clock)
+    deliveries: int  # coalesced GUI refreshes
+    log_lines: int
+
+
 def _run(args: argparse.Namespace, bench: SyncBench) -> int:
-    port, central_db, db_path = bench.central.port, bench.central.db_path, bench.db_path
-    counter, code, n = bench.counter, bench.enrollment_code, args.payments
+    n = args.payments
     print(f"setup: recorded {n:,} payments in {bench.seed_seconds:.1f} s")
     bench.db.close()
+    platform, window, page = open_sync_screen(bench.db_path)
+    recorder = TickRecorder()
+    idle_gaps = measure_idle(recorder, args.idle)
+    enrol(window, f"http://127.0.0.1:{bench.central.port}", bench.enrollment_code)
+    run = measure_sync(window, page, recorder)
+    close_window(window)
+    held = central_holds(bench.central.db_path, bench.counter.counter_id)
+    if os.environ.get("BENCH_GAPS"):  # BENCH_GAPS=1: when the long gaps happened
+        print_gap_times(run, window.sync)
+    return report(platform, args.idle, n, held, idle_gaps, run)
 
+
+def open_sync_screen(db_path: Path) -> tuple[str, MainWindow, SyncPage]:
+    """The real window, signed in as the administrator (not enrolled: nothing syncs), on the
+    Đồng bộ screen; returns the Qt platform's name, the window and the screen."""
     from ui.qt import ops
     from ui.qt.app import make_application, start
 
@@ -145,28 +178,37 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
     assert window.work is not None
     page = window.work.show_screen("sync")
     run_loop(lambda: ops.pending_count() == 0, 30)
-    platform = app.platformName()
+    return app.platformName(), window, page
 
-    recorder = TickRecorder()
+
+def measure_idle(recorder: TickRecorder, seconds: float) -> list[float]:
+    """BASELINE: the tick gaps of the idle window."""
     recorder.start()
-    run_loop(lambda: time.perf_counter() - recorder.ticks[0] >= args.idle, 60)
-    idle_gaps = recorder.stop()
+    run_loop(lambda: time.perf_counter() - recorder.ticks[0] >= seconds, 60)
+    return recorder.stop()
 
+
+def enrol(window: MainWindow, url: str, code: str) -> None:
+    """Enrol as the enrolment dialog does (an I/O-pool op), without the dialog; then settle."""
     from app.services.counter import get_counter
     from sync.enroll import enroll_counter
+    from ui.qt import ops
     from ui.qt.ops import DbOp, IoOp
 
     state = window.state
     enrolled: list[object] = []
-    IoOp(window, lambda: enroll_counter(state.db, f"http://127.0.0.1:{port}", code)).success(
-        enrolled.append
-    ).run()
+    IoOp(window, lambda: enroll_counter(state.db, url, code)).success(enrolled.append).run()
     run_loop(lambda: bool(enrolled) and ops.pending_count() == 0, 30)
     DbOp(window, lambda: get_counter(state.db)).success(state.set_counter).run()
     run_loop(lambda: ops.pending_count() == 0, 30)
     settle = time.perf_counter()
     run_loop(lambda: time.perf_counter() - settle > 0.5, 5)
 
+
+def measure_sync(window: MainWindow, page: SyncPage, recorder: TickRecorder) -> SyncRun:
+    """SYNC: the tick gaps from `bridge.enrolled_now()` until the indicator shows nothing
+    pending."""
+    bridge = window.sync
     deliveries = bridge.deliveries
     recorder.start()
     t0 = time.perf_counter()
@@ -186,40 +228,65 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
     run_loop(done, 600)
     sync_s = time.perf_counter() - t0
     sync_gaps = recorder.stop()
-    deliveries = bridge.deliveries - deliveries
-    log_lines = page.log_table.rowCount()
+    return SyncRun(
+        seconds=sync_s,
+        gaps=sync_gaps,
+        ticks=recorder.ticks,
+        started=t0,
+        started_wall=wall0,
+        deliveries=bridge.deliveries - deliveries,
+        log_lines=page.log_table.rowCount(),
+    )
+
+
+def close_window(window: MainWindow) -> None:
+    """Close the window, wait for its sync thread and the I/O pool, close the database."""
+    from ui.qt import ops
 
     window.close()
     run_loop(lambda: not window.isVisible(), 30)
-    bridge.wait_stopped()
+    window.sync.wait_stopped()
     ops.shutdown(wait=True)
     window.state.db.close()
 
+
+def central_holds(central_db: Path, ledger_counter_id: str) -> int:
+    """How many payment records central holds for the counter."""
     con = sqlite3.connect(central_db)
     try:
         (held,) = con.execute(
             "SELECT count(*) FROM records r JOIN counters c ON c.id = r.counter_id "
             "WHERE c.ledger_counter_id = ? AND r.kind = 'payment'",
-            (counter.counter_id,),
+            (ledger_counter_id,),
         ).fetchone()
     finally:
         con.close()
+    return int(held)
 
-    longest = max(sync_gaps)
-    if os.environ.get("BENCH_GAPS"):  # BENCH_GAPS=1: when the long gaps happened
-        for tick, gap in zip(recorder.ticks[1:], sync_gaps, strict=True):
-            if gap > 25:
-                print(f"  gap {gap:5.1f} ms ending at +{(tick - t0) * 1000:7.1f} ms")
-        for entry in bridge.history:
-            print(f"  log +{(entry.at.timestamp() - wall0) * 1000:7.1f} ms {entry.text[:60]}")
+
+def print_gap_times(run: SyncRun, bridge: SyncBridge) -> None:
+    """When each gap over 25 ms ended and when each log line arrived, relative to the start."""
+    for tick, gap in zip(run.ticks[1:], run.gaps, strict=True):
+        if gap > 25:
+            print(f"  gap {gap:5.1f} ms ending at +{(tick - run.started) * 1000:7.1f} ms")
+    for entry in bridge.history:
+        at_ms = (entry.at.timestamp() - run.started_wall) * 1000
+        print(f"  log +{at_ms:7.1f} ms {entry.text[:60]}")
+
+
+def report(
+    platform: str, idle_s: float, n: int, held: int, idle_gaps: list[float], run: SyncRun
+) -> int:
+    """The table of both phases, the sync's throughput, PASS/FAIL; the exit code."""
+    longest = max(run.gaps)
     ok_stall = longest <= TARGET_LONGEST_MS
     ok_data = held == n
     print(f"Qt platform: {platform}; timer every {TICK_MS} ms on the GUI thread")
     print()
     print(f"{'':34}{'ticks':>8}{'longest gap':>14}{'p99 gap':>10}{'median':>9}")
     for label, gaps in (
-        (f"idle window ({args.idle:.0f} s, baseline)", idle_gaps),
-        (f"syncing {n:,} payments ({sync_s:.1f} s)", sync_gaps),
+        (f"idle window ({idle_s:.0f} s, baseline)", idle_gaps),
+        (f"syncing {n:,} payments ({run.seconds:.1f} s)", run.gaps),
     ):
         print(
             f"{label:34}{len(gaps):>8}{max(gaps):>11.1f} ms{p99(gaps):>7.1f} ms"
@@ -227,9 +294,9 @@ def _run(args: argparse.Namespace, bench: SyncBench) -> int:
         )
     print()
     print(
-        f"sync through the window: {sync_s:.2f} s ({n / sync_s:,.0f} payments/s); "
-        f"central holds {held:,} of {n:,}; {deliveries} coalesced GUI refreshes; "
-        f"{log_lines} log lines"
+        f"sync through the window: {run.seconds:.2f} s ({n / run.seconds:,.0f} payments/s); "
+        f"central holds {held:,} of {n:,}; {run.deliveries} coalesced GUI refreshes; "
+        f"{run.log_lines} log lines"
     )
     print(
         f"longest GUI-thread gap while syncing ≤ {TARGET_LONGEST_MS:.0f} ms   "

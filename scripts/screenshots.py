@@ -26,6 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,9 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from ui.qt import ops  # noqa: E402
 from ui.qt.app import make_application, start  # noqa: E402
+
+if TYPE_CHECKING:
+    from ui.qt.main_window import MainWindow, WorkArea
 
 
 def wait_until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -260,6 +264,29 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     window = start(db_path)
     window.state.sync_config = SyncConfig(sync_after_change=None, reconcile_at=None)
     wait_until(lambda: window.state.db_ready and window.state.counter is not None)
+    page = sign_in_as_cashier(window)
+    take_payment(window, page)
+    registration(page)
+    today_and_void(window, receipts)
+    work_area(window).show_screen("xn01")
+    settle()
+    save(window, "11-xn01")
+    sync_screens(window)
+    admin_screens(window)
+    window.close()
+    settle()
+    window.sync.wait_stopped()
+    window.state.db.close()
+
+
+def work_area(window: MainWindow) -> WorkArea:
+    """The working screens (there once someone has signed in)."""
+    assert window.work is not None
+    return window.work
+
+
+def sign_in_as_cashier(window: MainWindow) -> Any:
+    """The login page, then the cashier signed in; returns the payment page."""
     window.login.username.setText(CASHIER.username)
     window.login.password.setFocus()
     save(window, "03-login")
@@ -267,8 +294,13 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     window.login.password.setText(CASHIER.password)
     window.login.attempt()
     wait_until(lambda: window.work is not None and window.stack.currentWidget() is window.work)
-    page = window.work.pages["payment"]
+    page: Any = work_area(window).pages["payment"]
     wait_until(lambda: page.table is not None)
+    return page
+
+
+def take_payment(window: MainWindow, page: Any) -> None:
+    """A payer searched for, the quote, the confirm step, the code and the receipt."""
     type_text(page.search, "le thi my")
     page.run_search(pick=False)
     settle()
@@ -289,6 +321,9 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     wait_until(lambda: page.preview.pdf is not None)
     save(window, "07-code-and-receipt")
 
+
+def registration(page: Any) -> None:
+    """The registration dialog catching a CCCD already on file."""
     page.new_payment()
     reg = page.open_registration()
     type_text(reg.full_name, "Phạm Thị Ngọc Ánh")
@@ -299,7 +334,10 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     save(reg, "08-registration-cccd-check")
     reg.reject()
 
-    today = window.work.show_screen("today")
+
+def today_and_void(window: MainWindow, receipts: dict[str, int]) -> None:
+    """Today's payments, and a void refused for a wrong supervisor password."""
+    today = work_area(window).show_screen("today")
     settle()
     today.select_receipt(receipts["first"])
     save(window, "09-today")
@@ -312,23 +350,23 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     save(void, "10-void-signature")
     void.reject()
 
-    xn01 = window.work.show_screen("xn01")
-    settle()
-    save(window, "11-xn01")
 
-    # 3. Sync: the payment taken above waits; the status bar says so.
+def sync_screens(window: MainWindow) -> None:
+    """3. Sync: the payment taken above waits; the status bar says so, closing asks first;
+    then synced, the log, the refused record and the reconciliation."""
     bridge = window.sync
     wait_until(lambda: bridge.status is not None and bridge.status.pending == 1)
     save(window.statusBar(), "14-sync-indicator")
     window.close()  # closing with a payment not yet at central asks first
     wait_until(lambda: window.unsynced_dialog is not None)
     box = window.unsynced_dialog
+    assert box is not None
     save(box, "18-close-unsynced")
     [stay] = [b for b in box.buttons() if b.text() == "Ở lại"]
     stay.click()
     wait_until(lambda: window.unsynced_dialog is None)
 
-    sync_page = window.work.show_screen("sync")
+    sync_page = work_area(window).show_screen("sync")
     window.sync_now()
     wait_until(
         lambda: (
@@ -350,23 +388,21 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     sync_page.issues_table.selectRow(0)
     save(window, "17-sync-reconciliation")
 
+
+def admin_screens(window: MainWindow) -> None:
+    """Signed out, the administrator signed in: settings, then the locked window."""
     window.logout()  # nothing waits now: no question, signed out once the count says so
     wait_until(lambda: window.state.actor is None)
     window.login.username.setText(ADMIN_USERNAME)
     window.login.password.setText(ADMIN_PASSWORD)
     window.login.attempt()
     wait_until(lambda: window.stack.currentWidget() is window.work)
-    window.work.show_screen("settings")
+    work_area(window).show_screen("settings")
     settle()
     save(window, "12-settings")
 
     window.lock()
     save(window, "13-locked")
-    del xn01
-    window.close()
-    settle()
-    window.sync.wait_stopped()
-    window.state.db.close()
 
 
 if __name__ == "__main__":

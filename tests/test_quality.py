@@ -22,6 +22,6 @@ def test_ruff_lint_and_format() -> None:
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_mypy_strict_on_core_sync_printing_and_the_window() -> None:
-    done = run("mypy", "app", "sync", "printing", "ui/qt")
+def test_mypy_strict_on_app_sync_printing_central_and_ui() -> None:
+    done = run("mypy", "app", "sync", "printing", "central", "ui")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -255,7 +255,23 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self._counting_unsynced = False
         self.unsynced_dialog: QMessageBox | None = None
+        self._build_pages()
+        self.rate_version: str | None = None
+        self._backup_started = False
+        self._notify: NotifyWorker | None = None  # payer SMS/email, started after sign-in
+        self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
+        self._build_status_bar()
+        self.state.changed.connect(self._changed)
+        self._build_idle_lock()
+        self.state.counter_changed.connect(self._counter_changed)
 
+        # Window keys are made with the working screens (after login): they mean nothing before,
+        # and QtGui's Python module stays off the start-up path.
+        self._shortcuts: list[QShortcut] = []
+
+    def _build_pages(self) -> None:
+        """The page stack with the login page; the wizard, start page and working screens are
+        added when first needed."""
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
         self._start_page: StartPage | None = None
@@ -266,9 +282,10 @@ class MainWindow(QMainWindow):
         self.wizard: Any = None
         self.work: WorkArea | None = None
 
-        # Status bar, left to right: the organisation (elided first when room is short), the
-        # counter, the rate notice (when a newer table should exist), and the sync indicator,
-        # which is always whole.
+    def _build_status_bar(self) -> None:
+        """Status bar, left to right: the organisation (elided first when room is short), the
+        counter, the rate notice (when a newer table should exist), and the sync indicator,
+        which is always whole."""
         status = self.statusBar()
         self.counter_status = ElidedLabel()
         self.counter_status.setObjectName("organisation")
@@ -286,32 +303,23 @@ class MainWindow(QMainWindow):
         self.rate_ack.clicked.connect(self.acknowledge_rates)
         self.rate_ack.hide()
         status.addWidget(self.rate_ack)
-        self.rate_version: str | None = None
         self.backup_status = QLabel()
         self.backup_status.setObjectName("backupStatus")
         self.backup_status.hide()
         status.addPermanentWidget(self.backup_status)
-        self._backup_started = False
-        self._notify: NotifyWorker | None = None  # payer SMS/email, started after sign-in
         self.sync_indicator = SyncIndicator()
         self.sync_indicator.setMinimumWidth(self.sync_indicator.sizeHint().width())
         status.addPermanentWidget(self.sync_indicator)
-        self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
         self.sync_indicator.sync_requested.connect(self.sync_now)
         self.sync_indicator.details_requested.connect(lambda: self._shortcut_screen("sync"))
-        self.state.changed.connect(self._changed)
 
+    def _build_idle_lock(self) -> None:
         # Not state.settings: that imports the SQLAlchemy-backed settings service at start-up.
         self.idle_lock = IdleLock(self, DEFAULT_IDLE_LOCK_MINUTES)
         self.idle_lock.idle.connect(self._idle)
         self.state.settings_changed.connect(
             lambda s: self.idle_lock.set_minutes(s.idle_lock_minutes)
         )
-        self.state.counter_changed.connect(self._counter_changed)
-
-        # Window keys are made with the working screens (after login): they mean nothing before,
-        # and QtGui's Python module stays off the start-up path.
-        self._shortcuts: list[QShortcut] = []
 
     # --- start-up -------------------------------------------------------------------------
 
