@@ -303,10 +303,11 @@ class MainWindow(QMainWindow):
         self.rate_ack.clicked.connect(self.acknowledge_rates)
         self.rate_ack.hide()
         status.addWidget(self.rate_ack)
-        self.backup_status = QLabel()
+        # The day's backup: gives way (elided) before the sync state and its button do.
+        self.backup_status = ElidedLabel()
         self.backup_status.setObjectName("backupStatus")
         self.backup_status.hide()
-        status.addPermanentWidget(self.backup_status)
+        status.addWidget(self.backup_status, 1)
         self.sync_indicator = SyncIndicator()
         self.sync_indicator.setMinimumWidth(self.sync_indicator.sizeHint().width())
         status.addPermanentWidget(self.sync_indicator)
@@ -563,7 +564,7 @@ class MainWindow(QMainWindow):
 
         def show(result: object) -> None:
             ok = bool(getattr(result, "ok", False))
-            self.backup_status.setText(str(getattr(result, "status_text", "")))
+            self.backup_status.set_full_text(str(getattr(result, "status_text", "")))
             self.backup_status.setToolTip(str(getattr(result, "message", "")))
             self.backup_status.setObjectName("backupStatus" if ok else "fieldError")
             self.backup_status.show()
@@ -571,7 +572,7 @@ class MainWindow(QMainWindow):
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for
 
-            self.backup_status.setText("Sao lưu: LỖI")
+            self.backup_status.set_full_text("Sao lưu: LỖI")
             self.backup_status.setToolTip(message_for(exc))
             self.backup_status.setObjectName("fieldError")
             self.backup_status.show()
