@@ -34,6 +34,7 @@ from app.domain.clock import business_date, local_time, now_utc
 from app.errors import ConfigurationError, UserFacingError, ValidationError
 from app.services.common import Actor
 from app.services.queries import audit, require_counter
+from app.services.sealing import ledger_key
 from app.storage.db import Database, open_database
 from app.storage.models import Setting
 
@@ -171,7 +172,7 @@ def verify_backup(path: Path) -> Verification:
         db = open_database(scratch)
         try:
             try:
-                report = verify_ledger(db)
+                report = verify_ledger(db, against_anchor=False)
             except ConfigurationError:  # no signing key on this PC (a new machine): no seals
                 report = verify_ledger(db, with_key=False)
             with db.read() as session:
@@ -309,6 +310,21 @@ class RestoreResult:
     payments: int
 
 
+PENDING_RESTORE_AUDIT = "backup.restore_to_audit"
+
+
+def _reanchor(db: Database, counter_id: str, key: bytes) -> None:
+    """A restore is the admin's deliberate step back to a verified copy (audited): the head
+    anchor in the keyring moves to the restored head, or every later check would report the
+    records after the copy as deleted (docs/LEDGER.md). (Without the key on this PC — a new
+    machine — `rekey` starts the new key's chain and its anchor.)"""
+    from app.services.sealing import read_heads, write_anchor
+
+    with db.read() as session:
+        heads = read_heads(session)
+    write_anchor(counter_id, key, heads)
+
+
 def restore(backup: Path, db_path: Path) -> RestoreResult:
     """Put `backup` in place of the database at `db_path` (the window must be closed).
 
@@ -343,16 +359,27 @@ def restore(backup: Path, db_path: Path) -> RestoreResult:
     copy_database(backup, partial)
     shutil.move(partial, db_path)
     db = open_database(db_path)  # brings an older copy to this program's schema
+    kept_aside = str(kept) if kept else None
     try:
-        with db.write() as session:
-            audit(
-                session,
-                "backup.restore",
-                actor=None,
-                subject=backup.name,
-                kept_aside=str(kept) if kept else None,
-                payments=check.payments,
-            )
+        try:
+            counter_id, key = ledger_key(db)
+        except ConfigurationError:
+            # A new PC: no key here to seal the audit entry with. `rekey` (the next step,
+            # docs/BACKUP.md) writes it, sealed with the new key, from this note.
+            with db.write() as session:
+                note = {"file": backup.name, "kept_aside": kept_aside, "payments": check.payments}
+                session.merge(Setting(key=PENDING_RESTORE_AUDIT, value=json.dumps(note)))
+        else:
+            with db.write() as session:
+                audit(
+                    session,
+                    "backup.restore",
+                    actor=None,
+                    subject=backup.name,
+                    kept_aside=kept_aside,
+                    payments=check.payments,
+                )
+            _reanchor(db, counter_id, key)
     finally:
         db.close()
     return RestoreResult(

@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,7 +45,7 @@ from app.domain.passwords import (
     password_status,
 )
 from app.domain.types import Role
-from app.errors import NotFoundError, UserFacingError, ValidationError
+from app.errors import ConfigurationError, NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
 from app.services.queries import add_operator_row, audit, load_actor
 from app.services.sealing import check_heads, counter_id_of, ledger_key
@@ -204,6 +206,17 @@ def create_operator(
 _WRONG = "Sai tên đăng nhập hoặc mật khẩu."
 
 
+_keyless: ContextVar[bool] = ContextVar("keyless_sign_in", default=False)
+
+
+def _login_audit(session: Session, action: str, **kw: Any) -> None:
+    """A sign-in's audit entry — skipped (and logged) on a PC without the counter's key."""
+    if _keyless.get():
+        log.warning("sign-in without the counter's key here: %s not sealed into the audit", action)
+        return
+    audit(session, action, **kw)
+
+
 def _wrong() -> UserFacingError:
     # The same words whether the name exists or not (no count of tries left: that would tell).
     return UserFacingError(_WRONG, message_en="wrong user name or password")
@@ -241,14 +254,14 @@ def _record_failure(db: Database, username: str, op_id: int | None, now: datetim
         policy = _load_policy(session)
         op = session.get(Operator, op_id) if op_id is not None else None
         if op is None or not op.active:
-            audit(session, "login.failed", actor=None, subject=username[:100])
+            _login_audit(session, "login.failed", actor=None, subject=username[:100])
             session.commit()
             raise _wrong()
         op.failed_logins = (op.failed_logins or 0) + 1
         if op.failed_logins >= policy.lockout_threshold:
             op.locked_until = now + timedelta(minutes=policy.lockout_minutes)
             op.failed_logins = 0
-            audit(
+            _login_audit(
                 session,
                 "login.locked",
                 actor=None,
@@ -258,7 +271,9 @@ def _record_failure(db: Database, username: str, op_id: int | None, now: datetim
             )
             session.commit()
             raise _locked_message(op.locked_until, now)
-        audit(session, "login.failed", actor=None, subject=username, in_a_row=op.failed_logins)
+        _login_audit(
+            session, "login.failed", actor=None, subject=username, in_a_row=op.failed_logins
+        )
         session.commit()
         raise _wrong()
 
@@ -274,7 +289,7 @@ def _check_credentials(db: Database, username: str, password: str, now: datetime
     ok = password_matches(snap.password_hash, password)
     if snap.locked_until is not None and snap.locked_until > now:
         with db.write() as session:
-            audit(session, "login.refused_locked", actor=None, subject=username)
+            _login_audit(session, "login.refused_locked", actor=None, subject=username)
         raise _locked_message(snap.locked_until, now)
     if not ok or not snap.active:
         _record_failure(db, username, snap.id, now)
@@ -291,7 +306,21 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
     # that follows) before any write lock is taken — never a keyring call under the lock.
     sealed = counter_id_of(db) is not None
     if sealed:
-        ledger_key(db)
+        try:
+            ledger_key(db)
+        except ConfigurationError:
+            # A new PC after `restore`: the key stayed in the old PC's keyring. Signing in is
+            # then only good for `rekey` (payments need the key), which is audited with its
+            # actor; entries that cannot be sealed are not written (docs/BACKUP.md).
+            sealed = False
+            _keyless.set(True)
+    try:
+        return _sign_in(db, username, password, now, sealed)
+    finally:
+        _keyless.set(False)
+
+
+def _sign_in(db: Database, username: str, password: str, now: datetime, sealed: bool) -> SignIn:
     op_id = _check_credentials(db, username, password, now)
     rehash = None
     with db.read() as session:
@@ -315,7 +344,7 @@ def sign_in(db: Database, username: str, password: str, *, now: datetime | None 
             pending=ChangeReason(op.must_change) if op.must_change else None,
         )
         actor = actor_of(op)
-        audit(
+        _login_audit(
             session,
             "login",
             actor=actor,

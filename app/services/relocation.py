@@ -32,8 +32,10 @@ from app.domain.clock import now_utc
 from app.domain.types import Role
 from app.errors import ConfigurationError
 from app.secrets import get_secret, new_signing_key
+from app.services.backup import PENDING_RESTORE_AUDIT
 from app.services.common import Actor
 from app.services.queries import audit, load_actor, require_counter
+from app.services.sealing import read_heads, write_anchor
 from app.services.sync_state import NEEDS_ENROLLMENT, put_sync_value
 from app.storage.db import Database
 from app.storage.models import AuditEvent, LedgerEntry, Setting
@@ -90,6 +92,11 @@ def rekey_after_restore(db: Database, *, by: Actor) -> KeyEpoch:
         load_actor(session, by)
         session.merge(Setting(key=KEY_EPOCH, value=json.dumps(epoch.__dict__)))
         put_sync_value(session, NEEDS_ENROLLMENT, "1")  # the API token stayed on the old PC
+        pending = session.get(Setting, PENDING_RESTORE_AUDIT)
+        if pending is not None:  # the restore that brought the books here, sealed now
+            facts = json.loads(pending.value)
+            audit(session, "backup.restore", actor=by, subject=str(facts.pop("file", "")), **facts)
+            session.delete(pending)
         audit(
             session,
             "counter.rekey",
@@ -99,4 +106,8 @@ def rekey_after_restore(db: Database, *, by: Actor) -> KeyEpoch:
             continues_from_hash=head_hash,
             fingerprint=epoch.fingerprint,
         )
+    # The new key's chain starts here: anchor it, as `init` does for a new counter.
+    with db.read() as session:
+        heads = read_heads(session)
+    write_anchor(counter_id, key, heads)
     return epoch

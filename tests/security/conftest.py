@@ -97,7 +97,7 @@ def second(tmp_path: Path, central: CentralServer) -> Iterator[Counter]:
         counter_code="TN-PL02",
         admin_username="quantri2",
         admin_full_name="Quản Trị Hai",
-        admin_password="quantri2-pass-123",
+        admin_password="phuluong-hai-2026",
     )
     yield make_counter(db, admin, central)
     db.close()

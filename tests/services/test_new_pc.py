@@ -71,7 +71,7 @@ def test_restore_on_a_new_pc_rekey_continues_the_chain(
 
     # the new PC: an empty keyring, a fresh data folder
     memory_keyring.entries.clear()
-    secrets._signing_keys.clear()
+    secrets.forget_signing_keys()
     new_path = tmp_path / "new-pc" / "quaythu.sqlite3"
     restore(copy, new_path)
     new = open_database(new_path)

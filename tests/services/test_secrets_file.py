@@ -25,9 +25,9 @@ def no_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     keyring.set_keyring(FailKeyring())
     path = tmp_path / "config" / "secrets" / "secrets.json"
     monkeypatch.setenv(secrets.SECRETS_FILE_ENV, str(path))
-    secrets._signing_keys.clear()
+    secrets.forget_signing_keys()
     yield path
-    secrets._signing_keys.clear()
+    secrets.forget_signing_keys()
     keyring.set_keyring(previous)
 
 
@@ -74,7 +74,7 @@ def test_without_a_keyring_init_refuses_unless_the_file_is_chosen(
 
     # a file others can read is refused, not used
     os.chmod(no_keyring, 0o644)
-    secrets._signing_keys.clear()
+    secrets.forget_signing_keys()
     with pytest.raises(ConfigurationError, match="chmod 600"):
         secrets.get_secret("x")
 

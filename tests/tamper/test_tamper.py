@@ -18,6 +18,7 @@ from app.domain.chain import link_hash
 from app.errors import UserFacingError
 from app.services.operators import authenticate
 from app.services.verify import PAYMENT_COLUMNS, VOID_COLUMNS, verify_ledger
+from tests.support.counters import SUPERVISOR
 from tests.tamper.conftest import Attack, Books
 
 # --- removing records ------------------------------------------------------------------------
@@ -276,7 +277,7 @@ def test_editing_an_audit_entry(books: Books) -> None:
 def test_editing_a_failed_login_entry(books: Books) -> None:
     with pytest.raises(UserFacingError):
         authenticate(books.db, "giamsat", "đoán-mật-khẩu")
-    authenticate(books.db, "giamsat", "giamsat-pass")
+    authenticate(books.db, SUPERVISOR.username, SUPERVISOR.password)
     a = books.attack()
     seq = _audit_seq(a, "login.failed")
     assert a.one("SELECT operator_id FROM audit_events WHERE seq = ?", seq) is None
