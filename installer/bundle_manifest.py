@@ -122,11 +122,12 @@ QT_PLUGIN_DROPS = ("qgtk3", "eglfs", "linuxfb", "minimalegl", "vnc", "vkkhrdispl
 
 def datas(root: Path) -> list[tuple[str, str]]:
     """Package data PyInstaller does not pick up on its own: fonts, rates, SMS gateway profiles,
-    migrations."""
+    the common-password list, migrations."""
     return [
         (str(root / "resources" / "fonts"), "resources/fonts"),
         (str(root / "resources" / "rates"), "resources/rates"),
         (str(root / "resources" / "notify"), "resources/notify"),
+        (str(root / "resources" / "passwords"), "resources/passwords"),
         (str(root / "app" / "storage" / "migrations"), "app/storage/migrations"),
     ]
 

@@ -136,3 +136,22 @@ def test_bundle_cache_key_follows_the_sources(tmp_path: Path) -> None:
     assert "installer/bundle_manifest.py" in builder.INPUTS
     assert "requirements/dev.lock" in builder.INPUTS
     assert {"app", "ui", "sync", "printing", "resources"} <= set(builder.SOURCES)
+
+
+def test_every_resource_folder_is_in_the_bundle() -> None:
+    """Package data PyInstaller cannot see: every folder under resources/ is listed (a missing
+    one fails only at run time in the built program, e.g. the common-password list at init)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "installer"))
+    try:
+        import bundle_manifest
+    finally:
+        sys.path.pop(0)
+    listed = {dest for _, dest in bundle_manifest.datas(ROOT) if dest.startswith("resources/")}
+    folders = {
+        f"resources/{p.name}"
+        for p in (ROOT / "resources").iterdir()
+        if p.is_dir() and p.name != "__pycache__"
+    }
+    assert folders <= listed, folders - listed
