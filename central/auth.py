@@ -175,8 +175,13 @@ def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
     now = now_text()
     token = secrets.token_urlsafe(32)
     with store.write() as s:
+        # The code's row is locked for the transaction: two enrolments racing with one code
+        # (several API workers on PostgreSQL) must not both find it unused. SQLite's writes are
+        # serialised by its write lock already.
         code = s.get(
-            EnrollmentCode, hash_secret(_normalise_enrollment_code(req["enrollment_code"]))
+            EnrollmentCode,
+            hash_secret(_normalise_enrollment_code(req["enrollment_code"])),
+            with_for_update=True,
         )
         if code is None or code.expires_at < now:
             raise Unauthorized(_CODE_REFUSED)

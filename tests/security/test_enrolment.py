@@ -362,3 +362,39 @@ def test_an_impostor_without_a_trusted_certificate_gets_nothing(
         identify_server(impostor_tls, timeout=5)
     with pytest.raises((SyncError, UserFacingError)):
         enroll_counter(counter.db, impostor_tls, "AAAA-BBBB-CCCC-DDDD", timeout=5)
+
+
+def test_two_enrolments_racing_with_one_code_let_only_one_in(counter: Counter) -> None:
+    """Single use holds under concurrency (several API workers on PostgreSQL): two requests
+    with one code and two different would-be counters, released together — one is enrolled."""
+    me = get_counter(counter.db)
+    for _ in range(8):
+        code = code_for(
+            counter.central.store,
+            organisation=me.organisation,
+            point=me.collection_point,
+            counter_code=me.counter_code,
+        )
+        gate = threading.Barrier(2)
+        answers: list[int] = []
+
+        def attempt(
+            code: str = code, gate: threading.Barrier = gate, answers: list[int] = answers
+        ) -> None:
+            req = request_for(
+                counter.db,
+                code,
+                counter_id=str(uuid.uuid4()),
+                signing_key=base64.b64encode(uuid.uuid4().bytes * 2).decode(),
+            )
+            gate.wait()
+            answers.append(
+                requests.post(counter.central.url + PATH_ENROLL, json=req, timeout=20).status_code
+            )
+
+        threads = [threading.Thread(target=attempt) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(answers) == [200, 401], answers
