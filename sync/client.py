@@ -137,7 +137,14 @@ class CentralClient:
         return cast(HealthResponse, body)
 
     def enroll(self, request: EnrollRequest) -> EnrollResponse:
-        body = self._request("POST", PATH_ENROLL, payload=request, auth=False)
+        try:
+            body = self._request("POST", PATH_ENROLL, payload=request, auth=False)
+        except AuthError as exc:  # 401 here is about the code, not a token: say so
+            raise AuthError(
+                "Mã đăng ký không đúng, đã được dùng hoặc đã hết hạn. Hãy xin quản trị trung tâm "
+                "cấp mã mới cho đúng quầy này.",
+                message_en="enrolment code wrong, used or expired",
+            ) from exc
         if (
             not isinstance(body, dict)
             or not isinstance(body.get("api_token"), str)

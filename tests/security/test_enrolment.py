@@ -398,3 +398,10 @@ def test_two_enrolments_racing_with_one_code_let_only_one_in(counter: Counter) -
         for t in threads:
             t.join()
         assert sorted(answers) == [200, 401], answers
+
+
+def test_a_wrong_code_is_named_as_the_code(counter: Counter) -> None:
+    """A refused code says what is wrong (the code), not "enrol again" (that is for a token)."""
+    with pytest.raises(SyncError) as refused:
+        enroll_counter(counter.db, counter.central.url, "ABCD-EFGH-JKMN-PQRS", config=FAST)
+    assert "Mã đăng ký" in refused.value.message
