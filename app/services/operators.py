@@ -167,6 +167,9 @@ class SignIn:
 
     actor: Actor
     password: PasswordStatus
+    # The books compared with their head anchor at sign-in (docs/LEDGER.md): each line says
+    # what is missing or different. Empty when all is well.
+    ledger_findings: tuple[str, ...] = ()
 
     @property
     def change_required(self) -> ChangeReason | None:
@@ -351,13 +354,16 @@ def _sign_in(db: Database, username: str, password: str, now: datetime, sealed: 
             subject=username,
             change_required=status.change_required,
         )
+    findings: tuple[str, ...] = ()
     if sealed:
         # The start of every session at the window and of every CLI command run as an operator:
-        # compare the books with their head anchor (a front end shows them through
-        # `app.services.sealing.check_heads`; here they go to the log).
-        for finding in check_heads(db):
+        # compare the books with their head anchor; the window shows what is found, the log
+        # keeps it.
+        found = check_heads(db)
+        for finding in found:
             log.warning("ledger head anchor at sign-in: %s %s", finding.kind, finding.record)
-    return SignIn(actor, status)
+        findings = tuple(f.message for f in found)
+    return SignIn(actor, status, findings)
 
 
 def authenticate(db: Database, username: str, password: str) -> Actor:

@@ -91,6 +91,7 @@ def password_field(name: str) -> QLineEdit:
 class LoginPage(QWidget):
     logged_in = Signal(object)  # Actor
     password_warning = Signal(str)  # after logged_in, when the password expires soon
+    ledger_warning = Signal(str)  # after logged_in, when the books differ from their anchor
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -344,6 +345,12 @@ class LoginPage(QWidget):
         self.logged_in.emit(signed.actor)
         if signed.password.warning:
             self.password_warning.emit(signed.password.warning)
+        if signed.ledger_findings:
+            self.ledger_warning.emit(
+                "SỔ THU CÓ DẤU HIỆU BỊ SỬA: "
+                + "; ".join(signed.ledger_findings)
+                + ". Báo ngay giám sát viên; chạy kiểm tra sổ (quaythu verify)."
+            )
 
     def _failed(self, exc: BaseException) -> None:
         from ui.qt.errors import message_for

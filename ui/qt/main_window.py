@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
         self.login = LoginPage(self.state)
         self.login.logged_in.connect(self._logged_in)
         self.login.password_warning.connect(lambda text: self.show_message(text, "info"))
+        self.login.ledger_warning.connect(lambda text: self.show_message(text, "error"))
         self.stack.addWidget(self.login)
         self.wizard: Any = None
         self.work: WorkArea | None = None
