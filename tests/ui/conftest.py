@@ -115,6 +115,7 @@ def make_window(
     for window in windows:
         window.sync.shutdown()  # a running sync scheduler must stop before its database closes
         assert window.sync.wait_stopped(15), "the sync scheduler did not stop"
+        window.stop_notify(timeout=15)  # so does the payer-notice sender
         if window.state.db_ready:
             window.state.db.close()
 
