@@ -209,13 +209,18 @@ def update_participant(
         load_actor(session, by)
         p = _get(session, participant_id)
         data = normalise_input(data, today=now_utc().date())
-        if p.ma_so_bhxh and data.ma_so_bhxh != p.ma_so_bhxh:
-            raise ValidationError(
-                "ma_so_bhxh",
-                "Mã số BHXH",
-                "đã được cấp thì không sửa tại quầy; liên hệ cơ quan BHXH",
-                rule_en="an assigned code cannot be changed at the counter",
-            )
+        if p.ma_so_bhxh:
+            # The same rule as a CSV import (`settled_field_change`): once VSS has assigned a
+            # mã số BHXH, the code, the name and the date of birth are VSS's.
+            for field, label in _SETTLED:
+                if getattr(data, field) != getattr(p, field):
+                    raise ValidationError(
+                        field,
+                        label,
+                        "đã được cơ quan BHXH ghi nhận (người này đã có mã số BHXH) thì không sửa "
+                        "tại quầy; liên hệ cơ quan BHXH",
+                        rule_en="settled by VSS: cannot be changed at the counter",
+                    )
         _check_unique(session, data, p.id)
         before = view_of(p)
         _apply(p, data, now_utc())
@@ -571,8 +576,8 @@ def settled_field_change(
     """(field, label) of the first settled field `data` would change, if any.
 
     Once VSS has assigned a mã số BHXH, the code, the name and the date of birth are VSS's:
-    a file imported at the counter never changes or clears them (the edit screen never changes
-    the code). Blank cells in `data` are read as "keep", so they never count as a change."""
+    neither a file imported at the counter nor the edit screen changes or clears them. Blank
+    cells in `data` are read as "keep", so they never count as a change."""
     if not existing.ma_so_bhxh:
         return None
     for field, label in _SETTLED:

@@ -183,3 +183,24 @@ def test_xn01_csv_and_xlsx_neutralise_formula_cells(db: Database, cashier: Actor
     values = [c.value for row in book.active.iter_rows() for c in row]
     assert '\'=HYPERLINK("http://x","y")' in values
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+
+def test_the_edit_screen_keeps_what_vss_settled(db: Database, cashier: Actor) -> None:
+    """The edit service applies the import's rule: with a mã số BHXH, name and date of birth
+    are VSS's; other fields (phone, address) may still be corrected."""
+    from dataclasses import replace
+
+    from app.services.participants import create_participant, update_participant
+    from tests.support.counters import PAYER
+
+    p = create_participant(db, PAYER, by=cashier)
+    for change in (
+        {"full_name": "Lê Thị Mỹ Dao"},
+        {"date_of_birth": date(1985, 3, 15)},
+        {"ma_so_bhxh": "0123456780"},
+    ):
+        with pytest.raises(ValidationError) as refused:
+            update_participant(db, p.id, replace(PAYER, **change), by=cashier)  # type: ignore[arg-type]
+        assert refused.value.field == next(iter(change))
+    moved = update_participant(db, p.id, replace(PAYER, phone="0987654321"), by=cashier)
+    assert moved.phone == "0987654321" and moved.full_name == PAYER.full_name
