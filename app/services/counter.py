@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.domain.clock import now_utc
 from app.domain.rates import load_default_rate_table
+from app.domain.text import check_text
 from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.secrets import make_signing_key, store_signing_key
@@ -66,8 +67,13 @@ def init_counter(
     receipt_series: str | None = None,
     central_url: str | None = None,
 ) -> tuple[CounterView, Actor]:
-    organisation = " ".join(organisation.split())
-    collection_point = " ".join(collection_point.split())
+    # Printed on every receipt and report: one line, no control or invisible characters.
+    organisation = check_text(
+        " ".join(organisation.split()), "organisation", "Tên tổ chức dịch vụ thu", name=True
+    )
+    collection_point = check_text(
+        " ".join(collection_point.split()), "collection_point", "Tên điểm thu", name=True
+    )
     counter_code = counter_code.strip().upper()
     if not organisation:
         raise ValidationError(

@@ -44,6 +44,7 @@ from app.domain.passwords import (
     password_matches,
     password_status,
 )
+from app.domain.text import check_text
 from app.domain.types import Role
 from app.errors import ConfigurationError, NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
@@ -186,6 +187,8 @@ def validate_account(username: str, full_name: str, password: str) -> None:
         )
     if not full_name.strip():
         raise ValidationError("full_name", "Họ và tên", "không được để trống", rule_en="required")
+    # Printed on receipts and in Mẫu 01-XN (XLSX): no control or invisible characters.
+    check_text(full_name, "full_name", "Họ và tên", name=True)
     check_password(password, username=username)
 
 

@@ -204,3 +204,32 @@ def test_the_edit_screen_keeps_what_vss_settled(db: Database, cashier: Actor) ->
         assert refused.value.field == next(iter(change))
     moved = update_participant(db, p.id, replace(PAYER, phone="0987654321"), by=cashier)
     assert moved.phone == "0987654321" and moved.full_name == PAYER.full_name
+
+
+def test_names_printed_on_receipts_refuse_control_characters(db: Database) -> None:
+    """Organisation, collection point and operator names reach every receipt and 01-XN file."""
+    from app.services.counter import init_counter
+    from tests.support.counters import ADMIN_PASSWORD
+
+    for field, value in (
+        ("organisation", "Bưu điện\x07 tỉnh"),
+        ("collection_point", "Điểm thu \u202eĐồng Hỷ"),
+        ("full_name", "Quản\u200b Trị"),
+    ):
+        args = {
+            "organisation": "Bưu điện tỉnh Thái Nguyên",
+            "collection_point": "Điểm thu Đồng Hỷ",
+            "full_name": "Đặng Văn Quản",
+            field: value,
+        }
+        with pytest.raises(ValidationError) as refused:
+            init_counter(
+                db,
+                organisation=args["organisation"],
+                collection_point=args["collection_point"],
+                counter_code="TN-DH09",
+                admin_username="quantri",
+                admin_full_name=args["full_name"],
+                admin_password=ADMIN_PASSWORD,
+            )
+        assert refused.value.field == field
