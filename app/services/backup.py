@@ -34,6 +34,7 @@ from app.domain.clock import business_date, local_time, now_utc
 from app.errors import ConfigurationError, UserFacingError, ValidationError
 from app.services.common import Actor
 from app.services.queries import audit, require_counter
+from app.services.relocation import PENDING_RESTORE_AUDIT
 from app.services.sealing import ledger_key
 from app.storage.db import Database, open_database
 from app.storage.models import Setting
@@ -308,9 +309,6 @@ class RestoreResult:
     kept_aside: str | None
     counter_code: str
     payments: int
-
-
-PENDING_RESTORE_AUDIT = "backup.restore_to_audit"
 
 
 def _reanchor(db: Database, counter_id: str, key: bytes) -> None:

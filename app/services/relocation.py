@@ -32,7 +32,6 @@ from app.domain.clock import now_utc
 from app.domain.types import Role
 from app.errors import ConfigurationError
 from app.secrets import get_secret, new_signing_key
-from app.services.backup import PENDING_RESTORE_AUDIT
 from app.services.common import Actor
 from app.services.queries import audit, load_actor, require_counter
 from app.services.sealing import read_heads, write_anchor
@@ -41,6 +40,9 @@ from app.storage.db import Database
 from app.storage.models import AuditEvent, LedgerEntry, Setting
 
 KEY_EPOCH = "signing.key_epoch"
+# A restore on a PC without the key cannot seal its audit entry: it leaves this note, and
+# `rekey_after_restore` writes the entry, sealed with the new key.
+PENDING_RESTORE_AUDIT = "backup.restore_to_audit"
 
 
 @dataclass(frozen=True)
