@@ -217,9 +217,14 @@ class MemberOrder:
 
 def household_member_order(session: Session, participant_id: str, paid_at: datetime) -> MemberOrder:
     """The participant's member order for a BHYT payment made at `paid_at` (R5)."""
-    m = session.get(HouseholdMember, participant_id)
+    # Core, not an ORM load: this runs inside record_payment's write transaction (the hot path).
+    household_id = (
+        session.connection()
+        .execute(select(_MEMBERS.c.household_id).where(_MEMBERS.c.participant_id == participant_id))
+        .scalar()
+    )
     year = fiscal_year(business_date(paid_at))
-    if m is None:
+    if household_id is None:
         return MemberOrder(
             1, None, "chưa thuộc hộ gia đình nào trong phần mềm: tính như người thứ nhất"
         )
@@ -231,7 +236,7 @@ def household_member_order(session: Session, participant_id: str, paid_at: datet
             )
         )
         .where(
-            (_MEMBERS.c.household_id == m.household_id)
+            (_MEMBERS.c.household_id == household_id)
             & (_PAYMENTS.c.scheme == Scheme.BHYT_HGD.value)
             & _VOIDS.c.id.is_(None)
             & (_PAYMENTS.c.business_date >= date(year, 1, 1))
@@ -246,4 +251,4 @@ def household_member_order(session: Session, participant_id: str, paid_at: datet
     reason = f"thành viên thứ {order} của hộ trong năm tài chính {year}" + (
         f" ({earlier} thành viên đã đóng trước trong năm)" if earlier else ""
     )
-    return MemberOrder(order, m.household_id, reason)
+    return MemberOrder(order, household_id, reason)
