@@ -29,14 +29,17 @@ from tests.security.conftest import (
 
 def test_a_body_over_the_limit_is_refused_before_parsing(counter: Counter) -> None:
     limit = BODY_LIMITS[PATH_RECORDS]
-    # declared: refused on the Content-Length alone
-    resp = requests.post(
-        counter.central.url + PATH_RECORDS,
-        data=b"{" + b" " * limit + b"}",
-        headers={"Authorization": f"Bearer {token_of(counter)}"},
-        timeout=30,
-    )
-    assert resp.status_code == 413 and "quá lớn" in resp.json()["detail"]
+    # declared: refused on the Content-Length alone — the answer comes before any body is sent
+    where = urlparse(counter.central.url)
+    declared = http.client.HTTPConnection(where.hostname or "", where.port, timeout=10)
+    declared.putrequest("POST", PATH_RECORDS)
+    declared.putheader("Content-Type", "application/json")
+    declared.putheader("Authorization", f"Bearer {token_of(counter)}")
+    declared.putheader("Content-Length", str(limit + 2))
+    declared.endheaders()
+    answer = declared.getresponse()
+    assert answer.status == 413 and "quá lớn" in json.loads(answer.read())["detail"]
+    declared.close()
     # streamed without a length: cut off as it passes the limit
     chunk = b" " * 65536
 
@@ -45,13 +48,19 @@ def test_a_body_over_the_limit_is_refused_before_parsing(counter: Counter) -> No
         for _ in range(limit // len(chunk) + 2):
             yield chunk
 
-    resp = requests.post(
-        counter.central.url + PATH_RECORDS,
-        data=body(),
-        headers={"Authorization": f"Bearer {token_of(counter)}"},
-        timeout=30,
-    )
-    assert resp.status_code == 413
+    try:
+        resp = requests.post(
+            counter.central.url + PATH_RECORDS,
+            data=body(),
+            headers={"Authorization": f"Bearer {token_of(counter)}"},
+            timeout=30,
+        )
+        assert resp.status_code == 413
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError):
+        # The server answered 413 and closed while the client was still streaming the body:
+        # the client may see the connection cut before it reads the answer. Refused either way.
+        pass
+    assert requests.get(counter.central.url + "/v1/health", timeout=10).status_code == 200
     # enrolment takes a few KiB at most; a GET takes none
     big = {"enrollment_code": "x" * (BODY_LIMITS[PATH_ENROLL] + 1)}
     assert requests.post(counter.central.url + PATH_ENROLL, json=big, timeout=10).status_code == 413
