@@ -513,101 +513,109 @@ def record_payment(
         raise ValidationError(
             "client_request_id", "Mã yêu cầu", "phải có, tối đa 64 ký tự", rule_en="1-64 chars"
         )
-    contact = prepare_contact(req.notify)
     counter_id, key = ledger_key(db)
     with db.write() as session:
         provide_key(session, counter_id, key)
-        conn = session.connection()
-        ctx = conn.execute(
-            _WRITE_CONTEXT, {"rid": req.client_request_id, "op": by.id, "user": by.username}
-        ).first()
-        if ctx is None:
-            require_counter(session)  # raises "not initialised"
-            raise AssertionError("unreachable")
-        if ctx.existing_receipt is not None:
-            # A double click or a retry: the payment was already recorded once.
-            earlier = payment_by_number(session, ctx.existing_receipt)
-            check_same_request(earlier, req)
-            return _view(session, earlier)
-        if not ctx.actor_ok:
-            check_actor(session, by)  # raises the refusal
-        participant = _participant(session, req.participant_id)
-        paid_at = now or now_utc()
-        table = table_for_version(session, ctx.rate_version)
-        quote = _quote(session, participant, req, paid_at, table)
-        if req.expected_amount is not None and req.expected_amount != quote.total:
-            raise UserFacingError(
-                f"Số tiền phải thu đã thay đổi ({format_vnd(quote.total)} thay vì "
-                f"{format_vnd(req.expected_amount)}), có thể do bảng mức đóng vừa cập nhật. "
-                "Hãy xem lại trước khi thu.",
-                message_en="the amount changed since it was shown",
-            )
-        if req.tendered is not None and req.tendered < quote.total:
-            raise ValidationError(
-                "tendered",
-                "Tiền khách đưa",
-                "ít hơn số tiền phải thu",
-                rule_en="less than the amount due",
-            )
-        receipt_number = (ctx.last_receipt or 0) + 1
-        last_seq, prev_hash = ctx.last_seq or 0, ctx.last_hash or GENESIS
-        row: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
-            "ledger_seq": last_seq + 1,
-            "receipt_number": receipt_number,
-            "series": ctx.receipt_series,
-            "client_request_id": req.client_request_id,
-            "counter_id": ctx.counter_id,
-            "participant_id": participant.id,
-            "payer_name": participant.full_name,
-            "ma_so_bhxh": participant.ma_so_bhxh,
-            "cccd": participant.cccd,
-            "scheme": quote.scheme.value,
-            "method": quote.method.value if quote.method else None,
-            "months": quote.months,
-            "period_from": quote.period_from,
-            "period_to": quote.period_to,
-            "income": quote.income,
-            "support_category": quote.support_category.value if quote.support_category else None,
-            "member_order": quote.member_order,
-            "gross_per_month": quote.gross_per_month,
-            "support_per_month": quote.support_per_month,
-            "total_gross": quote.total_gross,
-            "total_support": quote.total_support,
-            "support_months": quote.support_months,
-            "amount": quote.total,
-            "tendered": req.tendered,
-            "rate_version": quote.rate_version,
-            "paid_at": paid_at,
-            "business_date": business_date(paid_at),
-            "operator_id": by.id,
-            "cashier": by.username,
-        }
-        record = seal(key, last_seq + 1, "payment", payment_body_v2(row).canonical(), prev_hash)
-        row["confirmation_code"] = record.code
-        _append(session, record, row["id"], paid_at)  # the ledger row first: foreign key
-        conn.execute(_INSERT_PAYMENTS, row)
-        entry = audit_row(
-            key,
-            (ctx.audit_seq, ctx.audit_mac),
-            at=paid_at,
-            operator_id=by.id,
-            action="payment.record",
-            subject=row["id"],
-            details=json.dumps(
-                {"amount": quote.total, "code": record.code, "receipt_number": receipt_number}
-                | ({"notes": list(quote.notes)} if quote.notes else {}),
-                sort_keys=True,
-            ),
+        return record_in_session(session, key, req, by=by, paid_at=now or now_utc())
+
+
+def record_in_session(
+    session: Session, key: bytes, req: PaymentRequest, *, by: Actor, paid_at: datetime
+) -> PaymentView:
+    """One payment inside a write transaction the caller holds (`record_payment` for one; a
+    caller recording several in one transaction calls this once per payment). Reads the head
+    again each time, so payments recorded earlier in the same transaction chain on."""
+    contact = prepare_contact(req.notify)
+    conn = session.connection()
+    ctx = conn.execute(
+        _WRITE_CONTEXT, {"rid": req.client_request_id, "op": by.id, "user": by.username}
+    ).first()
+    if ctx is None:
+        require_counter(session)  # raises "not initialised"
+        raise AssertionError("unreachable")
+    if ctx.existing_receipt is not None:
+        # A double click or a retry: the payment was already recorded once.
+        earlier = payment_by_number(session, ctx.existing_receipt)
+        check_same_request(earlier, req)
+        return _view(session, earlier)
+    if not ctx.actor_ok:
+        check_actor(session, by)  # raises the refusal
+    participant = _participant(session, req.participant_id)
+    table = table_for_version(session, ctx.rate_version)
+    quote = _quote(session, participant, req, paid_at, table)
+    if req.expected_amount is not None and req.expected_amount != quote.total:
+        raise UserFacingError(
+            f"Số tiền phải thu đã thay đổi ({format_vnd(quote.total)} thay vì "
+            f"{format_vnd(req.expected_amount)}), có thể do bảng mức đóng vừa cập nhật. "
+            "Hãy xem lại trước khi thu.",
+            message_en="the amount changed since it was shown",
         )
-        conn.execute(_INSERT_AUDIT, entry)
-        note_heads(session, Heads(record.seq, record.hash, entry["seq"], entry["mac"]))
-        # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
-        queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
-        view = _make_view(SimpleNamespace(**row), None, 0)
-        if quote.card_from is None:
-            return view
-        return replace(view, card_from=quote.card_from, card_to=quote.card_to)
+    if req.tendered is not None and req.tendered < quote.total:
+        raise ValidationError(
+            "tendered",
+            "Tiền khách đưa",
+            "ít hơn số tiền phải thu",
+            rule_en="less than the amount due",
+        )
+    receipt_number = (ctx.last_receipt or 0) + 1
+    last_seq, prev_hash = ctx.last_seq or 0, ctx.last_hash or GENESIS
+    row: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "ledger_seq": last_seq + 1,
+        "receipt_number": receipt_number,
+        "series": ctx.receipt_series,
+        "client_request_id": req.client_request_id,
+        "counter_id": ctx.counter_id,
+        "participant_id": participant.id,
+        "payer_name": participant.full_name,
+        "ma_so_bhxh": participant.ma_so_bhxh,
+        "cccd": participant.cccd,
+        "scheme": quote.scheme.value,
+        "method": quote.method.value if quote.method else None,
+        "months": quote.months,
+        "period_from": quote.period_from,
+        "period_to": quote.period_to,
+        "income": quote.income,
+        "support_category": quote.support_category.value if quote.support_category else None,
+        "member_order": quote.member_order,
+        "gross_per_month": quote.gross_per_month,
+        "support_per_month": quote.support_per_month,
+        "total_gross": quote.total_gross,
+        "total_support": quote.total_support,
+        "support_months": quote.support_months,
+        "amount": quote.total,
+        "tendered": req.tendered,
+        "rate_version": quote.rate_version,
+        "paid_at": paid_at,
+        "business_date": business_date(paid_at),
+        "operator_id": by.id,
+        "cashier": by.username,
+    }
+    record = seal(key, last_seq + 1, "payment", payment_body_v2(row).canonical(), prev_hash)
+    row["confirmation_code"] = record.code
+    _append(session, record, row["id"], paid_at)  # the ledger row first: foreign key
+    conn.execute(_INSERT_PAYMENTS, row)
+    entry = audit_row(
+        key,
+        (ctx.audit_seq, ctx.audit_mac),
+        at=paid_at,
+        operator_id=by.id,
+        action="payment.record",
+        subject=row["id"],
+        details=json.dumps(
+            {"amount": quote.total, "code": record.code, "receipt_number": receipt_number}
+            | ({"notes": list(quote.notes)} if quote.notes else {}),
+            sort_keys=True,
+        ),
+    )
+    conn.execute(_INSERT_AUDIT, entry)
+    note_heads(session, Heads(record.seq, record.hash, entry["seq"], entry["mac"]))
+    # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
+    queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
+    view = _make_view(SimpleNamespace(**row), None, 0)
+    if quote.card_from is None:
+        return view
+    return replace(view, card_from=quote.card_from, card_to=quote.card_to)
 
 
 def void_payment(
