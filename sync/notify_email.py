@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import uuid
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from typing import Final
@@ -103,6 +104,31 @@ class SmtpSender:
             mail, _content = self.compose(message)
         except UserFacingError as exc:
             return SendResult(Outcome.PERMANENT, error=exc.message)
+        return self.transmit(mail)
+
+    def compose_test(self, to: str) -> EmailMessage:
+        """A short test email (Settings → "Gửi thử"): proves the server, security, login and
+        sender work, without a payment."""
+        s = self.settings
+        domain = s.sender_email.rsplit("@", 1)[-1] or "quaythu.invalid"
+        mail = EmailMessage()
+        mail["From"] = formataddr((s.sender_name, s.sender_email))
+        mail["To"] = to
+        mail["Subject"] = "Thư thử từ QuầyThu"
+        mail["Date"] = formatdate(localtime=False, usegmt=True)
+        mail["Message-ID"] = f"<test-{uuid.uuid4().hex}@{domain}>"
+        mail.set_content(
+            f"Đây là thư thử của {s.sender_name}.\n\n"
+            "Nếu bạn nhận được thư này, điểm thu đã cấu hình đúng máy chủ thư: người nộp tiền "
+            "sẽ nhận mã xác nhận và biên lai qua email.\n"
+        )
+        return mail
+
+    def send_test(self, to: str) -> SendResult:
+        return self.transmit(self.compose_test(to))
+
+    def transmit(self, mail: EmailMessage) -> SendResult:
+        """Hand one composed email to the SMTP server and say how it went (never raises)."""
         smtp: smtplib.SMTP | None = None
         handing_over = False
         try:

@@ -127,7 +127,7 @@ class HttpSmsSender:
         if profile.auth != "none" and not secret:
             raise ConfigurationError(
                 "Chưa có mật khẩu/token của cổng SMS trong keyring (mục sms-password). "
-                "Hãy nhập trong Cài đặt → Tin nhắn.",
+                "Hãy nhập trong Cài đặt → Thông báo.",
                 message_en="no SMS gateway secret in the keyring",
             )
         self.profile = profile
@@ -235,3 +235,26 @@ class HttpSmsSender:
             found = json_path(data, p.message_id_path)
             provider_id = None if found is _MISSING or found is None else str(found)[:100]
         return SendResult(Outcome.SENT, provider_message_id=provider_id)
+
+
+def send_test_sms(profile: GatewayProfile, secret: str | None, phone: str, text: str) -> SendResult:
+    """One test SMS (Settings → "Gửi thử") through `profile`, to `phone` (already normalised),
+    with a fresh client message id. Raises ConfigurationError when the secret is missing."""
+    import uuid
+
+    sender = HttpSmsSender(profile, secret)
+    try:
+        return sender.send(
+            OutgoingMessage(
+                id=0,
+                payment_id="",
+                kind="test",
+                channel="sms",
+                address=phone,
+                body=text,
+                client_message_id=uuid.uuid4().hex,
+                attempt=1,
+            )
+        )
+    finally:
+        sender.close()

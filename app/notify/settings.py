@@ -190,6 +190,16 @@ def shipped_profile(name: str = "generic_brandname_json") -> GatewayProfile:
     return parse_profile(ref.read_text(encoding="utf-8"))
 
 
+def shipped_profile_names() -> list[str]:
+    """The example profiles in resources/notify/, by file name without `.json`, sorted."""
+    folder = resources.files(PROFILE_PACKAGE).joinpath("notify")
+    return sorted(
+        entry.name.removesuffix(".json")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
 @dataclass(frozen=True)
 class NotifySettings:
     sms_enabled: bool = False
@@ -257,7 +267,9 @@ def load_notify_settings(db: Database) -> NotifySettings:
 
 def validate_notify_settings(new: NotifySettings) -> NotifySettings:
     sms_template = check_template(new.sms_template, field="sms_template")
-    void_template = check_template(new.void_sms_template, field="void_sms_template")
+    void_template = check_template(
+        new.void_sms_template, field="void_sms_template", label="Mẫu tin báo hủy"
+    )
     if new.sms_enabled and new.gateway is None:
         raise _bad("gateway", "Cổng SMS", "chưa cấu hình mà đã bật gửi SMS", "no gateway")
     host = new.smtp_host.strip()
@@ -319,3 +331,31 @@ def save_notify_settings(db: Database, new: NotifySettings, *, by: Actor) -> Not
         if changed:
             audit(session, "settings.notify", actor=by, subject="settings", changed=changed)
     return new
+
+
+def save_notify_secrets(
+    db: Database,
+    *,
+    by: Actor,
+    sms_secret: str | None = None,
+    smtp_password: str | None = None,
+) -> list[str]:
+    """Store the SMS gateway's token/password and/or the SMTP password in the keyring
+    (administrators only; `None` or "" leaves a secret as it is). The keyring is written before
+    any transaction (app/secrets.py); the audit event names which secret changed, never its
+    value. Returns the keyring entries written."""
+    from app.secrets import SMS_SECRET, SMTP_SECRET, store_sms_secret, store_smtp_password
+
+    by.require(Role.ADMIN, action="thay đổi mật khẩu cổng SMS/máy chủ thư")
+    written: list[str] = []
+    if sms_secret:
+        store_sms_secret(sms_secret)
+        written.append(SMS_SECRET)
+    if smtp_password:
+        store_smtp_password(smtp_password)
+        written.append(SMTP_SECRET)
+    if written:
+        with db.write() as session:
+            load_actor(session, by)
+            audit(session, "settings.notify_secret", actor=by, subject="keyring", entries=written)
+    return written

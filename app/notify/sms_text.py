@@ -243,26 +243,40 @@ def preview_sms(template: str) -> RenderedSms:
     return render_sms(template, SAMPLE_FACTS)
 
 
-def check_template(template: str, *, field: str = "sms_template") -> str:
+def worst_case_length(template: str) -> int:
+    """GSM-7 length of `template` with the longest facts and a MIN_NAME-letter name (the length
+    a saved template must keep within one segment). Raises ValidationError for a bad template."""
+    _fields(template)
+    return gsm7_length(_fill(template, {**_values(LONGEST_FACTS), "ten": "x" * MIN_NAME}))
+
+
+def check_template(
+    template: str, *, field: str = "sms_template", label: str = "Mẫu tin nhắn"
+) -> str:
     """The template, if it always fits one segment with a name of at least MIN_NAME letters."""
     template = template.strip()
     if not template:
-        raise ValidationError(field, "Mẫu tin nhắn", "không được để trống", rule_en="empty")
-    used = _fields(template)
+        raise ValidationError(field, label, "không được để trống", rule_en="empty")
+    try:
+        used = _fields(template)
+    except ValidationError as exc:
+        raise ValidationError(
+            field, label, exc.rule, rule_en=(exc.message_en or "").partition(": ")[2] or None
+        ) from exc
     if "ma_xac_nhan" not in used:
         raise ValidationError(
             field,
-            "Mẫu tin nhắn",
+            label,
             "phải có {ma_xac_nhan} (mã xác nhận là điều bắt buộc phải báo cho người nộp)",
             rule_en="must contain {ma_xac_nhan}",
         )
-    worst = _fill(template, {**_values(LONGEST_FACTS), "ten": "x" * MIN_NAME})
-    if gsm7_length(worst) > SEGMENT:
+    worst = worst_case_length(template)
+    if worst > SEGMENT:
         raise ValidationError(
             field,
-            "Mẫu tin nhắn",
-            f"dài {gsm7_length(worst)} ký tự với số liệu dài nhất và tên {MIN_NAME} ký tự; "
+            label,
+            f"dài {worst} ký tự với số liệu dài nhất và tên {MIN_NAME} ký tự; "
             f"tối đa {SEGMENT} (một tin)",
-            rule_en=f"{gsm7_length(worst)} > {SEGMENT} characters in the worst case",
+            rule_en=f"{worst} > {SEGMENT} characters in the worst case",
         )
     return template

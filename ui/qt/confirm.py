@@ -11,6 +11,12 @@ Guarantees:
   below the total it says "còn thiếu …" in red and the confirm key stays disabled. Quick-cash
   keys: F5 exact amount, F6 next 50.000, F7 next 100.000, F8 next 500.000.
 - The period rules' notes and the BHYT card's validity are shown before the cashier confirms.
+- Payer notices (docs/NOTIFY.md): the phone and email fields are filled from the participant's
+  record; left as they are (or emptied) the notices go to the record's addresses. Another
+  address typed there is checked and normalised as the outbox does (0xxxxxxxxx; the error names
+  the field) before anything is written, and kept on the participant only when "Lưu vào hồ sơ"
+  is ticked (the payer agrees). Alt+N / Alt+E / Alt+L reach them; Tab goes tendered → phone →
+  email → tick box.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -69,6 +76,7 @@ def comma_grouped_to_dots(text: str) -> str:
 
 if TYPE_CHECKING:
     from app.domain.quote import Quote
+    from app.notify.outbox import NotifyContact
     from app.services.participants import ParticipantView
     from app.services.payments import PaymentRequest, PaymentView
     from ui.qt.state import AppState
@@ -102,6 +110,7 @@ class ConfirmDialog(QDialog):
         layout.setSpacing(8)
         self._build_summary(layout)
         self._build_cash(layout)
+        self._build_contact(layout)
         self._build_buttons(layout)
         self.tendered.textChanged.connect(self._update_change)
         self.tendered.setFocus()
@@ -183,6 +192,85 @@ class ConfirmDialog(QDialog):
         self.error.hide()
         layout.addWidget(self.error)
         layout.addWidget(hint("Enter: xác nhận đã nhận tiền và ghi khoản thu · Esc: quay lại"))
+
+    def _build_contact(self, layout: QVBoxLayout) -> None:
+        """Where the SMS and email with the code go (docs/NOTIFY.md)."""
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.contact_errors: dict[str, QLabel] = {}
+        self.notify_phone = QLineEdit(self.participant.phone)
+        self.notify_phone.setObjectName("notify_phone")
+        self.notify_phone.setPlaceholderText("số di động nhận tin nhắn mã xác nhận")
+        self.notify_email = QLineEdit(self.participant.email)
+        self.notify_email.setObjectName("notify_email")
+        self.notify_email.setPlaceholderText("email nhận biên lai (không bắt buộc)")
+        for caption, field, name in (
+            ("Số điện thoại &nhận tin:", self.notify_phone, "notify_phone"),
+            ("&Email nhận biên lai:", self.notify_email, "notify_email"),
+        ):
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            column.addWidget(field)
+            error = QLabel()
+            error.setObjectName("fieldError")
+            error.setWordWrap(True)
+            error.hide()
+            column.addWidget(error)
+            self.contact_errors[name] = error
+            label = QLabel(caption)
+            label.setBuddy(field)
+            form.addRow(label, box)
+            field.textEdited.connect(lambda _t, e=error: e.hide())
+        self.keep_contact = QCheckBox("&Lưu vào hồ sơ (người nộp đồng ý)")
+        self.keep_contact.setObjectName("keep_contact")
+        self.keep_contact.setToolTip(
+            "Ghi số điện thoại/email vừa nhập vào hồ sơ người tham gia cho những lần sau."
+        )
+        form.addRow("", self.keep_contact)
+        layout.addLayout(form)
+        self.setTabOrder(self.tendered, self.notify_phone)
+        self.setTabOrder(self.notify_phone, self.notify_email)
+        self.setTabOrder(self.notify_email, self.keep_contact)
+
+    def notify_contact(self) -> NotifyContact | None:
+        """The addresses for the payer's notices, validated and normalised (ValidationError
+        naming `notify_phone` / `notify_email`); None when they are the record's."""
+        from app.notify.outbox import NotifyContact, prepare_contact
+
+        def typed(field: QLineEdit, stored: str) -> str | None:
+            text = field.text().strip()
+            return None if not text or text == stored else text
+
+        phone = typed(self.notify_phone, self.participant.phone)
+        email = typed(self.notify_email, self.participant.email)
+        if phone is None and email is None:
+            return None
+        contact = prepare_contact(
+            NotifyContact(
+                phone=phone, email=email, keep_on_participant=self.keep_contact.isChecked()
+            )
+        )
+        assert contact is not None
+        if contact.phone == self.participant.phone:
+            contact = replace(contact, phone=None)
+        if contact.email == self.participant.email:
+            contact = replace(contact, email=None)
+        if contact.phone is None and contact.email is None:
+            return None
+        return contact
+
+    def show_contact_error(self, exc: ValidationError) -> bool:
+        error = self.contact_errors.get(exc.field)
+        if error is None:
+            return False
+        error.setText(exc.message)
+        error.show()
+        field = self.notify_phone if exc.field == "notify_phone" else self.notify_email
+        field.setFocus()
+        field.selectAll()
+        return True
 
     def _build_buttons(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
@@ -293,11 +381,17 @@ class ConfirmDialog(QDialog):
             self.tendered.setFocus()
             self.tendered.selectAll()
             return
+        try:
+            contact = self.notify_contact()
+        except ValidationError as exc:
+            self.show_contact_error(exc)
+            return
         request = replace(
             self.request,
             client_request_id=self.request_id,
             expected_amount=self.quote.total,
             tendered=tendered,
+            notify=contact,
         )
         self.attempts += 1
         self._set_busy(True)
@@ -309,6 +403,9 @@ class ConfirmDialog(QDialog):
         self.busy = busy
         self.cancel_button.setEnabled(not busy)
         self.tendered.setReadOnly(busy)
+        self.notify_phone.setReadOnly(busy)
+        self.notify_email.setReadOnly(busy)
+        self.keep_contact.setEnabled(not busy)
         for button in self.quick_buttons:
             button.setEnabled(not busy)
         self.confirm_button.setText(
@@ -329,6 +426,8 @@ class ConfirmDialog(QDialog):
         from ui.qt.errors import message_for
 
         self._set_busy(False)
+        if isinstance(exc, ValidationError) and self.show_contact_error(exc):
+            return
         self.show_message(message_for(exc))
 
     def show_message(self, text: str, kind: str = "error") -> None:

@@ -242,6 +242,7 @@ class WorkArea(QWidget):
 class MainWindow(QMainWindow):
     ready = Signal()  # the first usable screen (login or wizard) is shown
     db_opened = Signal()  # the database is open and migrated
+    notify_reported = Signal(object)  # a DeliveryReport, emitted on the notice sender's thread
 
     def __init__(self, db_path: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         self.rate_version: str | None = None
         self._backup_started = False
         self._notify: NotifyWorker | None = None  # payer SMS/email, started after sign-in
+        self._notify_reporting = False
+        self.notify_reported.connect(self._notify_reported)  # queued onto the GUI thread
         self._sync: SyncBridge | None = None  # made at the first login (see `sync`)
         self._build_status_bar()
         self.state.changed.connect(self._changed)
@@ -424,8 +427,22 @@ class MainWindow(QMainWindow):
         database thread, after the op); others — a reprint — leave it alone."""
         if changes.sync and self._sync is not None:
             self._sync.local_change()
-        if changes.sync and self._notify is not None:
-            self._notify.wake()  # a payment or void queued its notices: send them now
+        if (changes.sync or changes.notify) and self._notify is not None:
+            if not self._notify_reporting:
+                self._notify.wake()  # notices were queued (a payment, a void, a resend)
+
+    def _notify_reported(self, report: Any) -> None:
+        """A pass of the notice sender handled messages: the screens that show their states
+        (Giao dịch hôm nay) refresh. Its own report does not wake it again."""
+        if not (report.claimed or report.recovered):
+            return
+        from ui.qt.changes import OpChanges
+
+        self._notify_reporting = True
+        try:
+            self.state.notify(OpChanges(notify=True))
+        finally:
+            self._notify_reporting = False
 
     def _counter_changed(self, counter: Any) -> None:
         self.setWindowTitle(
@@ -500,7 +517,7 @@ class MainWindow(QMainWindow):
         def make() -> NotifyWorker:
             from sync.notify_worker import NotifyWorker
 
-            worker = NotifyWorker(db)
+            worker = NotifyWorker(db, on_report=self.notify_reported.emit)
             worker.start()
             return worker
 

@@ -1,5 +1,6 @@
 """Settings (administrators only): organisation details, receipt printer and format, idle lock,
-and the counter's user accounts.
+and the counter's user accounts; the "Thông báo" tab (SMS/email to the payer) is
+`ui/qt/settings_notify.py`.
 
 Everything is saved through services that check the admin role again and audit the change
 (`update_counter_details`, `app.services.settings.save_settings`, `create_operator`).
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -62,9 +64,17 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(page_title("Cài đặt quầy"))
-        grid = QGridLayout()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("settingsTabs")
+        layout.addWidget(self.tabs, 1)
+        general = QWidget()
+        grid = QGridLayout(general)
         grid.setHorizontalSpacing(12)
-        layout.addLayout(grid, 1)
+        self.tabs.addTab(general, "Quầy và người dùng")
+        from ui.qt.settings_notify import NotifySettingsPanel
+
+        self.notify_panel = NotifySettingsPanel(state)
+        self.tabs.addTab(self.notify_panel, "Thông báo (SMS, email)")
         grid.addWidget(self._build_counter_card(), 0, 0)
         grid.addWidget(self._build_users_card(), 0, 1)
         grid.setColumnStretch(0, 1)
@@ -369,6 +379,7 @@ class SettingsPage(QWidget):
         self.save_status.clear()
         self._load_users()
         self._load_backup()
+        self.notify_panel.load()
 
     def _load_users(self) -> None:
         operator_ops.all_operators(self, self.state).success(self._show_users).run()
@@ -511,6 +522,9 @@ class SettingsPage(QWidget):
         )
 
     def save(self) -> None:
+        if self.tabs.currentWidget() is self.notify_panel:
+            self.notify_panel.save()  # Ctrl+S saves the tab in front
+            return
         state = self.state
         new = self.current_settings()
         organisation = self.organisation.text()

@@ -6,6 +6,12 @@ day's non-voided amounts taken at this counter — what the cash drawer should h
 A void is signed on the spot: a supervisor types their own user name and password in the void
 dialog; they are authenticated and the void recorded in one database op, with the current
 cashier as the one who asked for it. A cashier's credentials are refused by the service.
+
+Payer notices (docs/NOTIFY.md): the "Tin báo" column shows each payment's SMS and email state
+(Chờ gửi, Đã gửi, Đang thử lại, Không gửi được…), the line under the table the selected
+payment's messages with the reason of a failure, and "Gửi lại tin báo" (Ctrl+G) queues one again
+— optionally to a corrected address — through the audited resend service. The states refresh
+when the window's notice sender reports (`OpChanges.notify`), without reloading the payments.
 """
 
 from __future__ import annotations
@@ -40,10 +46,12 @@ from app.domain.money import format_vnd
 from app.domain.text import fold_key
 from app.domain.types import Scheme
 from app.errors import ValidationError
+from ui.qt.operations import notify as notify_ops
 from ui.qt.operations import payments
 from ui.qt.widgets import FormDialog, card, enum_data, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
+    from app.notify.outbox import NotificationView
     from app.services.payments import PaymentView
     from ui.qt.changes import OpChanges
     from ui.qt.receipt_view import ReceiptDialog
@@ -60,8 +68,39 @@ COLUMNS = (
     "Số tiền",
     "Thu ngân",
     "Trạng thái",
+    "Tin báo",
 )
 AMOUNT_COLUMN = 7
+NOTICE_COLUMN = 10
+_ATTENTION = ("failed", "unknown")
+
+
+def notice_text(messages: list[NotificationView]) -> str:
+    """ "SMS: Đã gửi · Email: Đang thử lại" (a void's notices as "SMS báo hủy: …")."""
+    from app.notify.outbox import CHANNEL_LABELS, VOID
+
+    parts = []
+    for m in messages:
+        kind = " báo hủy" if m.kind == VOID else ""
+        parts.append(f"{CHANNEL_LABELS.get(m.channel, m.channel)}{kind}: {m.state_label}")
+    return " · ".join(parts)
+
+
+def notice_detail(m: NotificationView) -> str:
+    """One message for the detail line and the tooltip: address, state, attempts, reason."""
+    from app.notify.outbox import CHANNEL_LABELS, RETRYING, SENT, VOID
+
+    what = CHANNEL_LABELS.get(m.channel, m.channel) + (" báo hủy" if m.kind == VOID else "")
+    text = f"{what} tới {m.address}: {m.state_label}"
+    if m.state == SENT and m.sent_at is not None:
+        text += f" lúc {format_local(m.sent_at, '%H:%M')}"
+    if m.state == RETRYING and m.next_attempt_at is not None:
+        text += f", thử lại lúc {format_local(m.next_attempt_at, '%H:%M')}"
+    if m.attempts > 1:
+        text += f" (đã thử {m.attempts} lần)"
+    if m.last_error and m.state != SENT:
+        text += f" — {m.last_error}"
+    return text
 
 
 def _local_time(p: PaymentView) -> str:
@@ -78,11 +117,23 @@ class PaymentsModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[PaymentView] = []
+        self.notices: dict[str, list[NotificationView]] = {}
 
     def set_rows(self, rows: list[PaymentView]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
+
+    def set_notices(self, notices: dict[str, list[NotificationView]]) -> None:
+        """The payer notices of the rows (by payment id); only their column changes."""
+        self.notices = notices
+        if self.rows:
+            self.dataChanged.emit(
+                self.index(0, NOTICE_COLUMN), self.index(len(self.rows) - 1, NOTICE_COLUMN)
+            )
+
+    def notices_of(self, payment_id: str) -> list[NotificationView]:
+        return self.notices.get(payment_id, [])
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -102,6 +153,8 @@ class PaymentsModel(QAbstractTableModel):
             return None
         p = self.rows[index.row()]
         column = index.column()
+        if column == NOTICE_COLUMN:
+            return self._notice_data(p, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 f"{p.receipt_number:07d}",
@@ -127,6 +180,19 @@ class PaymentsModel(QAbstractTableModel):
             font = QFont("DejaVu Sans Mono")
             font.setBold(True)
             return font
+        return None
+
+    def _notice_data(self, p: PaymentView, role: int) -> Any:
+        messages = self.notices_of(p.id)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return notice_text(messages) or "—"
+        if role == Qt.ItemDataRole.ToolTipRole and messages:
+            return "\n".join(notice_detail(m) for m in messages)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if any(m.state in _ATTENTION for m in messages):
+                return QColor("#9a2a22")
+            if any(m.state == "retrying" for m in messages):
+                return QColor("#8a5a00")
         return None
 
 
@@ -262,12 +328,86 @@ class VoidDialog(FormDialog):
         focus.setFocus()
 
 
+class ResendDialog(FormDialog):
+    """Queue one payer notice again (audited), optionally to a corrected address."""
+
+    def __init__(
+        self,
+        state: AppState,
+        payment: PaymentView,
+        messages: list[NotificationView],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            "Gửi lại tin báo",
+            "Gửi lại",
+            parent,
+            heading=f"Gửi lại tin báo của biên lai số {payment.receipt_number:07d}",
+        )
+        self.state = state
+        self.payment = payment
+        self.messages = messages
+        self.result_view: NotificationView | None = None
+        self.setMinimumWidth(640)
+        self.body.addWidget(
+            hint(
+                "Tin được xếp vào hàng đợi và gửi ngay khi cổng SMS/máy chủ thư trả lời. Việc gửi "
+                "lại được ghi vào nhật ký. Sửa địa chỉ nếu số/email cũ sai (không đổi hồ sơ)."
+            )
+        )
+        self.message_choice = QComboBox()
+        self.message_choice.setObjectName("resend_message")
+        for m in messages:
+            self.message_choice.addItem(notice_detail(m), m.id)
+        self.address = QLineEdit()
+        self.address.setObjectName("resend_address")
+        self.form.addRow("Tin:", self.message_choice)
+        self.form.addRow("Gửi tới:", self.address)
+        self.finish_layout()
+        self.message_choice.currentIndexChanged.connect(self._chosen)
+        self.address.returnPressed.connect(self.submit)
+        self._chosen()
+        self.message_choice.setFocus()
+
+    def chosen(self) -> NotificationView | None:
+        index = self.message_choice.currentIndex()
+        return self.messages[index] if 0 <= index < len(self.messages) else None
+
+    def _chosen(self, *_args: Any) -> None:
+        m = self.chosen()
+        self.address.setText(m.address if m is not None else "")
+
+    def submit(self) -> None:
+        m = self.chosen()
+        if self.busy or m is None:
+            return
+        typed = self.address.text().strip()
+        address = typed if typed and typed != m.address else None
+
+        def done(view: NotificationView) -> None:
+            self.set_busy(False)
+            self.result_view = view
+            self.accept()
+
+        def failed(exc: BaseException) -> None:
+            from ui.qt.errors import message_for
+
+            self.set_busy(False)
+            self.show_message(message_for(exc))
+            self.address.setFocus()
+
+        self.set_busy(True, "Đang xếp tin vào hàng đợi…")
+        notify_ops.resend(self, self.state, m.id, address).success(done).failure(failed).run()
+
+
 class TodayPage(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.day: date | None = None
         self.void_dialog: VoidDialog | None = None
+        self.resend_dialog: ResendDialog | None = None
+        self._notice_seq = 0
         self.receipt_dialog: ReceiptDialog | None = None
         self._seq = 0
         self._dirty = True
@@ -277,6 +417,11 @@ class TodayPage(QWidget):
         layout.addLayout(self._build_top())
         layout.addLayout(self._build_filters())
         layout.addWidget(self._build_table(), 1)
+        self.notice_line = QLabel()
+        self.notice_line.setObjectName("noticeLine")
+        self.notice_line.setWordWrap(True)
+        self.notice_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.notice_line)
         layout.addLayout(self._build_bottom())
         self._wire()
         self._update_buttons()
@@ -348,6 +493,10 @@ class TodayPage(QWidget):
         self.void_button.setObjectName("danger")
         self.void_button.clicked.connect(self.void_selected)
         actions.addWidget(self.void_button)
+        self.resend_button = QPushButton(fkey_text("Gửi lại tin báo…", "Ctrl+G"))
+        self.resend_button.setObjectName("resendNotice")
+        self.resend_button.clicked.connect(self.resend_selected)
+        actions.addWidget(self.resend_button)
         actions.addStretch(1)
         bottom.addLayout(actions)
         return bottom
@@ -369,6 +518,7 @@ class TodayPage(QWidget):
         key("Ctrl+R", self.refresh)
         key("Ctrl+P", self.reprint_selected)
         key("Delete", self.void_selected)
+        key("Ctrl+G", self.resend_selected)
         key("Ctrl+F", self._focus_search)
 
     def _focus_search(self) -> None:
@@ -392,11 +542,26 @@ class TodayPage(QWidget):
         self._dirty = True
 
     def _changed(self, changes: OpChanges) -> None:
-        if not changes.payments:
+        if changes.payments:
+            self._dirty = True
+            if self.isVisible():
+                self.refresh()
+        elif changes.notify and not self._dirty and self.model.rows:
+            self.load_notices()  # only the states moved: the payments are as shown
+
+    def load_notices(self) -> None:
+        self._notice_seq += 1
+        seq = self._notice_seq
+        ids = [p.id for p in self.model.rows]
+        notify_ops.for_payments(self, self.state, ids).success(
+            lambda n: self._notices_loaded(seq, n)
+        ).failure(lambda _exc: None).run()
+
+    def _notices_loaded(self, seq: int, notices: dict[str, list[NotificationView]]) -> None:
+        if seq != self._notice_seq:
             return
-        self._dirty = True
-        if self.isVisible():
-            self.refresh()
+        self.model.set_notices(notices)
+        self._update_buttons()
 
     def refresh(self) -> None:
         self._seq += 1
@@ -411,6 +576,7 @@ class TodayPage(QWidget):
         self.day = day
         self.title.setText(f"Giao dịch hôm nay — {day:%d/%m/%Y}")
         self.model.set_rows(rows)
+        self.load_notices()
         self._show_totals()
         if selected is not None:
             self.select_receipt(selected.receipt_number)
@@ -490,6 +656,50 @@ class TodayPage(QWidget):
         p = self.selected()
         self.reprint_button.setEnabled(p is not None)
         self.void_button.setEnabled(p is not None and not p.voided)
+        self.resend_button.setEnabled(bool(self._resendable(p)))
+        messages = self.model.notices_of(p.id) if p is not None else []
+        if p is None:
+            self.notice_line.setText("")
+        elif not messages:
+            self.notice_line.setText(
+                f"Biên lai {p.receipt_number:07d}: không có tin báo SMS/email "
+                "(người nộp không có số di động/email, hoặc chưa bật gửi trong Cài đặt)."
+            )
+        else:
+            self.notice_line.setText(
+                f"Tin báo biên lai {p.receipt_number:07d}: "
+                + "; ".join(notice_detail(m) for m in messages)
+            )
+
+    def _resendable(self, p: PaymentView | None) -> list[NotificationView]:
+        from app.notify.outbox import RESENDABLE
+
+        if p is None:
+            return []
+        return [m for m in self.model.notices_of(p.id) if m.state in RESENDABLE]
+
+    def resend_selected(self) -> ResendDialog | None:
+        p = self.selected()
+        messages = self._resendable(p)
+        if p is None or not messages:
+            return None
+        dialog = ResendDialog(self.state, p, messages, self)
+        dialog.accepted.connect(lambda: self._resent(dialog))
+        dialog.finished.connect(lambda _r: setattr(self, "resend_dialog", None))
+        self.resend_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _resent(self, dialog: ResendDialog) -> None:
+        view = dialog.result_view
+        if view is not None:
+            from ui.qt.errors import notify
+
+            notify(
+                self.parent(),
+                f"Sẽ gửi lại tin báo biên lai {view.receipt_number:07d} tới {view.address}.",
+                "info",
+            )
 
     def reprint_selected(self) -> ReceiptDialog | None:
         p = self.selected()
