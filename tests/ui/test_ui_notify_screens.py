@@ -435,3 +435,28 @@ def test_today_shows_notice_states_as_the_sender_reports_and_resends_audited(
     assert page.resend_button.isEnabled()  # a sent message can be sent again if the payer asks
     resends = [d for a, d in audit_actions(db) if a == "notify.resend"]
     assert len(resends) == 1 and "0987654321" in resends[0] and "failed" in resends[0]
+
+
+def test_without_a_keyring_secrets_are_refused_plainly_and_nothing_is_saved(
+    qtbot: Any, make_window: Any, db: Database, admin: Actor, gateway: FakeGateway
+) -> None:
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    _window, panel = notify_tab(qtbot, make_window)
+    fill_gateway_and_smtp(qtbot, panel, gateway)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())  # a machine with no Secret Service and no secrets file
+    try:
+        qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+        wait_ops(qtbot)
+        assert "Không dùng được kho khóa bí mật" in panel.save_status.text()
+        assert panel.save_button.isEnabled()  # the admin can try again
+    finally:
+        keyring.set_keyring(previous)
+    assert load_notify_settings(db).gateway is None  # nothing half-saved
+    assert keyring.get_password(SERVICE, SMS_SECRET) is None
+    # With the keyring back, the same form saves.
+    qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    wait_ops(qtbot)
+    assert panel.save_status.text() == "Đã lưu cài đặt thông báo."
+    assert keyring.get_password(SERVICE, SMS_SECRET) == TOKEN
