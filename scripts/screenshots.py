@@ -400,9 +400,91 @@ def admin_screens(window: MainWindow) -> None:
     work_area(window).show_screen("settings")
     settle()
     save(window, "12-settings")
+    notify_screens(window)
 
     window.lock()
     save(window, "13-locked")
+
+
+def notify_screens(window: MainWindow) -> None:
+    """Payer notices (docs/NOTIFY.md), the administrator signed in: Settings → Thông báo with a
+    shipped profile pointed at a gateway on 127.0.0.1 and a test SMS; a template too long to
+    save; the confirm step refusing a landline; Today with a notice the provider refused, and
+    the resend dialog."""
+    from tests.notify.gateway import FakeGateway
+
+    gateway = FakeGateway()
+    try:
+        notify_settings_shots(window, gateway)
+        notify_payment_shots(window, gateway)
+    finally:
+        gateway.close()
+
+
+def notify_settings_shots(window: MainWindow, gateway: Any) -> None:
+    """Settings → Thông báo: saved with a test SMS sent; a template too long to save."""
+    settings: Any = work_area(window).show_screen("settings")
+    panel = settings.notify_panel
+    settings.tabs.setCurrentWidget(panel)
+    settle()
+    panel.profile_choice.setCurrentIndex(panel.profile_choice.findData("generic_brandname_json"))
+    panel.load_profile()
+    panel.url.setText(gateway.url)
+    panel.sms_enabled.setChecked(True)
+    panel.sms_secret.setText("token-cua-nha-cung-cap")
+    panel.save()
+    settle()
+    type_text(panel.test_phone, "0912 345 678")
+    panel.send_test_sms()
+    wait_until(lambda: panel.test_sms_button.isEnabled())
+    save(window, "19-settings-notify")
+    saved_template = panel.sms_template.text()
+    editor = panel.sms_template.editor
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    type_text(panel.sms_template.editor, " Trân trọng cảm ơn quý khách!")
+    panel.save()
+    settle()
+    save(window, "20-settings-notify-too-long")
+    panel.sms_template.set_text(saved_template)
+
+
+def notify_payment_shots(window: MainWindow, gateway: Any) -> None:
+    """The confirm step refusing a landline; Today with a refused SMS; the resend dialog."""
+    from app.domain.types import Scheme
+
+    gateway.state.script.append("400")  # the provider refuses the next SMS
+    page: Any = work_area(window).show_screen("payment")
+    page.new_payment()
+    type_text(page.search, "hoang van thang")
+    page.run_search(pick=False)
+    settle()
+    page.results.setCurrentRow(0)
+    page.pick_current_result()
+    page.scheme.setCurrentIndex(page.scheme.findData(Scheme.BHYT_HGD))
+    wait_until(page.quote_is_current)
+    dialog = page.take_payment()
+    assert dialog is not None
+    dialog.notify_phone.selectAll()
+    type_text(dialog.notify_phone, "024 3826 1234")
+    dialog.confirm()
+    save(dialog, "21-confirm-notify")
+    dialog.notify_phone.selectAll()
+    type_text(dialog.notify_phone, "0987 654 321")
+    dialog.keep_contact.setChecked(True)
+    dialog.confirm()
+    wait_until(lambda: page.pages.currentWidget() is page.done)
+    receipt = page.last_payment.receipt_number
+
+    today: Any = work_area(window).show_screen("today")
+    settle()
+    today.select_receipt(receipt)
+    wait_until(lambda: "Không gửi được" in today.notice_line.text())
+    save(window, "22-today-notices")
+    resend = today.resend_selected()
+    assert resend is not None
+    save(resend, "23-resend-notice")
+    resend.reject()
 
 
 if __name__ == "__main__":

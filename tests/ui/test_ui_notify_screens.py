@@ -120,7 +120,8 @@ def test_sms_template_preview_counter_and_a_refused_save_stores_nothing(
     long_template = "Kính gửi ông/bà {ten}: " + editor.text() + " Trân trọng cảm ơn quý khách."
     retype(editor.editor, long_template)
     assert not editor.fits
-    assert "không lưu được" in editor.counter.text()
+    assert "trường hợp dài nhất" in editor.counter.text()
+    assert "KHÔNG lưu được: dài quá 160 ký tự" in editor.counter.text()
     assert "Kinh gui ong/ba" in editor.preview.text()  # folded as it would be sent
 
     # Saving (Ctrl+S) refuses the too-long template, naming the field and the rule — and

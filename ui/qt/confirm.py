@@ -197,32 +197,30 @@ class ConfirmDialog(QDialog):
         """Where the SMS and email with the code go (docs/NOTIFY.md)."""
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.contact_errors: dict[str, QLabel] = {}
         self.notify_phone = QLineEdit(self.participant.phone)
         self.notify_phone.setObjectName("notify_phone")
         self.notify_phone.setPlaceholderText("số di động nhận tin nhắn mã xác nhận")
         self.notify_email = QLineEdit(self.participant.email)
         self.notify_email.setObjectName("notify_email")
         self.notify_email.setPlaceholderText("email nhận biên lai (không bắt buộc)")
-        for caption, field, name in (
-            ("Số điện thoại &nhận tin:", self.notify_phone, "notify_phone"),
-            ("&Email nhận biên lai:", self.notify_email, "notify_email"),
+        # One error line under the tick box, naming the field (a wrapped label inside a form
+        # row does not make the dialog taller).
+        self.contact_error = QLabel()
+        self.contact_error.setObjectName("fieldError")
+        self.contact_error.setWordWrap(True)
+        self.contact_error.hide()
+        self.contact_errors = {
+            "notify_phone": self.contact_error,
+            "notify_email": self.contact_error,
+        }
+        for caption, field in (
+            ("Số điện thoại &nhận tin:", self.notify_phone),
+            ("&Email nhận biên lai:", self.notify_email),
         ):
-            box = QWidget()
-            column = QVBoxLayout(box)
-            column.setContentsMargins(0, 0, 0, 0)
-            column.setSpacing(2)
-            column.addWidget(field)
-            error = QLabel()
-            error.setObjectName("fieldError")
-            error.setWordWrap(True)
-            error.hide()
-            column.addWidget(error)
-            self.contact_errors[name] = error
             label = QLabel(caption)
             label.setBuddy(field)
-            form.addRow(label, box)
-            field.textEdited.connect(lambda _t, e=error: e.hide())
+            form.addRow(label, field)
+            field.textEdited.connect(lambda _t: self.contact_error.hide())
         self.keep_contact = QCheckBox("&Lưu vào hồ sơ (người nộp đồng ý)")
         self.keep_contact.setObjectName("keep_contact")
         self.keep_contact.setToolTip(
@@ -230,6 +228,7 @@ class ConfirmDialog(QDialog):
         )
         form.addRow("", self.keep_contact)
         layout.addLayout(form)
+        layout.addWidget(self.contact_error)
         self.setTabOrder(self.tendered, self.notify_phone)
         self.setTabOrder(self.notify_phone, self.notify_email)
         self.setTabOrder(self.notify_email, self.keep_contact)

@@ -158,7 +158,7 @@ class TemplateEditor(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setObjectName(field)
         self.editor.setTabChangesFocus(True)
-        self.editor.setFixedHeight(84)
+        self.editor.setFixedHeight(100)
         column.addWidget(self.editor)
         error = QLabel()
         error.setObjectName("fieldError")
@@ -166,6 +166,7 @@ class TemplateEditor(QWidget):
         error.hide()
         column.addWidget(error)
         errors.register(field, self.editor, error)
+        self.editor.textChanged.connect(error.hide)
         self.counter = QLabel()
         self.counter.setObjectName(f"{field}_counter")
         self.counter.setWordWrap(True)
@@ -208,7 +209,8 @@ class TemplateEditor(QWidget):
         try:
             check_template(template, field=self.field, label=self.label)
         except ValidationError as exc:
-            self._count(f"{counts} — không lưu được. {exc.message}", ok=False)
+            why = f"dài quá {SEGMENT} ký tự" if worst > SEGMENT else exc.rule
+            self._count(f"{counts} — KHÔNG lưu được: {why}.", ok=False)
             return
         self._count(f"{counts} — vừa một tin nhắn.", ok=True)
 
@@ -260,6 +262,10 @@ class NotifySettingsPanel(QWidget):
         profile_row = QHBoxLayout()
         self.profile_choice = QComboBox()
         self.profile_choice.setObjectName("profile_choice")
+        self.profile_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.profile_choice.setMinimumContentsLength(20)
         self.profile_choice.addItem(CHOOSE_PROFILE, "")
         profile_row.addWidget(self.profile_choice, 1)
         self.profile_button = QPushButton("Nạp mẫu")
@@ -267,7 +273,11 @@ class NotifySettingsPanel(QWidget):
         self.profile_button.clicked.connect(self.load_profile)
         profile_row.addWidget(self.profile_button)
         column.addLayout(profile_row)
-        column.addLayout(self._build_gateway_form())
+        basic, advanced = self._build_gateway_form()
+        column.addLayout(basic)
+        column.addLayout(self._test_row("sms"))
+        column.addWidget(QLabel("<b>Cách gọi API và nhận biết gửi thành công</b>"))
+        column.addLayout(advanced)
         column.addWidget(
             hint(
                 "Chỗ điền: {text} nội dung, {phone} 0912345678, {phone_e164} +84912345678, "
@@ -275,14 +285,15 @@ class NotifySettingsPanel(QWidget):
                 "Xem docs/NOTIFY.md."
             )
         )
-        column.addLayout(self._test_row("sms"))
         column.addStretch(1)
         self.auth.currentIndexChanged.connect(self._auth_changed)
         self._auth_changed()
         return box
 
-    def _build_gateway_form(self) -> QFormLayout:
+    def _build_gateway_form(self) -> tuple[QFormLayout, QFormLayout]:
+        """The gateway's address and credentials; then how its API is called and answers."""
         form = self._form()
+        advanced = self._form()
         e = self.errors
         self.profile_name = _line("gateway_name")
         self.url = _line("gateway_url", "https://… (địa chỉ API gửi tin của nhà cung cấp)")
@@ -294,6 +305,7 @@ class NotifySettingsPanel(QWidget):
         self.body = QPlainTextEdit()
         self.body.setObjectName("gateway_body")
         self.body.setTabChangesFocus(True)
+        self.body.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.body.setFixedHeight(110)
         self.body.setFont(QFont("DejaVu Sans Mono", 9))
         self.params = _line("gateway_params", '{"brandname": "DIEMTHU-BHXH"}')
@@ -320,16 +332,17 @@ class NotifySettingsPanel(QWidget):
         e.add_row(form, "Xác thực:", self.auth, "gateway.auth")
         e.add_row(form, "Tên đăng nhập:", self.username, "gateway.username")
         e.add_row(form, "Token / mật khẩu:", self.sms_secret, "sms_secret")
-        e.add_row(form, "Dạng nội dung:", self.body_format, "gateway.body_format")
-        e.add_row(form, "Mẫu nội dung (JSON):", self.body, "gateway.body")
-        e.add_row(form, "Hằng số (JSON):", self.params, "gateway.params")
-        e.add_row(form, "Header thêm (JSON):", self.headers, "gateway.headers")
-        e.add_row(form, "Thành công khi HTTP:", self.success_status, "gateway.success_status")
-        e.add_row(form, "…và trường JSON:", success_box, "gateway.success_json_path")
-        e.add_row(form, "Mã tin của nhà mạng ở:", self.message_id_path, "gateway.message_id_path")
-        e.add_row(form, "Trường chống gửi trùng:", self.client_id_field, "client_message_id_field")
-        e.add_row(form, "Chờ trả lời tối đa:", self.timeout, "gateway.timeout_seconds")
-        return form
+        a = advanced
+        e.add_row(a, "Dạng nội dung:", self.body_format, "gateway.body_format")
+        e.add_row(a, "Mẫu nội dung (JSON):", self.body, "gateway.body")
+        e.add_row(a, "Hằng số (JSON):", self.params, "gateway.params")
+        e.add_row(a, "Header thêm (JSON):", self.headers, "gateway.headers")
+        e.add_row(a, "Thành công khi HTTP:", self.success_status, "gateway.success_status")
+        e.add_row(a, "…và trường JSON:", success_box, "gateway.success_json_path")
+        e.add_row(a, "Mã tin của nhà mạng ở:", self.message_id_path, "gateway.message_id_path")
+        e.add_row(a, "Trường chống gửi trùng:", self.client_id_field, "client_message_id_field")
+        e.add_row(a, "Chờ trả lời tối đa:", self.timeout, "gateway.timeout_seconds")
+        return form, advanced
 
     def _test_row(self, channel: str) -> QVBoxLayout:
         column = QVBoxLayout()
@@ -438,13 +451,13 @@ class NotifySettingsPanel(QWidget):
     # --- loading ----------------------------------------------------------------------------
 
     def load(self) -> None:
-        from app.notify.settings import shipped_profile_names
+        from app.notify.settings import shipped_profile, shipped_profile_names
 
         self.errors.clear()
         self.save_status.clear()
         if self.profile_choice.count() == 1:
             for name in shipped_profile_names():
-                self.profile_choice.addItem(name, name)
+                self.profile_choice.addItem(shipped_profile(name).name, name)
         notify_ops.load_settings(self, self.state).success(self.show_settings).run()
         self._load_secrets()
 
