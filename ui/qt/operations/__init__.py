@@ -15,5 +15,6 @@ queued while the database is still opening finds it.
 
 Modules: `payments` (quote, record, void, reprint, today's list), `participants`,
 `operators` (sign in, accounts), `counter` (open, set up, settings, rates), `documents`
-(receipt data, 01-XN), `sync` (rejected records, requeue, enrolment, reconciliation).
+(receipt data, 01-XN), `sync` (rejected records, requeue, enrolment, reconciliation), `notify`
+(payer notices: settings and secrets, test sends, Today's states, resend).
 """
