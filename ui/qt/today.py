@@ -546,8 +546,12 @@ class TodayPage(QWidget):
             self._dirty = True
             if self.isVisible():
                 self.refresh()
-        elif changes.notify and not self._dirty and self.model.rows:
-            self.load_notices()  # only the states moved: the payments are as shown
+        elif changes.notify:
+            # Only the notice states moved: reload them alone when shown, else on next visit.
+            if not self.isVisible():
+                self._dirty = True
+            elif not self._dirty and self.model.rows:
+                self.load_notices()
 
     def load_notices(self) -> None:
         self._notice_seq += 1
