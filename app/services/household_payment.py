@@ -162,9 +162,7 @@ def _household_of_all(session: Session, req: HouseholdPaymentRequest) -> str:
 def _earlier(session: Session, req: HouseholdPaymentRequest) -> int:
     """How many of the group's member payments are already recorded (a retry)."""
     ids = [member_request_id(req.client_request_id, i) for i in range(len(req.items))]
-    return len(
-        session.scalars(select(Payment.id).where(Payment.client_request_id.in_(ids))).all()
-    )
+    return len(session.scalars(select(Payment.id).where(Payment.client_request_id.in_(ids))).all())
 
 
 def _group_record(session: Session, group_id: str) -> dict[str, object] | None:

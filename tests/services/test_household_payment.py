@@ -54,10 +54,7 @@ def counts(db: Database) -> tuple[int, int, int]:
         return (
             s.scalar(select(func.count()).select_from(Payment)) or 0,
             s.scalar(select(func.count()).select_from(OutboxItem)) or 0,
-            s.scalar(
-                select(func.count()).select_from(AuditEvent).where(AuditEvent.action == AUDIT_ACTION)
-            )
-            or 0,
+            s.scalar(select(func.count()).where(AuditEvent.action == AUDIT_ACTION)) or 0,
         )
 
 
