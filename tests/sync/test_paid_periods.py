@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -40,11 +41,11 @@ def yearly(pid: str, start: date | None = date(2026, 12, 1)) -> PaymentRequest:
 
 
 @pytest.fixture
-def counter_b(tmp_path: Path, central: CentralServer) -> Counter:
+def counter_b(tmp_path: Path, central: CentralServer) -> Iterator[Counter]:
     db = open_database(tmp_path / "counter-b.sqlite3")
     admin = init_test_counter(db, counter_code="TN-DH02", collection_point="Điểm thu xã Hóa Thượng")
     try:
-        yield make_counter(db, admin, central)  # type: ignore[misc]
+        yield make_counter(db, admin, central)
     finally:
         db.close()
 
