@@ -252,3 +252,42 @@ def household_member_order(session: Session, participant_id: str, paid_at: datet
         f" ({earlier} thành viên đã đóng trước trong năm)" if earlier else ""
     )
     return MemberOrder(order, household_id, reason)
+
+
+def member_orders(
+    db: Database, household_id: str, at: datetime | None = None
+) -> dict[str, MemberOrder]:
+    """Each current member's order for a BHYT payment made at `at` (default now): their place
+    among the household's members by first payment in the fiscal year (R5) — shown, never typed."""
+    when = at or now_utc()
+    with db.read() as session:
+        members = session.scalars(
+            select(HouseholdMember.participant_id).where(
+                HouseholdMember.household_id == household_id
+            )
+        ).all()
+        return {pid: household_member_order(session, pid, when) for pid in members}
+
+
+def resolve_household(db: Database, ref: str) -> HouseholdView:
+    """A household by its id, or by the mã số BHXH / CCCD of any of its members (for the
+    registration form's "join the household of …")."""
+    text = ref.strip()
+    with db.read() as session:
+        h = session.get(Household, text)
+        if h is None and text:
+            pid = session.scalar(
+                select(Participant.id).where(
+                    (Participant.ma_so_bhxh == text) | (Participant.cccd == text)
+                )
+            )
+            member = session.get(HouseholdMember, pid) if pid is not None else None
+            h = session.get(Household, member.household_id) if member is not None else None
+        if h is None:
+            raise ValidationError(
+                "household_ref",
+                "Hộ gia đình",
+                f"không tìm thấy hộ có thành viên mang mã số BHXH/CCCD “{text[:20]}”",
+                rule_en="no household with a member of that code",
+            )
+        return _view(session, h)
