@@ -62,7 +62,7 @@ def test_pay_household_one_receipt_each_one_change(counter: Cli) -> None:
     assert counter("verify").returncode == 0
 
     card = counter("household", "show", hid)
-    assert card.stdout.count("thẻ BHYT đến") == 3
+    assert card.stdout.count("thẻ BHYT từ ") == 3  # first cards: 30 days after payment
 
 
 def test_pay_household_refusals_name_the_field(counter: Cli) -> None:

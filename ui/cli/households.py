@@ -31,11 +31,12 @@ def household_text(h: HouseholdView) -> str:
     today = business_date(now_utc())
     lines = [f"Hộ gia đình {h.id} — {h.address or 'chưa ghi địa chỉ'}"]
     for m in h.members:
-        card = (
-            f"thẻ BHYT đến {m.card_end:%d/%m/%Y}"
-            if m.holds_card(today)
-            else (f"thẻ hết hạn {m.card_end:%d/%m/%Y}" if m.card_end else "chưa có thẻ")
-        )
+        if m.holds_card(today):
+            card = f"thẻ BHYT đến {m.card_end:%d/%m/%Y}"
+        elif m.card_end is not None and m.card_end >= today:
+            card = f"thẻ BHYT từ {m.card_from:%d/%m/%Y} đến {m.card_end:%d/%m/%Y}"
+        else:
+            card = f"thẻ hết hạn {m.card_end:%d/%m/%Y}" if m.card_end else "chưa có thẻ"
         role = "Chủ hộ" if m.is_head else (m.relation or "Thành viên")
         lines.append(f"  {m.full_name} ({m.ma_so_bhxh or 'chưa có mã số'}) — {role}; {card}")
     return "\n".join(lines)

@@ -129,14 +129,21 @@ class HistoryDialog(QDialog):
             cells = (s.scheme.label, paid, month_text(s.next_unpaid) if s.next_unpaid else "—")
             for col, value in enumerate(cells):
                 self.periods.setItem(row, col, QTableWidgetItem(value))
-        card = "chưa có thẻ BHYT nào được biết"
+        card = "Chưa có thẻ BHYT nào được biết"
         if h.bhyt_card_end is not None:
             valid = "còn hạn" if h.bhyt_card_end >= day else "đã hết hạn"
-            card = f"thẻ BHYT có giá trị đến {h.bhyt_card_end:%d/%m/%Y} ({valid})"
+            card = f"Thẻ BHYT có giá trị đến {h.bhyt_card_end:%d/%m/%Y} ({valid})"
+            latest = h.bhyt_card
+            if latest is not None and latest.start > day and h.bhyt_card_end == latest.end:
+                first = latest.start
+                card = (
+                    f"Thẻ BHYT có giá trị từ {first:%d/%m/%Y} đến {h.bhyt_card_end:%d/%m/%Y} "
+                    "(chưa đến ngày có giá trị)"
+                )
         left = max(h.support_months_cap - h.support_months_used, 0)
         self.facts.setText(
             f"Tháng được Nhà nước hỗ trợ đã dùng: {h.support_months_used}/"
-            f"{h.support_months_cap} (còn {left}) · {card.capitalize()}"
+            f"{h.support_months_cap} (còn {left}) · {card}"
         )
         self.receipts.setRowCount(len(h.last_receipts))
         for row, r in enumerate(h.last_receipts):

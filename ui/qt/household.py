@@ -60,6 +60,8 @@ def card_text(m: MemberView, on: date) -> str:
         return "chưa có thẻ"
     if m.holds_card(on):
         return f"có thẻ đến {m.card_end:%d/%m/%Y}"
+    if m.card_from is not None and m.card_from > on and m.card_end >= on:
+        return f"thẻ từ {m.card_from:%d/%m/%Y} đến {m.card_end:%d/%m/%Y}"
     return f"thẻ hết hạn {m.card_end:%d/%m/%Y}"
 
 
@@ -208,6 +210,7 @@ class HouseholdDialog(QDialog):
         self.tendered = QLineEdit()
         self.tendered.setObjectName("groupTendered")
         self.tendered.setPlaceholderText("không bắt buộc")
+        self.tendered.setMinimumWidth(150)
         self.tendered.textEdited.connect(self._show_change)
         self.tendered.returnPressed.connect(self.take_payment)
         row.addWidget(self.tendered)
@@ -518,6 +521,7 @@ class HouseholdDialog(QDialog):
             self.change.setText(f"Trả lại khách: {format_vnd(view.change_due)}")
         self.tendered.setReadOnly(True)
         self.pay_button.hide()
+        self.load()  # the members' orders and cards after this payment
         self.receipt_button.show()
         self.quote_table.setFocus()
         self.quote_table.selectRow(0)
