@@ -439,7 +439,8 @@ def household_screens(window: MainWindow) -> None:
     type_text(dialog.tendered, "2.000.000")
     dialog._show_change()
     save(dialog, "20-household")
-    dialog.take_payment()
+    dialog.take_payment()  # F9: the confirmation is asked
+    dialog.take_payment()  # F9 again: recorded
     wait_until(lambda: dialog.group_result is not None)
     save(dialog, "21-household-paid")
     dialog.reject()

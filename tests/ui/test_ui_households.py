@@ -149,8 +149,11 @@ def pay_two(
     dialog.tendered.clear()
     qtbot.keyClicks(dialog.tendered, "2.000.000")
     assert dialog.change.text() == f"Trả lại: {format_vnd(2_000_000 - total)}"
-    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F9)
-    dialog.take_payment()  # a second press while the first is being written records nothing
+    qtbot.keyClick(dialog.tendered, Qt.Key.Key_F9)  # asks to confirm, records nothing yet
+    assert dialog.confirming and "Xác nhận: thu" in dialog.error.text()
+    assert list_payments(db, business_date(now_utc())) == []
+    press(dialog.tendered, Qt.Key.Key_Return)  # confirmed: recorded
+    dialog.take_payment()  # a third press while the first is being written records nothing
     qtbot.waitUntil(lambda: dialog.group_result is not None, timeout=10_000)
     wait_ops(qtbot)
 

@@ -7,9 +7,10 @@ selected participant.
   — and who holds a BHYT card until when.
 * Add a member, or move one here from another household, by mã số BHXH / CCCD.
 * Several members paid in one cash transaction: tick the members, choose each one's months; the
-  quotes (each with its order) and one total appear; type the cash tendered, F9 records one
-  receipt per member in one transaction, and the change is shown once for the group. Each
-  receipt can then be viewed and printed.
+  quotes (each with its order) and one total appear; type the cash tendered; F9 asks to confirm
+  (the total and the change said once more), F9 or Enter again records one receipt per member
+  in one transaction, and the change is shown once for the group; any change to the choice
+  drops the confirmation. Each receipt can then be viewed and printed.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class HouseholdDialog(QDialog):
         self.quotes: tuple[PaymentView, ...] = ()
         self.group_result: HouseholdPaymentView | None = None
         self.busy = False
+        self.confirming = False  # F9 once: the confirmation is asked; F9 / Enter again records
         self.request_id = str(uuid.uuid4())  # one per group payment; a retry reuses it
         self._quote_seq = 0
         self._quoted_seq = -1
@@ -342,12 +344,16 @@ class HouseholdDialog(QDialog):
         self.busy = False
         self._say(message_for(exc))
 
-    def _say(self, text: str | None) -> None:
+    def _say(self, text: str | None, kind: str = "fieldError") -> None:
         if text is None:
             self.error.hide()
-        else:
-            self.error.setText(text)
-            self.error.show()
+            return
+        if self.error.objectName() != kind:
+            self.error.setObjectName(kind)
+            self.error.style().unpolish(self.error)
+            self.error.style().polish(self.error)
+        self.error.setText(text)
+        self.error.show()
 
     # --- paying several members at once ---------------------------------------------------
 
@@ -380,6 +386,7 @@ class HouseholdDialog(QDialog):
     def _form_changed(self, *_args: Any) -> None:
         if self.group_result is not None:
             return  # the group is recorded: the screen shows its receipts until closed
+        self._unconfirm()
         self._quote_seq += 1
         self.pay_button.setEnabled(False)
         self._quote_timer.start()
@@ -468,9 +475,16 @@ class HouseholdDialog(QDialog):
             return None
         return parse_vnd(text, "tendered", "Tiền khách đưa")
 
+    def _unconfirm(self) -> None:
+        if self.confirming:
+            self.confirming = False
+            self.pay_button.setText(fkey_text("Thu tiền", "F9"))
+            self._say(None)
+
     def _show_change(self, *_args: Any) -> None:
         if self.group_result is not None:
             return
+        self._unconfirm()
         total = sum(q.amount for q in self.quotes)
         try:
             tendered = self.tendered_amount()
@@ -501,6 +515,23 @@ class HouseholdDialog(QDialog):
             self._say(f"Tiền khách đưa ít hơn tổng số phải thu ({format_vnd(total)}).")
             self.tendered.setFocus()
             return
+        if not self.confirming:
+            self.confirming = True
+            change = (
+                f", khách đưa {format_vnd(req.tendered)}, trả lại "
+                f"{format_vnd(req.tendered - total)}"
+                if req.tendered is not None
+                else ""
+            )
+            self.pay_button.setText(fkey_text("Xác nhận thu", "F9"))
+            self._say(
+                f"Xác nhận: thu {format_vnd(total)} cho {len(self.quotes)} người{change}. "
+                "Nhấn F9 hoặc Enter lần nữa để ghi; sửa bất kỳ ô nào để chọn lại.",
+                "hint",
+            )
+            self.tendered.setFocus()
+            return
+        self.confirming = False
         self.busy = True
         self.pay_button.setEnabled(False)
         self._say(None)
