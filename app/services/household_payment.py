@@ -279,15 +279,34 @@ def _retry(
     )
 
 
+@dataclass(frozen=True)
+class MemberQuote:
+    """One member's part as it would be recorded, and the quote's notes (which rule set the
+    member order, the card's first day, a known rate change inside the period: R5, R6)."""
+
+    view: PaymentView
+    notes: tuple[str, ...]
+
+
 class _Preview(Exception):
-    def __init__(self, views: list[PaymentView]) -> None:
+    def __init__(self, quotes: list[MemberQuote]) -> None:
         super().__init__("preview")
-        self.views = views
+        self.quotes = quotes
 
 
-def preview_household_payment(
+def _notes(session: Session, payment_id: str) -> tuple[str, ...]:
+    row = session.execute(
+        select(_AUDIT.c.details).where(
+            (_AUDIT.c.action == "payment.record") & (_AUDIT.c.subject == payment_id)
+        )
+    ).first()
+    notes = json.loads(row[0]).get("notes", []) if row is not None else []
+    return tuple(str(n) for n in notes)
+
+
+def preview_household_quotes(
     db: Database, req: HouseholdPaymentRequest, *, by: Actor, now: datetime | None = None
-) -> tuple[PaymentView, ...]:
+) -> tuple[MemberQuote, ...]:
     """Each member's quote with the order it would be recorded at, and nothing written.
 
     The members' orders depend on each other (the 2nd to pay this year is the 2nd member), so
@@ -301,11 +320,18 @@ def preview_household_payment(
         with db.write() as session:
             provide_key(session, counter_id, key)
             _household_of_all(session, req)
-            preview = _Preview(_record_all(session, key, req, by, paid_at))
-            raise preview
+            views = _record_all(session, key, req, by, paid_at)
+            raise _Preview([MemberQuote(v, _notes(session, v.id)) for v in views])
     except _Preview as done:
-        return tuple(done.views)
+        return tuple(done.quotes)
     raise AssertionError("unreachable")
+
+
+def preview_household_payment(
+    db: Database, req: HouseholdPaymentRequest, *, by: Actor, now: datetime | None = None
+) -> tuple[PaymentView, ...]:
+    """`preview_household_quotes` without the notes."""
+    return tuple(q.view for q in preview_household_quotes(db, req, by=by, now=now))
 
 
 def household_group(db: Database, group_id: str) -> dict[str, object] | None:

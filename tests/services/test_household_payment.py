@@ -19,6 +19,7 @@ from app.services.household_payment import (
     MemberItem,
     household_group,
     preview_household_payment,
+    preview_household_quotes,
     record_household_payment,
 )
 from app.services.households import add_member, create_household
@@ -65,6 +66,9 @@ def test_three_members_one_transaction_one_receipt_each(
     shown = preview_household_payment(db, req, by=cashier, now=DEC_1)
     assert [v.member_order for v in shown] == [1, 2, 3]
     assert counts(db) == (0, 0, 0)  # the preview wrote nothing
+    notes = [q.notes for q in preview_household_quotes(db, req, by=cashier, now=DEC_1)]
+    assert "thành viên thứ 2 của hộ trong năm tài chính 2026" in notes[1][0]
+    assert any("30 ngày" in n or "lần đầu" in n for n in notes[0])  # the card rule, said
 
     done = record_household_payment(db, req, by=cashier, now=DEC_1)
     # 1st 100 %, 2nd 70 %, 3rd 60 % of 4,5 % × 2.340.000 đ, 12 months each

@@ -202,6 +202,16 @@ class HouseholdDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.quote_table.itemActivated.connect(lambda _i: self.open_receipt())
         col.addWidget(self.quote_table, 1)
+        col.addLayout(self._build_pay_row())
+        self.words = hint("")
+        col.addWidget(self.words)
+        self.notes = hint("")
+        self.notes.setObjectName("groupNotes")
+        self.notes.hide()
+        col.addWidget(self.notes)
+        return box
+
+    def _build_pay_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         self.total = QLabel("Tổng cộng: —")
         self.total.setObjectName("groupTotal")
@@ -232,10 +242,7 @@ class HouseholdDialog(QDialog):
         self.receipt_button.hide()
         self.receipt_button.clicked.connect(self.open_receipt)
         row.addWidget(self.receipt_button)
-        col.addLayout(row)
-        self.words = hint("")
-        col.addWidget(self.words)
-        return box
+        return row
 
     # --- loading --------------------------------------------------------------------------
 
@@ -425,15 +432,32 @@ class HouseholdDialog(QDialog):
                 self._failed(exc)
 
         households.preview_group(self, self.state, req).success(
-            lambda quotes: self._show_quotes(seq, quotes)
+            lambda quotes: self._show_quotes(
+                seq, tuple(q.view for q in quotes), tuple(q.notes for q in quotes)
+            )
         ).failure(failed).run()
 
     def quotes_are_current(self) -> bool:
         return self._quoted_seq == self._quote_seq
 
-    def _show_quotes(self, seq: int, quotes: tuple[PaymentView, ...]) -> None:
+    def _show_quotes(
+        self,
+        seq: int,
+        quotes: tuple[PaymentView, ...],
+        notes: tuple[tuple[str, ...], ...] = (),
+    ) -> None:
         if seq != self._quote_seq:
             return
+        # Which rule the quote used (order, card start, a rate change inside the period: R5, R6),
+        # said once per member; the order and card lines are in the table already.
+        said = [
+            f"{q.payer_name}: {n}"
+            for q, member_notes in zip(quotes, notes, strict=False)
+            for n in member_notes
+            if not n.startswith(("Thứ tự thành viên", "Thẻ BHYT có giá trị"))
+        ]
+        self.notes.setText("\n".join(said))
+        self.notes.setVisible(bool(said))
         self._quoted_seq = seq
         self._say(None)
         self.quotes = quotes

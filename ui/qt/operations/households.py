@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QObject
 
     from app.services.history import ParticipantHistory
-    from app.services.household_payment import HouseholdPaymentRequest, HouseholdPaymentView
+    from app.services.household_payment import (
+        HouseholdPaymentRequest,
+        HouseholdPaymentView,
+        MemberQuote,
+    )
     from app.services.households import HouseholdView, MemberOrder
     from app.services.participants import ParticipantInput, ParticipantView
-    from app.services.payments import PaymentView
     from ui.qt.state import AppState
 
 CHANGED = OpChanges(participants=True)
@@ -117,13 +120,13 @@ def register(
 
 def preview_group(
     parent: QObject, state: AppState, req: HouseholdPaymentRequest
-) -> Op[tuple[PaymentView, ...]]:
+) -> Op[tuple[MemberQuote, ...]]:
     actor = state.require_actor()
 
-    def quote() -> tuple[PaymentView, ...]:
-        from app.services.household_payment import preview_household_payment
+    def quote() -> tuple[MemberQuote, ...]:
+        from app.services.household_payment import preview_household_quotes
 
-        return preview_household_payment(state.db, req, by=actor)
+        return preview_household_quotes(state.db, req, by=actor)
 
     return DbOp(parent, quote)
 
