@@ -41,6 +41,7 @@ def test_pay_household_one_receipt_each_one_change(counter: Cli) -> None:
     members = [a for _, cccd, _ in PEOPLE for a in ("--member", f"{cccd}:12")]
     preview: Any = counter.json("pay-household", *U, *members, "--preview")
     assert [q["member_order"] for q in preview["quotes"]] == [1, 2, 3]
+    assert "thành viên thứ 3" in preview["notes"][2][0]
     listed = counter.json("list")
     assert listed["payments"] == []  # type: ignore[index]
 

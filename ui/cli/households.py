@@ -115,7 +115,7 @@ def cmd_pay_household(args: argparse.Namespace) -> int:
     from app.domain.money import format_vnd
     from app.services.household_payment import (
         HouseholdPaymentRequest,
-        preview_household_payment,
+        preview_household_quotes,
         record_household_payment,
     )
     from ui.cli.payments import payment_text
@@ -129,15 +129,20 @@ def cmd_pay_household(args: argparse.Namespace) -> int:
         tendered=tendered,
     )
     if args.preview:
-        quotes = preview_household_payment(db, req, by=actor)
+        found = preview_household_quotes(db, req, by=actor)
+        quotes = [m.view for m in found]
         total = sum(q.amount for q in quotes)
-        lines = [
-            f"  Thành viên thứ {q.member_order}: {q.payer_name}, {q.months} tháng "
-            f"{q.period_from:%m/%Y} – {q.period_to:%m/%Y}: {format_vnd(q.amount)}"
-            for q in quotes
-        ]
+        lines = []
+        for m in found:
+            q = m.view
+            lines.append(
+                f"  Thành viên thứ {q.member_order}: {q.payer_name}, {q.months} tháng "
+                f"{q.period_from:%m/%Y} – {q.period_to:%m/%Y}: {format_vnd(q.amount)}"
+            )
+            lines += [f"    - {n}" for n in m.notes]
         text = "\n".join(["Dự tính (chưa ghi):", *lines, f"  Tổng cộng: {format_vnd(total)}"])
-        emit(args, {"quotes": quotes, "total": total}, text)
+        payload = {"quotes": quotes, "notes": [m.notes for m in found], "total": total}
+        emit(args, payload, text)
         return EXIT_OK
     view = record_household_payment(db, req, by=actor)
     parts = [payment_text(p) for p in view.payments]
