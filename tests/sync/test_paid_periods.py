@@ -23,9 +23,25 @@ from app.storage.models import CentralPaidPeriod
 from sync.engine import Syncer
 from sync.protocol import PATH_PAID_PERIODS
 from tests.support.counters import COLLECTION_POINT, init_test_counter
-from tests.sync.conftest import FAST, CentralServer, Counter, first_timer, make_counter
+from tests.sync.conftest import (
+    FAST,
+    CentralServer,
+    Counter,
+    central_on,
+    first_timer,
+    make_counter,
+    pg_server,  # noqa: F401  (fixture)
+)
 
 DEC_1 = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def central(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CentralServer]:
+    """The feed's queries (a CCCD found inside the stored body) on SQLite and PostgreSQL."""
+    yield from central_on(request, tmp_path_factory)
 
 
 def yearly(pid: str, start: date | None = date(2026, 12, 1)) -> PaymentRequest:
