@@ -22,6 +22,7 @@ from ui.cli.base import (
 if TYPE_CHECKING:
     from app.services.household_payment import MemberItem
     from app.services.households import HouseholdView
+    from app.services.payments import PaymentView
     from app.storage.db import Database
 
 
@@ -40,6 +41,22 @@ def household_text(h: HouseholdView) -> str:
         role = "Chủ hộ" if m.is_head else (m.relation or "Thành viên")
         lines.append(f"  {m.full_name} ({m.ma_so_bhxh or 'chưa có mã số'}) — {role}; {card}")
     return "\n".join(lines)
+
+
+def _receipt_text(p: PaymentView) -> str:
+    """One member's receipt, as `quaythu pay` prints a payment."""
+    from app.domain.documents import format_receipt_number
+    from app.domain.money import format_vnd
+
+    card = f"\n  Thẻ BHYT: {p.card_from:%d/%m/%Y} – {p.card_to:%d/%m/%Y}" if p.card_from else ""
+    return (
+        f"Biên lai {p.series} số {format_receipt_number(p.receipt_number)} — "
+        f"thành viên thứ {p.member_order}\n"
+        f"  Người nộp: {p.payer_name} ({p.ma_so_bhxh or 'chưa có mã, CCCD ' + (p.cccd or '')})\n"
+        f"  {p.scheme.label}, {p.months} tháng: {p.period_from:%m/%Y} – {p.period_to:%m/%Y}\n"
+        f"  Số tiền: {format_vnd(p.amount)}{card}\n"
+        f"  MÃ XÁC NHẬN: {p.confirmation_code}"
+    )
 
 
 def _household_id(db: Database, ref: str) -> str:
@@ -118,7 +135,6 @@ def cmd_pay_household(args: argparse.Namespace) -> int:
         preview_household_quotes,
         record_household_payment,
     )
-    from ui.cli.payments import payment_text
 
     db = open_db(args)
     actor = login(args, db)
@@ -145,7 +161,7 @@ def cmd_pay_household(args: argparse.Namespace) -> int:
         emit(args, payload, text)
         return EXIT_OK
     view = record_household_payment(db, req, by=actor)
-    parts = [payment_text(p) for p in view.payments]
+    parts = [_receipt_text(p) for p in view.payments]
     parts.append(f"Tổng cộng {len(view.payments)} biên lai: {format_vnd(view.total)}")
     if view.tendered is not None and view.change_due is not None:
         parts.append(
