@@ -41,10 +41,12 @@ from sync.protocol import (
     API_VERSION,
     MAX_BATCH,
     MAX_CHANGES_PAGE,
+    MAX_PAID_PERIODS_PEOPLE,
     PATH_ENROLL,
     PATH_HEALTH,
     PATH_IDENTITY,
     PATH_LOOKUP,
+    PATH_PAID_PERIODS,
     PATH_PARTICIPANT_CHANGES,
     PATH_RATES,
     PATH_RECORDS,
@@ -55,6 +57,8 @@ from sync.protocol import (
     HealthResponse,
     IdentityResponse,
     LookupResponse,
+    PaidPeriodsRequest,
+    PaidPeriodsResponse,
     ParticipantChangesResponse,
     RatesResponse,
     UploadRequest,
@@ -116,6 +120,8 @@ _KNOWN_NAMES = frozenset(
         "date",
         "code",
         "ma_so_bhxh",
+        "people",
+        "cccd",
         "str",
         "int",
         "bool",
@@ -280,6 +286,23 @@ def _add_feed_routes(app: FastAPI, store: CentralStore) -> None:
         limit: Annotated[int, Query(ge=1, le=MAX_CHANGES_PAGE)] = 500,
     ) -> ParticipantChangesResponse:
         return feeds.participant_changes(store, counter, cursor, limit)
+
+    @app.post(
+        PATH_PAID_PERIODS,
+        tags=["feeds"],
+        summary="Periods other counters recorded for people this counter knows (not voided)",
+        description=(
+            "By mã số BHXH (typed or assigned here) or CCCD; at most "
+            f"{MAX_PAID_PERIODS_PEOPLE} people per request. Only periods are answered (scheme, "
+            "months, collection point); the caller's own records are left out."
+        ),
+        responses={
+            **_ERRORS,
+            413: {"model": ErrorResponse, "description": "too many people in one request"},
+        },
+    )
+    def paid_periods(req: PaidPeriodsRequest, counter: Counter) -> PaidPeriodsResponse:
+        return feeds.paid_periods(store, counter, req["people"])
 
     @app.get(
         PATH_XN01,

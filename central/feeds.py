@@ -1,14 +1,17 @@
 """What central serves back: published rate tables, the participant changes feed, its own
-Mẫu 01-XN per counter and day, and the payer lookup by Mã xác nhận + mã số BHXH."""
+Mẫu 01-XN per counter and day, the payer lookup by Mã xác nhận + mã số BHXH, and the periods
+other counters recorded for the people a counter knows (so its overlap rule sees them)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.codes import normalise_code
@@ -16,7 +19,8 @@ from app.domain.rates import RateTable
 from app.errors import UserFacingError
 from central.auth import CounterAuth
 from central.clock import now_text
-from central.errors import NotFound
+from central.errors import CentralError as BadRequest
+from central.errors import NotFound, TooLarge
 from central.models import (
     CentralCounter,
     CentralParticipant,
@@ -27,10 +31,14 @@ from central.models import (
 from central.store import CentralStore
 from sync.protocol import (
     MAX_CHANGES_PAGE,
+    MAX_PAID_PERIODS_PEOPLE,
     CentralXn01Row,
     LookupResponse,
+    PaidPeriod,
+    PaidPeriodsResponse,
     ParticipantChange,
     ParticipantChangesResponse,
+    PersonRef,
     RatesResponse,
     RateTableItem,
     Xn01Response,
@@ -289,3 +297,122 @@ def lookup(store: CentralStore, code: str, ma_so_bhxh: str) -> LookupResponse:
                 "received_at": r.received_at,
             }
     raise NotFound(_NOT_FOUND)
+
+
+# --- paid periods of the people a counter knows ------------------------------------------------
+
+_MA_SO = re.compile(r"^\d{10}$")
+_CCCD = re.compile(r"^\d{12}$")
+
+
+def _checked_people(people: Sequence[PersonRef]) -> tuple[set[str], set[str]]:
+    if len(people) > MAX_PAID_PERIODS_PEOPLE:
+        raise TooLarge(f"tối đa {MAX_PAID_PERIODS_PEOPLE} người mỗi lần hỏi")
+    codes: set[str] = set()
+    cccds: set[str] = set()
+    for p in people:
+        code, cccd = p.get("ma_so_bhxh"), p.get("cccd")
+        if code is None and cccd is None:
+            raise BadRequest("people: mỗi người cần mã số BHXH hoặc CCCD")
+        if code is not None:
+            if not isinstance(code, str) or not _MA_SO.match(code):
+                raise BadRequest("people.ma_so_bhxh: phải gồm đúng 10 chữ số")
+            codes.add(code)
+        if cccd is not None:
+            if not isinstance(cccd, str) or not _CCCD.match(cccd):
+                raise BadRequest("people.cccd: phải gồm đúng 12 chữ số")
+            cccds.add(cccd)
+    return codes, cccds
+
+
+def _chunks(values: Sequence[str]) -> list[list[str]]:
+    return [list(values[i : i + 100]) for i in range(0, len(values), 100)]
+
+
+def paid_periods(
+    store: CentralStore, auth: CounterAuth, people: Sequence[PersonRef]
+) -> PaidPeriodsResponse:
+    """The periods other counters recorded, not voided, for the people the calling counter
+    names by mã số BHXH (typed at the counter, or assigned here) or CCCD.
+
+    Scope: an enrolled counter's token is required, and only periods (scheme, months, the
+    collection point) are answered — no names, amounts or codes — for identifiers the counter
+    already holds. The caller's own records are left out: its own ledger has them, voids
+    included, before they reach central."""
+    codes, cccds = _checked_people(people)
+    with store.read() as s:
+        pids: set[str] = set()
+        for chunk in _chunks(sorted(codes)):
+            pids.update(
+                s.scalars(
+                    select(CentralParticipant.participant_id).where(
+                        CentralParticipant.ma_so_bhxh.in_(chunk)
+                    )
+                )
+            )
+        mine = LedgerRecord.counter_id != auth.id
+        payments = (LedgerRecord.kind == "payment") & mine
+        rows: dict[str, Row[str, str, str, str | None]] = {}
+        columns = (
+            LedgerRecord.id,
+            LedgerRecord.body,
+            LedgerRecord.counter_id,
+            LedgerRecord.participant_id,
+        )
+        for pid_chunk in _chunks(sorted(pids)):
+            for r in s.execute(
+                select(*columns).where(payments, LedgerRecord.participant_id.in_(pid_chunk))
+            ):
+                rows[r.id] = r
+        for cccd_chunk in _chunks(sorted(cccds)):
+            # The canonical body holds `"cccd":"<12 digits>"` exactly (app.domain.canonical).
+            matches = [LedgerRecord.body.contains(f'"cccd":"{c}"') for c in cccd_chunk]
+            for r in s.execute(select(*columns).where(payments, or_(*matches))):
+                rows[r.id] = r
+        return {"periods": _periods(s, rows, codes, cccds)}
+
+
+def _periods(
+    s: Session,
+    rows: dict[str, Row[str, str, str, str | None]],
+    codes: set[str],
+    cccds: set[str],
+) -> list[PaidPeriod]:
+    by_counter: dict[str, list[str]] = {}
+    for r in rows.values():
+        by_counter.setdefault(r.counter_id, []).append(r.id)
+    voided: set[str] = set()
+    points: dict[str, str] = {}
+    assigned: dict[str, str | None] = {}
+    for counter_id, ids in by_counter.items():
+        voided |= _voided(s, counter_id, ids)
+        counter = s.get(CentralCounter, counter_id)
+        points[counter_id] = counter.collection_point if counter else ""
+        pids = [p for p in {rows[i].participant_id for i in ids} if p is not None]
+        assigned |= _assigned_codes(s, counter_id, pids)
+    out: list[PaidPeriod] = []
+    seen: set[tuple[str | None, str | None, str, str, str]] = set()
+    for r in rows.values():
+        b = _read_payment(r.id, r.body) if r.id not in voided else None
+        if b is None:
+            continue
+        body_cccd = json.loads(r.body).get("cccd")
+        code = next((c for c in (b.ma_so_bhxh, assigned.get(b.participant_id)) if c in codes), None)
+        cccd = body_cccd if isinstance(body_cccd, str) and body_cccd in cccds else None
+        if code is None and cccd is None:
+            continue  # a substring match that is not the field, or a stale participant row
+        key = (code, cccd, b.scheme, b.period_from, b.period_to)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            {
+                "ma_so_bhxh": code,
+                "cccd": cccd,
+                "scheme": b.scheme,
+                "period_from": b.period_from,
+                "period_to": b.period_to,
+                "collection_point": points[r.counter_id],
+            }
+        )
+    return out

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync.protocol import PATH_ENROLL, PATH_RECORDS
+from sync.protocol import PATH_ENROLL, PATH_PAID_PERIODS, PATH_RECORDS
 
 KIB = 1024
 BODY_LIMITS: Mapping[str, int] = {
     PATH_RECORDS: 4 * KIB * KIB,  # 1000 records of about 1–3 KB each
     PATH_ENROLL: 4 * KIB,
+    PATH_PAID_PERIODS: 64 * KIB,  # 500 people of about 60 bytes each
 }
 DEFAULT_BODY_LIMIT = 1 * KIB  # every other endpoint takes no body
 TOO_LARGE = "nội dung yêu cầu quá lớn"

@@ -272,6 +272,7 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     settle()
     save(window, "11-xn01")
     sync_screens(window)
+    household_screens(window)
     admin_screens(window)
     window.close()
     settle()
@@ -387,6 +388,77 @@ def sync_screens(window: MainWindow) -> None:
     settle()
     sync_page.issues_table.selectRow(0)
     save(window, "17-sync-reconciliation")
+
+
+def household_screens(window: MainWindow) -> None:
+    """4. The history (F4) and household (Ctrl+H) screens: Lê Thị Mỹ Đào's payments, then her
+    household made and two members paid in one cash transaction; a household chosen at
+    registration. After the sync screens, which count the payments waiting."""
+    from app.domain.types import Sex
+    from app.services.participants import ParticipantInput, create_participant
+
+    actor = window.state.require_actor()
+    for name, born, cccd in (
+        ("Lê Văn Hùng", date(1983, 4, 2), "019083006543"),
+        ("Lê Gia Bảo", date(2012, 9, 15), "019212008888"),
+    ):
+        create_participant(
+            window.state.db,
+            ParticipantInput(
+                full_name=name,
+                date_of_birth=born,
+                sex=Sex.MALE,
+                cccd=cccd,
+                address="Xã Đồng Hỷ, tỉnh Thái Nguyên",
+            ),
+            by=actor,
+        )
+    page: Any = work_area(window).show_screen("payment")
+    page.new_payment()
+    type_text(page.search, "0123456789")
+    page.run_search(pick=True)
+    wait_until(lambda: page.participant is not None)
+    history = page.open_history()
+    wait_until(lambda: history.history is not None)
+    save(history, "19-history")
+    history.reject()
+
+    dialog = page.open_household()
+    wait_until(lambda: dialog.info is not None)
+    dialog.create_household()
+    wait_until(lambda: dialog.info.household is not None)
+    for cccd, relation in (("019083006543", "Chồng"), ("019212008888", "Con")):
+        type_text(dialog.member_ref, cccd)
+        type_text(dialog.relation, relation)
+        dialog.add_member()
+        wait_until(lambda: not dialog.busy)
+    members = dialog.info.household.members
+    dialog.tick(members[1].participant_id, months=12)
+    dialog.tick(members[2].participant_id, months=6)
+    wait_until(lambda: dialog.quotes_are_current() and len(dialog.quotes) == 2)
+    type_text(dialog.tendered, "2.000.000")
+    dialog._show_change()
+    save(dialog, "20-household")
+    dialog.take_payment()  # F9: the confirmation is asked
+    dialog.take_payment()  # F9 again: recorded
+    wait_until(lambda: dialog.group_result is not None)
+    save(dialog, "21-household-paid")
+    dialog.reject()
+
+    page.new_payment()
+    reg = page.open_registration()
+    type_text(reg.full_name, "Lê Thị Hoa")
+    reg.date_of_birth.setText("03/01/2015")
+    reg.sex.setCurrentIndex(2)
+    reg.cccd.setText("019315009999")
+    reg.household_mode.setCurrentIndex(reg.household_mode.findData("join"))
+    reg.household_ref.setText("0123456789")
+    type_text(reg.household_relation, "Con")
+    save(reg, "22-registration-household")
+    reg.reject()
+    bridge = window.sync
+    window.sync_now()  # the group's payments go to central: signing out asks nothing
+    wait_until(lambda: bridge.status is not None and bridge.status.pending == 0)
 
 
 def admin_screens(window: MainWindow) -> None:

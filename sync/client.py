@@ -23,6 +23,7 @@ from sync.protocol import (
     PATH_ENROLL,
     PATH_HEALTH,
     PATH_LOOKUP,
+    PATH_PAID_PERIODS,
     PATH_PARTICIPANT_CHANGES,
     PATH_RATES,
     PATH_RECORDS,
@@ -32,7 +33,10 @@ from sync.protocol import (
     HealthResponse,
     ItemResult,
     LookupResponse,
+    PaidPeriod,
+    PaidPeriodsResponse,
     ParticipantChangesResponse,
+    PersonRef,
     RatesResponse,
     UploadResponse,
     WireRecord,
@@ -186,6 +190,17 @@ class CentralClient:
         ):
             raise ProtocolError("Máy chủ trung tâm trả danh sách thay đổi không đúng định dạng.")
         return cast(ParticipantChangesResponse, body)
+
+    def paid_periods(self, people: Sequence[PersonRef]) -> list[PaidPeriod]:
+        body = self._request("POST", PATH_PAID_PERIODS, payload={"people": list(people)})
+        if not isinstance(body, dict) or not isinstance(body.get("periods"), list):
+            raise ProtocolError("Máy chủ trung tâm trả kỳ đã đóng không đúng định dạng.")
+        return [
+            item
+            for item in cast(PaidPeriodsResponse, body)["periods"]
+            if isinstance(item, dict)
+            and all(isinstance(item.get(k), str) for k in ("scheme", "period_from", "period_to"))
+        ]
 
     def xn01(self, day: date) -> Xn01Response:
         body = self._request("GET", PATH_XN01, params={"date": day.isoformat()})

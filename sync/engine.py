@@ -1,4 +1,5 @@
-"""One sync pass: upload the outbox, then pull rates, participant changes and (when due) central's
+"""One sync pass: upload the outbox, then pull rates, participant changes, the periods other
+counters recorded for this counter's participants (docs/RULES.md R1) and (when due) central's
 Mẫu 01-XN for the morning reconciliation.
 
 Guarantees:
@@ -35,10 +36,17 @@ import requests
 from app.domain.clock import now_utc
 from app.domain.ledger import to_wire
 from app.domain.rates import RateTable
+from app.domain.types import Scheme
 from app.errors import UserFacingError
 from app.secrets import get_secret
 from app.services import outbox, sync_state
 from app.services.assigned_codes import AssignedCode, apply_assigned_codes
+from app.services.history import (
+    CentralPeriod,
+    KnownPerson,
+    known_people,
+    replace_central_paid_periods,
+)
 from app.services.outbox import ItemVerdict, OutboxRecord
 from app.services.rates import install_rate_table
 from app.services.reconcile import reconciliation_due
@@ -66,7 +74,7 @@ from sync.events import (
     SyncStatus,
 )
 from sync.lease import SyncLeaseHolder
-from sync.protocol import ItemResult
+from sync.protocol import MAX_PAID_PERIODS_PEOPLE, ItemResult, PaidPeriod, PersonRef
 from sync.reconciliation import reconcile_with_client
 
 log = logging.getLogger("quaythu.sync")
@@ -253,6 +261,7 @@ class Syncer:
             totals = self._upload(client)
             rates = self._pull_rates(client)
             codes, warnings = self._pull_participants(client)
+            self._pull_paid_periods(client)
             day, ok = self._reconcile_if_due(client)
             finished = now_utc()
             sync_state.set_sync_values(
@@ -416,6 +425,30 @@ class Syncer:
                 return applied, warnings
             cursor = resp["next_cursor"]
 
+    def _pull_paid_periods(self, client: CentralClient) -> tuple[int, int]:
+        """What other counters recorded for this counter's participants, stored so the overlap
+        rule (docs/RULES.md R1) sees it; central's answer per page replaces what was stored for
+        those participants (a period voided there is freed here). Returns (added, removed)."""
+        people = known_people(self.db)
+        added = removed = 0
+        for start in range(0, len(people), MAX_PAID_PERIODS_PEOPLE):
+            page = people[start : start + MAX_PAID_PERIODS_PEOPLE]
+            refs: list[PersonRef] = [{"ma_so_bhxh": p.ma_so_bhxh, "cccd": p.cccd} for p in page]
+            try:
+                answer = self._retrying(partial(client.paid_periods, refs))
+            except ProtocolError as exc:
+                if exc.message_en == "HTTP 404":  # a central older than this feed
+                    log.info("sync: central has no paid-periods feed; skipped")
+                    return added, removed
+                raise
+            got = replace_central_paid_periods(
+                self.db, [p.participant_id for p in page], _central_periods(page, answer)
+            )
+            added, removed = added + got[0], removed + got[1]
+        if added or removed:
+            log.info("sync: paid periods from central: %d new, %d withdrawn", added, removed)
+        return added, removed
+
     def _reconcile_if_due(self, client: CentralClient) -> tuple[date | None, bool | None]:
         if self.config.reconcile_at is None:
             return None, None
@@ -431,3 +464,27 @@ class Syncer:
             retrying=self._retrying,
         )
         return day, view.ok
+
+
+def _central_periods(people: list[KnownPerson], answer: list[PaidPeriod]) -> list[CentralPeriod]:
+    """Central's periods mapped back to this counter's participants by the identifier matched."""
+    by_code = {p.ma_so_bhxh: p.participant_id for p in people if p.ma_so_bhxh}
+    by_cccd = {p.cccd: p.participant_id for p in people if p.cccd}
+    out: list[CentralPeriod] = []
+    for item in answer:
+        try:
+            scheme = Scheme(item["scheme"])
+            first = date.fromisoformat(item["period_from"])
+            last = date.fromisoformat(item["period_to"])
+        except (ValueError, KeyError):
+            log.warning("sync: unreadable paid period from central; left out")
+            continue
+        source = f"trung tâm: {item.get('collection_point') or ''}"
+        matched = {
+            by_code.get(item.get("ma_so_bhxh") or ""),
+            by_cccd.get(item.get("cccd") or ""),
+        }
+        for pid in matched:
+            if pid is not None:
+                out.append(CentralPeriod(pid, scheme, first, last, source))
+    return out

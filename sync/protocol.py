@@ -32,10 +32,12 @@ PATH_PARTICIPANT_CHANGES = f"{PREFIX}/participants/changes"
 PATH_XN01 = f"{PREFIX}/xn01"
 PATH_LOOKUP = f"{PREFIX}/lookup"
 PATH_IDENTITY = f"{PREFIX}/identity"
+PATH_PAID_PERIODS = f"{PREFIX}/paid-periods"
 
 DEFAULT_BATCH = 200
 MAX_BATCH = 1000
 MAX_CHANGES_PAGE = 1000
+MAX_PAID_PERIODS_PEOPLE = 500
 
 ResultStatus = Literal["accepted", "duplicate", "rejected"]
 RejectReason = Literal["invalid", "wrong_counter", "conflict", "tampered", "fork"]
@@ -179,6 +181,35 @@ class LookupResponse(TypedDict):
     collection_point: str
     status: Literal["valid", "voided"]
     received_at: str
+
+
+class PersonRef(TypedDict):
+    """A participant the counter knows, by mã số BHXH and/or CCCD (at least one)."""
+
+    ma_so_bhxh: str | None  # 10 digits
+    cccd: str | None  # 12 digits
+
+
+class PaidPeriodsRequest(TypedDict):
+    """The participants a counter asks about (at most `MAX_PAID_PERIODS_PEOPLE`)."""
+
+    people: list[PersonRef]
+
+
+class PaidPeriod(TypedDict):
+    """A period another counter recorded (not voided) for a person asked about; the
+    identifier(s) it matched are echoed so the counter finds its own participant."""
+
+    ma_so_bhxh: str | None
+    cccd: str | None
+    scheme: str
+    period_from: str  # YYYY-MM-DD, first day of the first month
+    period_to: str  # YYYY-MM-DD, first day of the last month
+    collection_point: str
+
+
+class PaidPeriodsResponse(TypedDict):
+    periods: list[PaidPeriod]
 
 
 class ErrorResponse(TypedDict):

@@ -25,6 +25,7 @@ from app.domain.types import Scheme
 from app.errors import NotFoundError, ValidationError
 from app.services.common import Actor
 from app.services.queries import audit, current_table
+from app.services.sealing import ledger_key, provide_key
 from app.storage.db import Database
 from app.storage.models import CentralPaidPeriod, Participant, Payment, Void
 
@@ -290,3 +291,80 @@ def record_central_paid_periods(
         if added:
             audit(session, "central.paid_periods", actor=by, added=added)
     return added
+
+
+@dataclass(frozen=True)
+class KnownPerson:
+    """A participant of this counter as central can be asked about them."""
+
+    participant_id: str
+    ma_so_bhxh: str | None
+    cccd: str | None
+
+
+def known_people(db: Database) -> list[KnownPerson]:
+    """Participants with a mã số BHXH or a CCCD, in registration order (the sync pull asks
+    central about each)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Participant.id, Participant.ma_so_bhxh, Participant.cccd)
+            .where(Participant.ma_so_bhxh.is_not(None) | Participant.cccd.is_not(None))
+            .order_by(Participant.num)
+        ).all()
+    return [KnownPerson(*r) for r in rows]
+
+
+def replace_central_paid_periods(
+    db: Database, participant_ids: Iterable[str], periods: Iterable[CentralPeriod]
+) -> tuple[int, int]:
+    """Central's answer for `participant_ids` replaces what was stored for them: new periods
+    are added, periods central no longer reports (voided at the other counter) are removed.
+    Returns (added, removed); audited when anything changed."""
+    asked = set(participant_ids)
+    wanted = {
+        (p.participant_id, p.scheme.value, p.period_from, p.period_to): p
+        for p in periods
+        if p.participant_id in asked and p.period_from <= p.period_to
+    }
+    at = now_utc()
+    counter_id, key = ledger_key(db)  # the audit entry's key, read before BEGIN IMMEDIATE
+    with db.write() as session:
+        provide_key(session, counter_id, key)
+        stored = {
+            (r.participant_id, r.scheme, r.period_from, r.period_to): r
+            for chunk in _chunked(sorted(asked))
+            for r in session.scalars(
+                select(CentralPaidPeriod).where(CentralPaidPeriod.participant_id.in_(chunk))
+            )
+        }
+        gone = [row for k, row in stored.items() if k not in wanted]
+        for row in gone:
+            session.delete(row)
+        fresh = [p for k, p in wanted.items() if k not in stored]
+        for p in fresh:
+            session.add(
+                CentralPaidPeriod(
+                    participant_id=p.participant_id,
+                    scheme=p.scheme.value,
+                    period_from=p.period_from,
+                    period_to=p.period_to,
+                    source=p.source[:100],
+                    received_at=at,
+                )
+            )
+        if fresh or gone:
+            audit(
+                session,
+                "central.paid_periods",
+                actor=None,
+                added=len(fresh),
+                removed=len(gone),
+                participants=sorted(
+                    {p.participant_id for p in fresh} | {r.participant_id for r in gone}
+                ),
+            )
+    return len(fresh), len(gone)
+
+
+def _chunked(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, func, select
@@ -21,7 +21,7 @@ from app.domain.households import fiscal_year, member_order
 from app.domain.types import Scheme
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor
-from app.services.history import last_bhyt_card_end
+from app.services.history import bhyt_cards, last_bhyt_card_end
 from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.models import Household, HouseholdMember, Participant, Payment, Void
@@ -39,9 +39,17 @@ class MemberView:
     relation: str
     is_head: bool
     card_end: date | None  # the last day a known BHYT card is valid (None: none known)
+    # the first day of the unbroken run of cards that ends on card_end, when this counter sold
+    # them (None: not known here — a card recorded before, or reported by central)
+    card_from: date | None = None
 
     def holds_card(self, on: date) -> bool:
-        return self.card_end is not None and self.card_end >= on
+        """Valid on `on`: not ended, and (when known) already started."""
+        return (
+            self.card_end is not None
+            and self.card_end >= on
+            and (self.card_from is None or self.card_from <= on)
+        )
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,25 @@ def _view(session: Session, h: Household) -> HouseholdView:
             ma_so_bhxh=p.ma_so_bhxh,
             relation=m.relation,
             is_head=p.id == h.head_participant_id,
-            card_end=last_bhyt_card_end(session, p.id, p.bhyt_card_end),
+            card_end=(end := last_bhyt_card_end(session, p.id, p.bhyt_card_end)),
+            card_from=_card_run_start(session, p, end),
         )
         for m, p in rows
     ]
     members.sort(key=lambda v: not v.is_head)  # stable: the head first, the rest as joined
     return HouseholdView(h.id, h.head_participant_id, h.address, tuple(members))
+
+
+def _card_run_start(session: Session, p: Participant, end: date | None) -> date | None:
+    """The first day of the unbroken run of this counter's cards that ends on `end`."""
+    cards = [c.window for c in bhyt_cards(session, p.id, p.bhyt_card_end)]
+    if end is None or not cards or max(w.end for w in cards) != end:
+        return None
+    start = end
+    for w in sorted(cards, key=lambda w: w.end, reverse=True):
+        if w.end >= start - timedelta(days=1):
+            start = min(start, w.start)
+    return start
 
 
 def _join(
@@ -252,3 +273,42 @@ def household_member_order(session: Session, participant_id: str, paid_at: datet
         f" ({earlier} thành viên đã đóng trước trong năm)" if earlier else ""
     )
     return MemberOrder(order, household_id, reason)
+
+
+def member_orders(
+    db: Database, household_id: str, at: datetime | None = None
+) -> dict[str, MemberOrder]:
+    """Each current member's order for a BHYT payment made at `at` (default now): their place
+    among the household's members by first payment in the fiscal year (R5) — shown, never typed."""
+    when = at or now_utc()
+    with db.read() as session:
+        members = session.scalars(
+            select(HouseholdMember.participant_id).where(
+                HouseholdMember.household_id == household_id
+            )
+        ).all()
+        return {pid: household_member_order(session, pid, when) for pid in members}
+
+
+def resolve_household(db: Database, ref: str) -> HouseholdView:
+    """A household by its id, or by the mã số BHXH / CCCD of any of its members (for the
+    registration form's "join the household of …")."""
+    text = ref.strip()
+    with db.read() as session:
+        h = session.get(Household, text)
+        if h is None and text:
+            pid = session.scalar(
+                select(Participant.id).where(
+                    (Participant.ma_so_bhxh == text) | (Participant.cccd == text)
+                )
+            )
+            member = session.get(HouseholdMember, pid) if pid is not None else None
+            h = session.get(Household, member.household_id) if member is not None else None
+        if h is None:
+            raise ValidationError(
+                "household_ref",
+                "Hộ gia đình",
+                f"không tìm thấy hộ có thành viên mang mã số BHXH/CCCD “{text[:20]}”",
+                rule_en="no household with a member of that code",
+            )
+        return _view(session, h)

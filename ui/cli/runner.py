@@ -29,6 +29,7 @@ from ui.cli.base import (
 )
 from ui.cli.counter import register as counter_commands
 from ui.cli.daily import register as daily_commands
+from ui.cli.households import register as household_commands
 from ui.cli.notify import register as notify_commands
 from ui.cli.operators import register as operator_commands
 from ui.cli.participants import register as participant_commands
@@ -43,6 +44,7 @@ log = logging.getLogger("quaythu.cli")
 AREAS: tuple[Area, ...] = (
     counter_commands,
     payment_commands,
+    household_commands,
     report_commands,
     participant_commands,
     operator_commands,

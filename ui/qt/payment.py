@@ -1,8 +1,14 @@
 """Payment entry, keyboard first: find the payer, choose what they pay, see the quote, take cash.
 
-Keys (shown on the buttons): F2 search box, F3 register a new participant, F5 new payment,
-F9 take the payment (opens the confirm step), Esc cancel the payment being entered, Enter moves
-to the next field and, on the last one, takes the payment.
+Keys (shown on the buttons): F2 search box, F3 register a new participant, F4 the selected
+participant's history ("am I paid up?", ui/qt/history.py), Ctrl+H their household (members,
+cards, several members paid at once: ui/qt/household.py), F5 new payment, F9 take the payment
+(opens the confirm step), Esc cancel the payment being entered, Enter moves to the next field
+and, on the last one, takes the payment.
+
+BHYT hộ gia đình: for a member of a household the member order comes from the household and
+the fiscal year (shown, not typed: the field is read-only and shows the quote's order); only
+for someone in no household yet can it be typed, as an audited override.
 
 The search box takes a mã số BHXH, a CCCD, a name typed without diacritics, or a chip-card QR
 line from a scanner (which types the line and Enter). A QR scan of someone not yet registered
@@ -54,6 +60,9 @@ if TYPE_CHECKING:
     from app.services.participants import ParticipantView, SearchResult
     from app.services.payments import PaymentRequest, PaymentView
     from ui.qt.confirm import ConfirmDialog
+    from ui.qt.history import HistoryDialog
+    from ui.qt.household import HouseholdDialog
+    from ui.qt.operations.households import HouseholdState
     from ui.qt.registration import PaymentChoices, RegistrationDialog
     from ui.qt.state import AppState
 
@@ -112,6 +121,9 @@ class PaymentPage(QWidget):
         self.last_payment: PaymentView | None = None
         self.confirm_dialog: ConfirmDialog | None = None
         self.registration_dialog: RegistrationDialog | None = None
+        self.history_dialog: HistoryDialog | None = None
+        self.household_dialog: HouseholdDialog | None = None
+        self.in_household = False  # the selected participant's member order is computed
         self._quote_seq = 0
         self._quoted_seq = -1
         self._confirm_when_quoted = False
@@ -145,6 +157,8 @@ class PaymentPage(QWidget):
 
         key("F2", self.focus_search)
         key("F3", self.open_registration)
+        key("F4", self.open_history)
+        key("Ctrl+H", self.open_household)
         key("F9", self.take_payment)
         key("Escape", self.cancel)
         key("Ctrl+P", self._print_again)
@@ -204,6 +218,16 @@ class PaymentPage(QWidget):
         self.edit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.edit_button.clicked.connect(self.open_edit)
         who_buttons.addWidget(self.edit_button)
+        self.history_button = QPushButton(fkey_text("Lịch sử đóng", "F4"))
+        self.history_button.setObjectName("historyButton")
+        self.history_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.history_button.clicked.connect(self.open_history)
+        who_buttons.addWidget(self.history_button)
+        self.household_button = QPushButton(fkey_text("Hộ gia đình", "Ctrl+H"))
+        self.household_button.setObjectName("householdButton")
+        self.household_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.household_button.clicked.connect(self.open_household)
+        who_buttons.addWidget(self.household_button)
         who_buttons.addStretch(1)
         who_col.addLayout(who_buttons)
         return who
@@ -448,7 +472,13 @@ class PaymentPage(QWidget):
     def dialog_open(self) -> bool:
         """A confirm or registration dialog is up: the page's own keys stay quiet."""
         return any(
-            d is not None and d.isVisible() for d in (self.confirm_dialog, self.registration_dialog)
+            d is not None and d.isVisible()
+            for d in (
+                self.confirm_dialog,
+                self.registration_dialog,
+                self.history_dialog,
+                self.household_dialog,
+            )
         )
 
     # --- page life ------------------------------------------------------------------------
@@ -680,6 +710,13 @@ class PaymentPage(QWidget):
     def _set_participant(self, p: ParticipantView | None) -> None:
         self.participant = p
         self.edit_button.setEnabled(p is not None)
+        self.history_button.setEnabled(p is not None)
+        self.household_button.setEnabled(p is not None)
+        self._set_household(None)
+        if p is not None:
+            from ui.qt.operations import households
+
+            households.load(self, self.state, p.id).success(self._set_household).run()
         if p is None:
             self.person.setText(
                 "<i>Chưa chọn người nộp.</i><br>Tìm theo mã số BHXH, số CCCD, họ tên, "
@@ -705,6 +742,59 @@ class PaymentPage(QWidget):
         if p.support_category:
             rows.append(f"Đối tượng: {p.support_category.label}")
         self.person.setText("<br>".join(rows))
+
+    def _set_household(self, info: HouseholdState | None) -> None:
+        """A household member's order is computed (read-only field); else it may be typed."""
+        current = self.participant.id if self.participant is not None else None
+        if info is not None and info.participant_id != current:
+            return  # an answer for someone no longer selected
+        self.in_household = info is not None and info.household is not None
+        self.member_order.setReadOnly(self.in_household)
+        self.member_order.setToolTip(
+            "Tính theo hộ gia đình và năm tài chính — không nhập tay."
+            if self.in_household
+            else "Người chưa thuộc hộ gia đình nào: nhập thứ tự nếu cần (ghi vào nhật ký)."
+        )
+        if self.in_household:
+            self._form_changed()
+
+    def open_history(self) -> HistoryDialog | None:
+        """F4: the selected participant's paid periods, support months, last receipts."""
+        if self.participant is None:
+            self._notify("Chưa chọn người nộp (F2 để tìm).", "error")
+            return None
+        from ui.qt.history import HistoryDialog
+
+        dialog = HistoryDialog(self.state, self.participant, self)
+        dialog.finished.connect(lambda _r: setattr(self, "history_dialog", None))
+        self.history_dialog = dialog
+        dialog.open()
+        dialog.load()
+        return dialog
+
+    def open_household(self) -> HouseholdDialog | None:
+        """Ctrl+H: the selected participant's household (create, add, pay several)."""
+        if self.participant is None:
+            self._notify("Chưa chọn người nộp (F2 để tìm).", "error")
+            return None
+        from ui.qt.household import HouseholdDialog
+
+        dialog = HouseholdDialog(self.state, self.participant, self)
+
+        def closed(_result: int) -> None:
+            self.household_dialog = None
+            if self.participant is not None:
+                from ui.qt.operations import households
+
+                households.load(self, self.state, self.participant.id).success(
+                    self._set_household
+                ).run()
+
+        dialog.finished.connect(closed)
+        self.household_dialog = dialog
+        dialog.open()
+        dialog.load()
+        return dialog
 
     def open_registration(self, *_args: Any, qr: Any = None) -> RegistrationDialog:
         return self._open_participant_dialog(None, qr)
@@ -803,7 +893,8 @@ class PaymentPage(QWidget):
             participant_id=p.id,
             scheme=Scheme.BHYT_HGD,
             months=self.bhyt_months.currentData(),
-            member_order=self.member_order.value(),
+            # a household member's order is the household's (R5), never what the field says
+            member_order=None if self.in_household else self.member_order.value(),
         )
 
     def refresh_quote(self) -> None:
@@ -853,6 +944,10 @@ class PaymentPage(QWidget):
             for label, value in (*quote.breakdown, (RATE_TERM, quote.rate_version))
         )
         self.breakdown.setText(f"<table>{rows}</table>")
+        if self.in_household and quote.member_order is not None:
+            self.member_order.blockSignals(True)
+            self.member_order.setValue(quote.member_order)
+            self.member_order.blockSignals(False)
         self.total.setText(format_vnd(quote.total))
         self.total_words.setText(amount_in_words(quote.total))
         self.take_button.setEnabled(True)

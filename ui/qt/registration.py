@@ -5,6 +5,10 @@ phone, plus the chosen income, payment method and support category that prefill 
 The CCCD is checked against date of birth and sex as soon as the cashier leaves any of the
 three fields (pure check, no database), and again by the service on save; either way the
 message appears under the field it names and the cursor goes there.
+
+A new participant can be put in a BHYT household on the same form (docs/RULES.md R5): none, a
+new household with them as head, or the household of a member given by mã số BHXH / CCCD (that
+household is looked up before anything is saved, so a wrong code saves nothing).
 """
 
 from __future__ import annotations
@@ -138,6 +142,15 @@ class RegistrationDialog(QDialog):
         for method in PaymentMethod:
             self.method.addItem(method.label, method)
         self.method.setCurrentIndex(self.method.findData(PaymentMethod.YEARLY))
+        self.household_mode = QComboBox()
+        self.household_mode.addItem("Chưa vào hộ gia đình nào", "none")
+        self.household_mode.addItem("Lập hộ mới — người này là chủ hộ", "new")
+        self.household_mode.addItem("Vào hộ của người có mã số BHXH / CCCD …", "join")
+        self.household_ref = QLineEdit()
+        self.household_ref.setPlaceholderText("mã số BHXH hoặc CCCD của một thành viên trong hộ")
+        self.household_relation = QLineEdit()
+        self.household_relation.setPlaceholderText("quan hệ với chủ hộ: Vợ, Con, …")
+        self.household_mode.currentIndexChanged.connect(self._household_mode_changed)
         for name in (
             "full_name",
             "date_of_birth",
@@ -150,8 +163,12 @@ class RegistrationDialog(QDialog):
             "support_category",
             "income",
             "method",
+            "household_mode",
+            "household_ref",
+            "household_relation",
         ):
             getattr(self, name).setObjectName(name)
+        self._household_mode_changed()
 
     def _build_columns(self) -> QHBoxLayout:
         columns = QHBoxLayout()
@@ -170,6 +187,12 @@ class RegistrationDialog(QDialog):
         self.errors.add_row(right, "Đối tượng hỗ trợ:", self.support_category, "support_category")
         self.errors.add_row(right, "Mức thu nhập lựa chọn:", self.income, "income")
         self.errors.add_row(right, "Phương thức đóng:", self.method, "method")
+        if self.existing is None:
+            self.errors.add_row(right, "Hộ gia đình (BHYT):", self.household_mode, "household")
+            self.errors.add_row(right, "Thành viên trong hộ:", self.household_ref, "household_ref")
+            self.errors.add_row(
+                right, "Quan hệ với chủ hộ:", self.household_relation, "household_relation"
+            )
         columns.addLayout(left, 1)
         columns.addSpacing(24)
         columns.addLayout(right, 1)
@@ -212,6 +235,8 @@ class RegistrationDialog(QDialog):
             self.income,
             self.method,
         ]
+        if self.existing is None:
+            self._chain += [self.household_mode, self.household_ref, self.household_relation]
         for first, second in zip(self._chain, self._chain[1:], strict=False):
             QWidget.setTabOrder(first, second)
         QWidget.setTabOrder(self._chain[-1], self.save_button)
@@ -291,6 +316,25 @@ class RegistrationDialog(QDialog):
             support_category=enum_data(self.support_category, SupportCategory),
         )
 
+    def _household_mode_changed(self, *_args: Any) -> None:
+        joining = self.household_mode.currentData() == "join"
+        self.household_ref.setEnabled(joining)
+        self.household_relation.setEnabled(joining)
+
+    def household_plan(self) -> Any:
+        from ui.qt.operations.households import HouseholdPlan
+
+        kind = str(self.household_mode.currentData() or "none")
+        if kind == "join" and not self.household_ref.text().strip():
+            raise ValidationError(
+                "household_ref",
+                "Thành viên trong hộ",
+                "nhập mã số BHXH hoặc CCCD của một người đã ở trong hộ",
+                rule_en="required to join a household",
+            )
+        ref, relation = self.household_ref.text().strip(), self.household_relation.text()
+        return HouseholdPlan(kind, ref, relation)
+
     def choices(self) -> PaymentChoices:
         return PaymentChoices(
             income=self.income.value(),
@@ -306,6 +350,7 @@ class RegistrationDialog(QDialog):
         self.general_error.hide()
         try:
             data = self._input()
+            plan = self.household_plan() if self.existing is None else None
             income_problem = self.income.rule_error()
             if income_problem is not None and self.existing is None:
                 raise ValidationError("income", "Mức thu nhập lựa chọn", income_problem)
@@ -327,6 +372,11 @@ class RegistrationDialog(QDialog):
             self.save_button.setEnabled(True)
             self._show_error(exc)
 
+        if plan is not None and plan.kind != "none":
+            from ui.qt.operations import households
+
+            households.register(self, self.state, data, plan).success(done).failure(failed).run()
+            return
         participants.save(self, self.state, data, existing_id=existing_id).success(done).failure(
             failed
         ).run()
