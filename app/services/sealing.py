@@ -282,13 +282,17 @@ def write_anchor(counter_id: str, key: bytes, heads: Heads) -> None:
 @dataclass(frozen=True)
 class Finding:
     """One thing `verify` found wrong. `record` is the ledger seq (for kind `audit_*`, the
-    audit entry's seq; None when the finding is not about one record), `column` the column."""
+    audit entry's seq; None when the finding is not about one record), `column` the column;
+    for `operator_*` / `counter_*` kinds, `table` and `row` name the row (its id)."""
 
     kind: str
     message: str
     record: int | None = None
     column: str | None = None
     record_to: int | None = None  # the end of a missing range
+    # A finding about a master-data row (an operator, the counter): its table and id.
+    table: str | None = None
+    row: int | None = None
 
 
 def _range(lo: int, hi: int) -> str:

@@ -27,6 +27,14 @@ from sqlalchemy.orm import Session
 from app.domain.chain import GENESIS, Heads, keyed_link
 from app.domain.ledger import RecordKind, SealedRecord, body_version, check_record
 from app.services.ledger_records import StoredContent, stored_body
+from app.services.masterdata import (
+    COUNTER_FIELDS,
+    OPERATOR_FIELDS,
+    STATE_ACTIONS,
+    Difference,
+    SealedStates,
+    compare_states,
+)
 from app.services.queries import require_counter
 from app.services.relocation import key_epoch
 from app.services.sealing import (
@@ -60,6 +68,8 @@ _AUDIT_ROWS = text(
     "SELECT id, seq, prev_hash, mac, at, operator_id, action, subject, details "
     "FROM audit_events ORDER BY id"
 )
+_COUNTER_ROW = text(f"SELECT {', '.join(COUNTER_FIELDS)} FROM counter WHERE id = 1")
+_OPERATOR_ROWS = text(f"SELECT id, {', '.join(OPERATOR_FIELDS)} FROM operators ORDER BY id")
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,8 @@ def numbers_text(numbers: Sequence[int]) -> str:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "có" if value else "không"
     return "(trống)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
@@ -303,9 +315,14 @@ class _AuditState:
 
 
 def _verify_audit(
-    session: Session, key: bytes | None, found: list[Finding], keyed_from: int = 1
+    session: Session,
+    key: bytes | None,
+    found: list[Finding],
+    keyed_from: int = 1,
+    states: SealedStates | None = None,
 ) -> tuple[_AuditState, dict[int, str]]:
-    """The keyed audit chain: entries before the first keyed one are the unsealed past."""
+    """The keyed audit chain: entries before the first keyed one are the unsealed past. The
+    sealed states of the printed names (`app.services.masterdata`) are gathered on the way."""
     state = _AuditState()
     macs: dict[int, str] = {}
     expected, prev = 1, GENESIS
@@ -360,6 +377,8 @@ def _verify_audit(
                     seq,
                 )
             )
+        if states is not None and row.action in STATE_ACTIONS:
+            states.take(seq, row.action, row.subject, row.details)
         macs[seq] = row.mac
         expected, prev = seq + 1, row.mac or GENESIS
         state.head_seq, state.head_mac = seq, row.mac or GENESIS
@@ -381,11 +400,44 @@ def verify_ledger(
         v.orphans()
         v.receipt_numbers()
         v.voids_name_payments()
-        audit, macs = _verify_audit(session, key, v.found, epoch.audit_from_seq if epoch else 1)
+        states = SealedStates()
+        audit, macs = _verify_audit(
+            session, key, v.found, epoch.audit_from_seq if epoch else 1, states
+        )
+        counter_row = session.execute(_COUNTER_ROW).first()
+        operator_rows = [r._mapping for r in session.execute(_OPERATOR_ROWS)]
+        for difference in compare_states(
+            states, counter_row._mapping if counter_row else None, operator_rows
+        ):
+            v.found.append(_printed_finding(difference))
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None and against_anchor:
         _against_anchor(sealing, heads, v, macs)
     return VerifyReport(len(v.entries), tuple(v.found), head_hash, audit.checked)
+
+
+def _printed_finding(d: Difference) -> Finding:
+    """A printed name's row against its sealed state, in words."""
+    if d.table == "counter":
+        what = "thông tin quầy"
+    else:
+        what = f"người dùng số {d.row}" + (f" ({d.label})" if d.label else "")
+    if d.kind == "operator_unsealed":
+        message = (
+            f"{what}: không có mục nhật ký có khóa nào ghi tài khoản này (dòng bị thêm vào bảng "
+            "operators bằng tay)"
+        )
+    elif d.kind == "operator_missing":
+        message = (
+            f"{what}: nhật ký (mục số {d.audit_seq}) ghi tài khoản này nhưng bảng operators không "
+            "còn dòng đó (đã bị xóa)"
+        )
+    else:
+        message = (
+            f"{what}: cột {d.table}.{d.column} là {_show(d.got)}, nhật ký đã ký (mục số "
+            f"{d.audit_seq}) ghi {_show(d.want)} (đã bị sửa; được in trên biên lai và Mẫu 01-XN)"
+        )
+    return Finding(d.kind, message, None, column=d.column, table=d.table, row=d.row)
 
 
 def _against_anchor(
