@@ -17,7 +17,8 @@ the column when there is one, and a Vietnamese message. Records are rebuilt with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,6 +47,7 @@ from app.services.sealing import (
     write_anchor,
 )
 from app.storage.db import Database
+from app.storage.driver import driver
 from app.storage.models import Payment, Void
 
 __all__ = ["Finding", "VerifyReport", "verify_ledger"]
@@ -56,18 +58,31 @@ PAYMENT_COLUMNS = tuple(c.name for c in _PAYMENTS.columns)
 VOID_COLUMNS = tuple(c.name for c in _VOIDS.columns)
 # Columns that are not body fields of the same name: where their value comes from.
 _FROM_ENTRY = {"ledger_seq": "seq", "confirmation_code": "code", "signature": "code"}
+# (position in the row, column, where the signed value comes from) for each table's columns.
+_PAYMENT_SOURCES = tuple((i, c, _FROM_ENTRY.get(c, c)) for i, c in enumerate(PAYMENT_COLUMNS))
+_VOID_SOURCES = tuple((i, c, _FROM_ENTRY.get(c, c)) for i, c in enumerate(VOID_COLUMNS))
 
 # Raw stored values (no type conversion): dates and instants are stored in their canonical
 # text, so they compare with the body as they are, and a garbled value cannot stop `verify`.
-_LEDGER_ROWS = text(
+_LEDGER_ROWS = (
     "SELECT seq, kind, record_id, code, prev_hash, hash, body, mac FROM ledger ORDER BY seq"
 )
-_PAYMENT_ROWS = text(f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments")
-_VOID_ROWS = text(f"SELECT {', '.join(VOID_COLUMNS)} FROM voids")
-_AUDIT_ROWS = text(
+_PAYMENT_ROWS = f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
+_VOID_ROWS = f"SELECT {', '.join(VOID_COLUMNS)} FROM voids"
+_AUDIT_ROWS = (
     "SELECT id, seq, prev_hash, mac, at, operator_id, action, subject, details "
     "FROM audit_events ORDER BY id"
 )
+
+
+def _named(session: Session, sql: str) -> Iterator[Any]:
+    """The rows of `sql` through the driver (a whole ledger is read: no per-row work of
+    SQLAlchemy), each a named tuple of its columns."""
+    cursor = driver(session).execute(sql)
+    row = namedtuple("row", [d[0] for d in cursor.description])  # type: ignore[misc]
+    return map(row._make, cursor)
+
+
 _COUNTER_ROW = text(f"SELECT {', '.join(COUNTER_FIELDS)} FROM counter WHERE id = 1")
 _OPERATOR_ROWS = text(f"SELECT id, {', '.join(OPERATOR_FIELDS)} FROM operators ORDER BY id")
 
@@ -126,9 +141,9 @@ class _Verifier:
         # checked for every record, seals only from the epoch on.
         self.seals_from = seals_from
         self.found: list[Finding] = []
-        self.payments = {r.ledger_seq: r for r in session.execute(_PAYMENT_ROWS)}
-        self.voids = {r.ledger_seq: r for r in session.execute(_VOID_ROWS)}
-        self.entries = session.execute(_LEDGER_ROWS).all()
+        self.payments = {r.ledger_seq: r for r in _named(session, _PAYMENT_ROWS)}
+        self.voids = {r.ledger_seq: r for r in _named(session, _VOID_ROWS)}
+        self.entries = list(_named(session, _LEDGER_ROWS))
         self.content = self._legacy_content(session)
         self.hashes: dict[int, str] = {}
         self.receipts: dict[int, int] = {}  # receipt number → ledger seq (signed)
@@ -233,19 +248,26 @@ class _Verifier:
         """Every column of the record's row against the value the signed record gives it."""
         seq = record.seq
         if record.kind == "payment":
-            row, columns, table = self.payments.get(seq), PAYMENT_COLUMNS, "payments"
+            row, columns, table = self.payments.get(seq), _PAYMENT_SOURCES, "payments"
         else:
-            row, columns, table = self.voids.get(seq), VOID_COLUMNS, "voids"
+            row, columns, table = self.voids.get(seq), _VOID_SOURCES, "voids"
         if row is None:
             self.bad("row_missing", f"bản ghi số {seq}: không còn dòng trong bảng {table}", seq)
             return
         if record.body.get("id") != record_id:
             self.bad("column_mismatch", f"bản ghi số {seq}: sổ cái ghi id khác", seq, column="id")
-        signed: dict[str, Any] = {**record.body, "seq": seq, "code": record.code}
-        values = row._mapping
-        for column in columns:
-            want = signed.get(_FROM_ENTRY.get(column, column), _UNSIGNED)
-            got = values[column]
+        body, code = record.body, record.code
+        for i, column, source in columns:
+            want = (
+                seq
+                if source == "seq"
+                else code
+                if source == "code"
+                else body.get(source, _UNSIGNED)
+            )
+            got = row[i]
+            if got == want and type(got) is type(want):
+                continue  # the common case, first
             if want is _UNSIGNED:
                 self.bad(
                     "column_unsigned",
@@ -326,7 +348,7 @@ def _verify_audit(
     state = _AuditState()
     macs: dict[int, str] = {}
     expected, prev = 1, GENESIS
-    for row in session.execute(_AUDIT_ROWS):
+    for row in _named(session, _AUDIT_ROWS):
         if row.seq is None:
             if state.checked:
                 found.append(
