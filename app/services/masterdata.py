@@ -31,6 +31,7 @@ from app.services.common import Actor
 from app.services.queries import audit, require_counter
 from app.storage.models import Counter, Operator
 
+REPRINT = "receipt.reprint"  # written with every counted copy (a `reprints` row)
 OPERATOR_STATE = "operator.state"
 COUNTER_STATE = "counter.state"
 STATE_ACTIONS = frozenset({OPERATOR_STATE, COUNTER_STATE})
@@ -91,6 +92,21 @@ class SealedStates:
 
     operators: dict[int, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     counter: tuple[int, dict[str, Any]] | None = None
+    # Copies of receipts (the number printed as "BẢN SAO số n"): (payment id, number) → (audit
+    # seq, operator id) of every `receipt.reprint` entry for it, unkeyed old ones included.
+    reprints: dict[tuple[str, int], list[tuple[int | None, int | None]]] = field(
+        default_factory=dict
+    )
+
+    def take_reprint(
+        self, seq: int | None, subject: str, operator_id: int | None, details: str
+    ) -> None:
+        try:
+            number = json.loads(details).get("number")
+        except (ValueError, AttributeError):
+            number = None
+        if isinstance(number, int):
+            self.reprints.setdefault((subject, number), []).append((seq, operator_id))
 
     def take(self, seq: int, action: str, subject: str, details: str) -> None:
         try:
@@ -109,9 +125,9 @@ class SealedStates:
 class Difference:
     """One printed column whose table value is not what the audit trail sealed."""
 
-    kind: str  # operator_mismatch, operator_unsealed, operator_missing, counter_mismatch
+    kind: str  # operator_/counter_/reprint_ + mismatch, unsealed, missing
     table: str
-    row: int
+    row: int | None
     column: str | None
     got: Any = None
     want: Any = None
@@ -186,6 +202,60 @@ def compare_states(
                 None,
                 audit_seq=seq,
                 label=str(want.get("username", "")),
+            )
+        )
+    return out
+
+
+def compare_reprints(
+    states: SealedStates, rows: Sequence[Mapping[Any, Any]], receipts: Mapping[str, int]
+) -> list[Difference]:
+    """The `reprints` rows (the copy numbers receipts print) against the audit entries written
+    with them. `receipts`: payment id → receipt number, to name the receipt."""
+    out: list[Difference] = []
+    seen: set[tuple[str, int]] = set()
+    for row in rows:
+        key = (row["payment_id"], row["number"])
+        seen.add(key)
+        label = f"biên lai số {receipts.get(key[0], '?')}, bản sao số {key[1]}"
+        entries = states.reprints.get(key, [])
+        sealed = entries[-1] if entries else None
+        if sealed is None:
+            out.append(Difference("reprint_unsealed", "reprints", row["id"], None, label=label))
+        elif len(entries) > 1:
+            # The number was printed twice: its row was deleted and the copy issued again.
+            out.append(
+                Difference(
+                    "reprint_duplicate",
+                    "reprints",
+                    row["id"],
+                    None,
+                    audit_seq=sealed[0],
+                    label=label,
+                )
+            )
+        elif sealed[1] != row["operator_id"]:
+            out.append(
+                Difference(
+                    "reprint_mismatch",
+                    "reprints",
+                    row["id"],
+                    "operator_id",
+                    row["operator_id"],
+                    sealed[1],
+                    sealed[0],
+                    label,
+                )
+            )
+    for key in sorted(set(states.reprints) - seen):
+        out.append(
+            Difference(
+                "reprint_missing",
+                "reprints",
+                None,
+                None,
+                audit_seq=states.reprints[key][-1][0],
+                label=f"biên lai số {receipts.get(key[0], '?')}, bản sao số {key[1]}",
             )
         )
     return out

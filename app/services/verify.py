@@ -31,9 +31,11 @@ from app.services.ledger_records import StoredContent, stored_body
 from app.services.masterdata import (
     COUNTER_FIELDS,
     OPERATOR_FIELDS,
+    REPRINT,
     STATE_ACTIONS,
     Difference,
     SealedStates,
+    compare_reprints,
     compare_states,
 )
 from app.services.queries import require_counter
@@ -83,6 +85,7 @@ def _named(session: Session, sql: str) -> Iterator[Any]:
     return map(row._make, cursor)
 
 
+_REPRINT_ROWS = text("SELECT id, payment_id, number, operator_id FROM reprints ORDER BY id")
 _COUNTER_ROW = text(f"SELECT {', '.join(COUNTER_FIELDS)} FROM counter WHERE id = 1")
 _OPERATOR_ROWS = text(f"SELECT id, {', '.join(OPERATOR_FIELDS)} FROM operators ORDER BY id")
 
@@ -349,6 +352,8 @@ def _verify_audit(
     macs: dict[int, str] = {}
     expected, prev = 1, GENESIS
     for row in _named(session, _AUDIT_ROWS):
+        if states is not None and row.action == REPRINT:
+            states.take_reprint(row.seq, row.subject, row.operator_id, row.details)
         if row.seq is None:
             if state.checked:
                 found.append(
@@ -428,9 +433,13 @@ def verify_ledger(
         )
         counter_row = session.execute(_COUNTER_ROW).first()
         operator_rows = [r._mapping for r in session.execute(_OPERATOR_ROWS)]
-        for difference in compare_states(
+        differences = compare_states(
             states, counter_row._mapping if counter_row else None, operator_rows
-        ):
+        )
+        receipts = {p.id: p.receipt_number for p in v.payments.values()}
+        reprint_rows = [r._mapping for r in session.execute(_REPRINT_ROWS)]
+        differences += compare_reprints(states, reprint_rows, receipts)
+        for difference in differences:
             v.found.append(_printed_finding(difference))
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None and against_anchor:
@@ -442,9 +451,24 @@ def _printed_finding(d: Difference) -> Finding:
     """A printed name's row against its sealed state, in words."""
     if d.table == "counter":
         what = "thông tin quầy"
+    elif d.table == "reprints":
+        what = d.label
     else:
         what = f"người dùng số {d.row}" + (f" ({d.label})" if d.label else "")
-    if d.kind == "operator_unsealed":
+    if d.kind == "reprint_unsealed":
+        message = f"{what}: dòng bảng reprints không có mục nhật ký in bản sao nào (dòng bị thêm)"
+    elif d.kind == "reprint_missing":
+        entry = "" if d.audit_seq is None else f" (mục số {d.audit_seq})"
+        message = (
+            f"{what}: nhật ký{entry} ghi bản sao này nhưng bảng reprints không còn dòng đó "
+            "(đã bị xóa: bản sao sau sẽ in trùng số)"
+        )
+    elif d.kind == "reprint_duplicate":
+        message = (
+            f"{what}: số bản sao này đã in hai lần (mục nhật ký số {_show(d.audit_seq)} là lần "
+            "sau): dòng của lần trước đã bị xóa khỏi bảng reprints"
+        )
+    elif d.kind == "operator_unsealed":
         message = (
             f"{what}: không có mục nhật ký có khóa nào ghi tài khoản này (dòng bị thêm vào bảng "
             "operators bằng tay)"
@@ -457,7 +481,7 @@ def _printed_finding(d: Difference) -> Finding:
     else:
         message = (
             f"{what}: cột {d.table}.{d.column} là {_show(d.got)}, nhật ký đã ký (mục số "
-            f"{d.audit_seq}) ghi {_show(d.want)} (đã bị sửa; được in trên biên lai và Mẫu 01-XN)"
+            f"{d.audit_seq}) ghi {_show(d.want)} (đã bị sửa)"
         )
     return Finding(d.kind, message, None, column=d.column, table=d.table, row=d.row)
 

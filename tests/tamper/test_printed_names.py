@@ -17,6 +17,7 @@ from app.services.counter import update_counter_details
 from app.services.documents import daily_summary, receipt_data
 from app.services.masterdata import COUNTER_STATE, OPERATOR_STATE
 from app.services.operators import authenticate, set_active, set_role
+from app.services.payments import record_reprint
 from app.services.sealing import audit_fields, ledger_key, read_heads, write_anchor
 from app.services.verify import verify_ledger
 from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME, CASHIER
@@ -172,3 +173,52 @@ def test_a_database_from_before_the_rule(books: Books) -> None:
     books.caught("operator_mismatch", None, "full_name", table="operators", row=books.cashier.id)
     _admin(books)  # sealed once only: a later sign-in does not seal the edit
     books.caught("operator_mismatch", None, "full_name", table="operators", row=books.cashier.id)
+
+
+# --- copies of receipts ("BẢN SAO số n") -------------------------------------------------------
+
+
+def _with_copies(books: Books) -> int:
+    """Two counted copies of receipt 1; returns the first copy's reprints row id."""
+    assert record_reprint(books.db, 1, by=books.cashier) == 1
+    assert record_reprint(books.db, 1, by=books.cashier) == 2
+    assert verify_ledger(books.db).ok
+    a = books.attack()
+    row_id = int(a.one("SELECT min(id) FROM reprints"))
+    a.done()
+    return row_id
+
+
+def test_a_copy_deleted(books: Books) -> None:
+    _with_copies(books)
+    a = books.attack()
+    a("DELETE FROM reprints WHERE number = 2")
+    a.done()
+    report = books.caught("reprint_missing", None, table="reprints", row=None)
+    assert any("biên lai số 1, bản sao số 2" in p for p in report.problems)
+    # What the edit is for: the next copy is printed as "BẢN SAO số 2" a second time.
+    assert record_reprint(books.db, 1, by=books.cashier) == 2
+    a = books.attack()
+    again = a.one("SELECT id FROM reprints WHERE number = 2")
+    a.done()
+    books.caught("reprint_duplicate", None, table="reprints", row=again)
+
+
+def test_a_copy_slipped_in(books: Books) -> None:
+    _with_copies(books)
+    a = books.attack()
+    a(
+        "INSERT INTO reprints (payment_id, number, operator_id, at) SELECT payment_id, 3,"
+        " operator_id, at FROM reprints WHERE number = 1"
+    )
+    new_id = a.one("SELECT max(id) FROM reprints")
+    a.done()
+    books.caught("reprint_unsealed", None, table="reprints", row=new_id)
+
+
+def test_a_copys_operator_edited(books: Books) -> None:
+    row_id = _with_copies(books)
+    a = books.attack()
+    a("UPDATE reprints SET operator_id = ? WHERE id = ?", books.supervisor.id, row_id)
+    a.done()
+    books.caught("reprint_mismatch", None, "operator_id", table="reprints", row=row_id)
