@@ -27,6 +27,7 @@ import os
 import secrets as _random
 import stat
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import keyring
@@ -56,6 +57,14 @@ def secrets_file_path() -> Path:
     override = os.environ.get(SECRETS_FILE_ENV)
     if override:
         return Path(override)
+    env = os.environ
+    return _default_secrets_file(env.get("XDG_CONFIG_HOME"), env.get("HOME"), env.get("APPDATA"))
+
+
+@lru_cache(maxsize=4)
+def _default_secrets_file(_xdg: str | None, _home: str | None, _appdata: str | None) -> Path:
+    # Worked out once per environment (the head anchor is stored after every payment); the
+    # arguments are what platformdirs reads, so a changed environment is looked up afresh.
     return (
         Path(platformdirs.user_config_dir("QuayThu", appauthor=False)) / "secrets" / "secrets.json"
     )

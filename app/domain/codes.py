@@ -74,10 +74,15 @@ def _times_two(x: int) -> int:
     return x ^ _GF32_MODULUS if x & 0b100000 else x
 
 
+# Lookup tables for the check (it runs for every code verified: `verify` over a whole ledger).
+_SYMBOL_VALUE = {ch: i for i, ch in enumerate(CROCKFORD_SYMBOLS)}
+_DOUBLED = tuple(_times_two(x) for x in range(32))
+
+
 def _damm_interim(symbols: str) -> int:
     interim = 0
     for ch in symbols:
-        interim = _times_two(interim) ^ CROCKFORD_SYMBOLS.index(ch)  # interim ∘ symbol
+        interim = _DOUBLED[interim] ^ _SYMBOL_VALUE[ch]  # interim ∘ symbol
     return interim
 
 

@@ -121,7 +121,8 @@ def _period(start_month: date, months: int) -> tuple[date, date]:
 
 
 def _period_text(period_from: date, period_to: date) -> str:
-    return f"{period_from:%m/%Y} – {period_to:%m/%Y}"
+    # "%m/%Y" without strftime (it runs on every payment: record_payment's hot path).
+    return f"{period_from.month:02d}/{period_from.year} – {period_to.month:02d}/{period_to.year}"
 
 
 def _bp_text(bp: int) -> str:

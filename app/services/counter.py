@@ -21,6 +21,7 @@ from app.domain.types import Role
 from app.errors import UserFacingError, ValidationError
 from app.secrets import make_signing_key, store_signing_key
 from app.services.common import Actor, actor_of
+from app.services.masterdata import seal_counter, seal_operator
 from app.services.operators import validate_account
 from app.services.queries import add_operator_row, audit, install_table, require_counter
 from app.services.sealing import provide_key
@@ -119,9 +120,13 @@ def init_counter(
         session.add(counter)
         key = make_signing_key()  # seals the audit entries below; stored in the keyring last
         provide_key(session, counter.counter_id, key, new=True)
-        admin = actor_of(
-            add_operator_row(session, admin_username, admin_full_name, Role.ADMIN, admin_password)
+        admin_row = add_operator_row(
+            session, admin_username, admin_full_name, Role.ADMIN, admin_password
         )
+        admin = actor_of(admin_row)
+        # The names every receipt prints, sealed in the audit trail (app.services.masterdata).
+        seal_counter(session, counter, actor=admin)
+        seal_operator(session, admin_row, actor=admin)
         install_table(session, load_default_rate_table(), source="shipped", by=admin)
         audit(
             session,
@@ -156,6 +161,7 @@ def update_counter_details(
         before = (counter.organisation, counter.collection_point)
         counter.organisation = " ".join(organisation.split()) or counter.organisation
         counter.collection_point = " ".join(collection_point.split()) or counter.collection_point
+        seal_counter(session, counter, actor=by)
         audit(
             session,
             "counter.update",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.clock import business_date, now_utc
@@ -27,48 +27,30 @@ from app.services.common import Actor
 from app.services.queries import audit, current_table
 from app.services.sealing import ledger_key, provide_key
 from app.storage.db import Database
+from app.storage.driver import as_date, driver
 from app.storage.models import CentralPaidPeriod, Participant, Payment, Void
 
 _PAYMENTS = cast(Table, Payment.__table__)
 _VOIDS = cast(Table, Void.__table__)
-_CENTRAL = cast(Table, CentralPaidPeriod.__table__)
-
 _NOT_VOIDED_FROM = _PAYMENTS.outerjoin(_VOIDS, _VOIDS.c.payment_id == _PAYMENTS.c.id)
-_OWN_PERIODS = (
-    select(_PAYMENTS.c.period_from, _PAYMENTS.c.period_to)
-    .select_from(_NOT_VOIDED_FROM)
-    .where(
-        (_PAYMENTS.c.participant_id == bindparam("pid"))
-        & (_PAYMENTS.c.scheme == bindparam("scheme"))
-        & _VOIDS.c.id.is_(None)
-    )
-)
-_CENTRAL_PERIODS = select(_CENTRAL.c.period_from, _CENTRAL.c.period_to).where(
-    (_CENTRAL.c.participant_id == bindparam("pid")) & (_CENTRAL.c.scheme == bindparam("scheme"))
-)
-_BHYT_PAYMENTS = (
-    select(
-        _PAYMENTS.c.business_date,
-        _PAYMENTS.c.months,
-        _PAYMENTS.c.period_from,
-        _PAYMENTS.c.receipt_number,
-    )
-    .select_from(_NOT_VOIDED_FROM)
-    .where(
-        (_PAYMENTS.c.participant_id == bindparam("pid"))
-        & (_PAYMENTS.c.scheme == Scheme.BHYT_HGD.value)
-        & _VOIDS.c.id.is_(None)
-    )
-    .order_by(_PAYMENTS.c.ledger_seq)
+
+
+# Own non-voided periods and central's in one round trip through the driver: this runs inside
+# every record_payment (app.storage.driver).
+_PAID_PERIODS_SQL = (
+    "SELECT p.period_from, p.period_to FROM payments p LEFT JOIN voids v ON v.payment_id = p.id"
+    " WHERE p.participant_id = :pid AND p.scheme = :scheme AND v.id IS NULL"
+    " UNION ALL SELECT period_from, period_to FROM central_paid_periods"
+    " WHERE participant_id = :pid AND scheme = :scheme"
 )
 
 
 def paid_spans(session: Session, participant_id: str, scheme: Scheme) -> tuple[MonthSpan, ...]:
     """Months already covered for `scheme`: own non-voided payments and central's, merged."""
-    conn = session.connection()
-    params = {"pid": participant_id, "scheme": scheme.value}
-    rows = [*conn.execute(_OWN_PERIODS, params), *conn.execute(_CENTRAL_PERIODS, params)]
-    return merge_spans(MonthSpan.of(a, b) for a, b in rows)
+    rows = driver(session).execute(
+        _PAID_PERIODS_SQL, {"pid": participant_id, "scheme": scheme.value}
+    )
+    return merge_spans(MonthSpan.of(date.fromisoformat(a), date.fromisoformat(b)) for a, b in rows)
 
 
 @dataclass(frozen=True)
@@ -79,19 +61,34 @@ class CardRecord:
     window: CardWindow
 
 
+_BHYT_PAYMENTS_SQL = (
+    "SELECT p.business_date, p.months, p.period_from, p.receipt_number FROM payments p"
+    " LEFT JOIN voids v ON v.payment_id = p.id"
+    f" WHERE p.participant_id = ? AND p.scheme = '{Scheme.BHYT_HGD.value}' AND v.id IS NULL"
+    " ORDER BY p.ledger_seq"
+)
+
+
 def bhyt_cards(
     session: Session, participant_id: str, card_end_before: date | None
 ) -> tuple[CardRecord, ...]:
     """The participant's BHYT cards in payment order, replaying the continuity rule."""
     previous = card_end_before
     out: list[CardRecord] = []
-    for paid_on, months, period_from, receipt in session.connection().execute(
-        _BHYT_PAYMENTS, {"pid": participant_id}
+    for paid_text, months, from_text, receipt in driver(session).execute(
+        _BHYT_PAYMENTS_SQL, (participant_id,)
     ):
+        paid_on, period_from = date.fromisoformat(paid_text), date.fromisoformat(from_text)
         window = bhyt_card_window(paid_on, previous, months, period_from)
         out.append(CardRecord(receipt, window))
         previous = window.end if previous is None else max(previous, window.end)
     return tuple(out)
+
+
+_CENTRAL_CARD_END_SQL = (
+    "SELECT max(period_to) FROM central_paid_periods"
+    f" WHERE participant_id = ? AND scheme = '{Scheme.BHYT_HGD.value}'"
+)
 
 
 def last_bhyt_card_end(
@@ -99,15 +96,8 @@ def last_bhyt_card_end(
 ) -> date | None:
     """The latest day any known BHYT card of the participant is valid (None: never had one)."""
     ends = [c.window.end for c in bhyt_cards(session, participant_id, card_end_before)]
-    central = (
-        session.connection()
-        .execute(
-            select(func.max(_CENTRAL.c.period_to)).where(
-                (_CENTRAL.c.participant_id == participant_id)
-                & (_CENTRAL.c.scheme == Scheme.BHYT_HGD.value)
-            )
-        )
-        .scalar()
+    central = as_date(
+        driver(session).execute(_CENTRAL_CARD_END_SQL, (participant_id,)).fetchone()[0]
     )
     known = [d for d in (*ends, card_end_before, central) if d is not None]
     return max(known, default=None)

@@ -16,6 +16,7 @@ from typing import cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from app.domain.canonical import parse_utc_iso
 from app.domain.clock import business_date, now_utc
 from app.domain.households import fiscal_year, member_order
 from app.domain.types import Scheme
@@ -24,6 +25,7 @@ from app.services.common import Actor
 from app.services.history import bhyt_cards, last_bhyt_card_end
 from app.services.queries import audit, load_actor
 from app.storage.db import Database
+from app.storage.driver import driver
 from app.storage.models import Household, HouseholdMember, Participant, Payment, Void
 
 _PAYMENTS = cast(Table, Payment.__table__)
@@ -236,37 +238,36 @@ class MemberOrder:
     reason: str  # Vietnamese, for the confirm screen
 
 
+_HOUSEHOLD_OF = "SELECT household_id FROM household_members WHERE participant_id = ?"
+# The household's members who made a non-voided BHYT payment in the fiscal year, with the first.
+_FIRST_PAID_IN_YEAR = (
+    "SELECT p.participant_id, min(p.paid_at) FROM payments p"
+    " LEFT JOIN voids v ON v.payment_id = p.id"
+    " JOIN household_members m ON m.participant_id = p.participant_id"
+    f" WHERE m.household_id = ? AND p.scheme = '{Scheme.BHYT_HGD.value}' AND v.id IS NULL"
+    " AND p.business_date >= ? AND p.business_date <= ?"
+    " GROUP BY p.participant_id"
+)
+
+
 def household_member_order(session: Session, participant_id: str, paid_at: datetime) -> MemberOrder:
     """The participant's member order for a BHYT payment made at `paid_at` (R5)."""
-    # Core, not an ORM load: this runs inside record_payment's write transaction (the hot path).
-    household_id = (
-        session.connection()
-        .execute(select(_MEMBERS.c.household_id).where(_MEMBERS.c.participant_id == participant_id))
-        .scalar()
-    )
+    # Through the driver, not an ORM load: this runs inside record_payment's write transaction
+    # (the hot path; app.storage.driver).
+    con = driver(session)
+    found = con.execute(_HOUSEHOLD_OF, (participant_id,)).fetchone()
+    household_id = None if found is None else found[0]
     year = fiscal_year(business_date(paid_at))
     if household_id is None:
         return MemberOrder(
             1, None, "chưa thuộc hộ gia đình nào trong phần mềm: tính như người thứ nhất"
         )
-    rows = session.connection().execute(
-        select(_PAYMENTS.c.participant_id, func.min(_PAYMENTS.c.paid_at))
-        .select_from(
-            _PAYMENTS.outerjoin(_VOIDS, _VOIDS.c.payment_id == _PAYMENTS.c.id).join(
-                _MEMBERS, _MEMBERS.c.participant_id == _PAYMENTS.c.participant_id
-            )
-        )
-        .where(
-            (_MEMBERS.c.household_id == household_id)
-            & (_PAYMENTS.c.scheme == Scheme.BHYT_HGD.value)
-            & _VOIDS.c.id.is_(None)
-            & (_PAYMENTS.c.business_date >= date(year, 1, 1))
-            & (_PAYMENTS.c.business_date <= date(year, 12, 31))
-        )
-        .group_by(_PAYMENTS.c.participant_id)
+    rows = con.execute(
+        _FIRST_PAID_IN_YEAR,
+        (household_id, date(year, 1, 1).isoformat(), date(year, 12, 31).isoformat()),
     )
     # min() over UTCDateTime's canonical UTC ISO text, which sorts as time does.
-    first_paid: dict[str, datetime] = {pid: at for pid, at in rows}
+    first_paid: dict[str, datetime] = {pid: parse_utc_iso(at) for pid, at in rows}
     order = member_order(participant_id, first_paid)
     earlier = order - 1
     reason = f"thành viên thứ {order} của hộ trong năm tài chính {year}" + (

@@ -43,7 +43,7 @@ def stored_body(text: str) -> dict[str, CanonicalValue] | None:
         data = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(data, dict) or not all(type(v) in _PLAIN for v in data.values()):
+    if not isinstance(data, dict) or not _PLAIN.issuperset(map(type, data.values())):
         return None
     return data
 

@@ -48,6 +48,7 @@ from app.domain.text import check_text
 from app.domain.types import Role
 from app.errors import ConfigurationError, NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
+from app.services.masterdata import seal_operator, seal_unsealed
 from app.services.queries import add_operator_row, audit, load_actor
 from app.services.sealing import check_heads, counter_id_of, ledger_key
 from app.storage.db import Database
@@ -203,6 +204,7 @@ def create_operator(
         load_actor(session, by)
         op = add_operator_row(session, username, full_name, role, password)
         op.must_change = ChangeReason.FIRST.value
+        seal_operator(session, op, actor=by)
         audit(session, "operator.create", actor=by, subject=username, role=role.value)
         return _view(op)
 
@@ -350,6 +352,9 @@ def _sign_in(db: Database, username: str, password: str, now: datetime, sealed: 
             pending=ChangeReason(op.must_change) if op.must_change else None,
         )
         actor = actor_of(op)
+        if sealed:
+            # A database from before the printed names were sealed: seal them now, once.
+            seal_unsealed(session, actor=actor)
         _login_audit(
             session,
             "login",
@@ -513,6 +518,7 @@ def set_active(db: Database, username: str, active: bool, *, by: Actor) -> Opera
         if active:
             op.failed_logins = 0
             op.locked_until = None
+        seal_operator(session, op, actor=by)
         audit(
             session,
             "operator.enable" if active else "operator.disable",
@@ -533,6 +539,7 @@ def set_role(db: Database, username: str, role: Role, *, by: Actor) -> OperatorV
             _last_admin_guard(session, op, "bỏ quyền quản trị của")
         before = op.role
         op.role = role.value
+        seal_operator(session, op, actor=by)
         audit(
             session, "operator.role", actor=by, subject=op.username, before=before, after=role.value
         )
@@ -633,6 +640,7 @@ def recover_admin(
         op.active = True
         session.merge(Setting(key=RECOVERY_KEY, value=new_code_hash))
         actor = actor_of(op)
+        seal_operator(session, op, actor=actor)
         audit(session, "recovery.used", actor=actor, subject=op.username, new_code_issued=True)
         return Recovered(_view(op), new_code)
 

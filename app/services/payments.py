@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.canonical import canonical_bytes
@@ -79,11 +79,9 @@ from app.services.queries import (
 )
 from app.services.sealing import audit_row, ledger_key, note_heads, provide_key
 from app.storage.db import Database
+from app.storage.driver import as_date, driver, insert_row
 from app.storage.models import (
-    AuditEvent,
     LedgerEntry,
-    OutboxItem,
-    Participant,
     Payment,
     Reprint,
     Void,
@@ -91,14 +89,10 @@ from app.storage.models import (
 
 MIN_VOID_REASON = 5
 
-# Core tables for the hot path (record_payment); the ORM classes serve everything else.
+# The hot path (record_payment) writes through the driver (app.storage.driver); Core tables
+# and the ORM classes serve everything else.
 _LEDGER = cast(Table, LedgerEntry.__table__)
 _PAYMENTS = cast(Table, Payment.__table__)
-_OUTBOX = cast(Table, OutboxItem.__table__)
-_AUDIT = cast(Table, AuditEvent.__table__)
-_INSERT_LEDGER, _INSERT_OUTBOX, _INSERT_PAYMENTS, _INSERT_AUDIT = (
-    insert(t) for t in (_LEDGER, _OUTBOX, _PAYMENTS, _AUDIT)
-)
 
 
 @dataclass(frozen=True)
@@ -244,22 +238,15 @@ def void_body_v2(v: Void, p: Payment) -> VoidBodyV2:
 # --- quoting -----------------------------------------------------------------------------------
 
 
-_VOIDS = cast(Table, Void.__table__)
-
-
-# Non-voided payments of one participant (bound parameter :pid). Built once: these run on
-# every payment.
-_NOT_VOIDED_FROM = _PAYMENTS.outerjoin(_VOIDS, _VOIDS.c.payment_id == _PAYMENTS.c.id)
-_NOT_VOIDED = (_PAYMENTS.c.participant_id == bindparam("pid")) & _VOIDS.c.id.is_(None)
-_SUPPORT_MONTHS_USED = (
-    select(func.coalesce(func.sum(_PAYMENTS.c.support_months), 0))
-    .select_from(_NOT_VOIDED_FROM)
-    .where(_NOT_VOIDED)
+# Support months used by the participant's non-voided payments (runs on every payment).
+_SUPPORT_MONTHS_USED_SQL = (
+    "SELECT coalesce(sum(p.support_months), 0) FROM payments p"
+    " LEFT JOIN voids v ON v.payment_id = p.id WHERE p.participant_id = ? AND v.id IS NULL"
 )
 
 
 def _support_months_used(session: Session, payer: Payer) -> int:
-    used = session.connection().execute(_SUPPORT_MONTHS_USED, {"pid": payer.id}).scalar()
+    used = driver(session).execute(_SUPPORT_MONTHS_USED_SQL, (payer.id,)).fetchone()[0]
     return payer.prior_support_months + int(used or 0)
 
 
@@ -390,17 +377,16 @@ class Payer:
     bhyt_card_end: date | None
 
 
-_PARTICIPANTS = cast(Table, Participant.__table__)
-_PAYER = select(*[_PARTICIPANTS.c[f.name] for f in fields(Payer)]).where(
-    _PARTICIPANTS.c.id == bindparam("pid")
-)
+_PAYER_SQL = f"SELECT {', '.join(f.name for f in fields(Payer))} FROM participants WHERE id = ?"
 
 
 def _participant(session: Session, participant_id: str) -> Payer:
-    row = session.connection().execute(_PAYER, {"pid": participant_id}).first()
+    row = driver(session).execute(_PAYER_SQL, (participant_id,)).fetchone()
     if row is None:
         raise NotFoundError(f"Không tìm thấy người tham gia {participant_id}.")
-    return Payer(*row)
+    values = list(row)
+    values[-1] = as_date(values[-1])  # bhyt_card_end, the last field
+    return Payer(*values)
 
 
 def preview_payment(db: Database, req: PaymentRequest, *, now: datetime | None = None) -> Quote:
@@ -422,9 +408,10 @@ def _chain_head(session: Session) -> tuple[int, str]:
 
 
 def _append(session: Session, record: SealedRecord, record_id: str, at: datetime) -> None:
-    conn = session.connection()
-    conn.execute(
-        _INSERT_LEDGER,
+    con = driver(session)
+    insert_row(
+        con,
+        "ledger",
         {
             "seq": record.seq,
             "kind": record.kind,
@@ -437,8 +424,9 @@ def _append(session: Session, record: SealedRecord, record_id: str, at: datetime
             "mac": record.mac,
         },
     )
-    conn.execute(
-        _INSERT_OUTBOX,
+    insert_row(
+        con,
+        "outbox",
         {
             "ledger_seq": record.seq,
             "record_id": record_id,
@@ -450,9 +438,9 @@ def _append(session: Session, record: SealedRecord, record_id: str, at: datetime
     )
 
 
-# Everything record_payment reads about the counter, in one round trip under the write lock.
-_WRITE_CONTEXT = text(
-    """
+# Everything record_payment reads about the counter, in one round trip under the write lock
+# (through the driver: app.storage.driver).
+_WRITE_CONTEXT = """
     SELECT
       (SELECT receipt_number FROM payments WHERE client_request_id = :rid) AS existing_receipt,
       (SELECT participant_id FROM payments WHERE client_request_id = :rid) AS existing_participant,
@@ -467,7 +455,20 @@ _WRITE_CONTEXT = text(
       (SELECT mac FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_mac
     FROM counter WHERE counter.id = 1
     """
-)
+
+
+class _WriteContext(NamedTuple):
+    existing_receipt: int | None
+    existing_participant: str | None
+    actor_ok: int
+    counter_id: str
+    receipt_series: str
+    rate_version: str | None
+    last_receipt: int | None
+    last_seq: int | None
+    last_hash: str | None
+    audit_seq: int | None
+    audit_mac: str | None
 
 
 # What a retry must repeat exactly: (request field, payment column, Vietnamese label). A field
@@ -526,13 +527,14 @@ def record_in_session(
     caller recording several in one transaction calls this once per payment). Reads the head
     again each time, so payments recorded earlier in the same transaction chain on."""
     contact = prepare_contact(req.notify)
-    conn = session.connection()
-    ctx = conn.execute(
+    con = driver(session)
+    found = con.execute(
         _WRITE_CONTEXT, {"rid": req.client_request_id, "op": by.id, "user": by.username}
-    ).first()
-    if ctx is None:
+    ).fetchone()
+    if found is None:
         require_counter(session)  # raises "not initialised"
         raise AssertionError("unreachable")
+    ctx = _WriteContext(*found)
     if ctx.existing_receipt is not None:
         # A double click or a retry: the payment was already recorded once.
         earlier = payment_by_number(session, ctx.existing_receipt)
@@ -594,7 +596,7 @@ def record_in_session(
     record = seal(key, last_seq + 1, "payment", payment_body_v2(row).canonical(), prev_hash)
     row["confirmation_code"] = record.code
     _append(session, record, row["id"], paid_at)  # the ledger row first: foreign key
-    conn.execute(_INSERT_PAYMENTS, row)
+    insert_row(con, "payments", row)
     entry = audit_row(
         key,
         (ctx.audit_seq, ctx.audit_mac),
@@ -608,10 +610,10 @@ def record_in_session(
             sort_keys=True,
         ),
     )
-    conn.execute(_INSERT_AUDIT, entry)
+    insert_row(con, "audit_events", entry)
     note_heads(session, Heads(record.seq, record.hash, entry["seq"], entry["mac"]))
     # The payer's SMS/email, queued in this same transaction (docs/NOTIFY.md).
-    queue_payment_notices(conn, row, contact, at=paid_at, operator_id=by.id)
+    queue_payment_notices(session.connection(), row, contact, at=paid_at, operator_id=by.id)
     view = _make_view(SimpleNamespace(**row), None, 0)
     if quote.card_from is None:
         return view

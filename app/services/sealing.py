@@ -34,6 +34,7 @@ from app.domain.chain import GENESIS, Heads, keyed_link, open_anchor, seal_ancho
 from app.errors import ConfigurationError
 from app.secrets import load_anchor, signing_key, store_anchor
 from app.storage.db import Database
+from app.storage.driver import driver
 from app.storage.models import AuditEvent, Counter
 
 log = logging.getLogger(__name__)
@@ -213,9 +214,10 @@ def read_heads(session: Session) -> Heads:
     )
 
 
-_AT_ANCHOR = text(
-    "SELECT (SELECT hash FROM ledger WHERE seq = :ledger_seq) AS ledger_hash, "
-    "(SELECT mac FROM audit_events WHERE seq = :audit_seq ORDER BY id LIMIT 1) AS audit_mac"
+# Through the driver (app.storage.driver): this runs before every payment's commit.
+_AT_ANCHOR = (
+    "SELECT (SELECT hash FROM ledger WHERE seq = :ledger_seq), "
+    "(SELECT mac FROM audit_events WHERE seq = :audit_seq ORDER BY id LIMIT 1)"
 )
 
 
@@ -227,11 +229,13 @@ def extends_anchor(session: Session, known: AnchorState, heads: Heads) -> bool:
         return True
     if heads.ledger_seq < known.ledger_seq or heads.audit_seq < known.audit_seq:
         return False
-    at = session.execute(
-        _AT_ANCHOR, {"ledger_seq": known.ledger_seq, "audit_seq": known.audit_seq}
-    ).one()
-    return (known.ledger_seq == 0 or at.ledger_hash == known.ledger_hash) and (
-        known.audit_seq == 0 or at.audit_mac == known.audit_mac
+    ledger_hash, audit_mac = (
+        driver(session)
+        .execute(_AT_ANCHOR, {"ledger_seq": known.ledger_seq, "audit_seq": known.audit_seq})
+        .fetchone()
+    )
+    return (known.ledger_seq == 0 or ledger_hash == known.ledger_hash) and (
+        known.audit_seq == 0 or audit_mac == known.audit_mac
     )
 
 
@@ -282,13 +286,17 @@ def write_anchor(counter_id: str, key: bytes, heads: Heads) -> None:
 @dataclass(frozen=True)
 class Finding:
     """One thing `verify` found wrong. `record` is the ledger seq (for kind `audit_*`, the
-    audit entry's seq; None when the finding is not about one record), `column` the column."""
+    audit entry's seq; None when the finding is not about one record), `column` the column;
+    for `operator_*` / `counter_*` kinds, `table` and `row` name the row (its id)."""
 
     kind: str
     message: str
     record: int | None = None
     column: str | None = None
     record_to: int | None = None  # the end of a missing range
+    # A finding about a master-data row (an operator, the counter): its table and id.
+    table: str | None = None
+    row: int | None = None
 
 
 def _range(lo: int, hi: int) -> str:

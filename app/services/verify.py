@@ -17,7 +17,8 @@ the column when there is one, and a Vietnamese message. Records are rebuilt with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -27,6 +28,16 @@ from sqlalchemy.orm import Session
 from app.domain.chain import GENESIS, Heads, keyed_link
 from app.domain.ledger import RecordKind, SealedRecord, body_version, check_record
 from app.services.ledger_records import StoredContent, stored_body
+from app.services.masterdata import (
+    COUNTER_FIELDS,
+    OPERATOR_FIELDS,
+    REPRINT,
+    STATE_ACTIONS,
+    Difference,
+    SealedStates,
+    compare_reprints,
+    compare_states,
+)
 from app.services.queries import require_counter
 from app.services.relocation import key_epoch
 from app.services.sealing import (
@@ -38,6 +49,7 @@ from app.services.sealing import (
     write_anchor,
 )
 from app.storage.db import Database
+from app.storage.driver import driver
 from app.storage.models import Payment, Void
 
 __all__ = ["Finding", "VerifyReport", "verify_ledger"]
@@ -48,18 +60,34 @@ PAYMENT_COLUMNS = tuple(c.name for c in _PAYMENTS.columns)
 VOID_COLUMNS = tuple(c.name for c in _VOIDS.columns)
 # Columns that are not body fields of the same name: where their value comes from.
 _FROM_ENTRY = {"ledger_seq": "seq", "confirmation_code": "code", "signature": "code"}
+# (position in the row, column, where the signed value comes from) for each table's columns.
+_PAYMENT_SOURCES = tuple((i, c, _FROM_ENTRY.get(c, c)) for i, c in enumerate(PAYMENT_COLUMNS))
+_VOID_SOURCES = tuple((i, c, _FROM_ENTRY.get(c, c)) for i, c in enumerate(VOID_COLUMNS))
 
 # Raw stored values (no type conversion): dates and instants are stored in their canonical
 # text, so they compare with the body as they are, and a garbled value cannot stop `verify`.
-_LEDGER_ROWS = text(
+_LEDGER_ROWS = (
     "SELECT seq, kind, record_id, code, prev_hash, hash, body, mac FROM ledger ORDER BY seq"
 )
-_PAYMENT_ROWS = text(f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments")
-_VOID_ROWS = text(f"SELECT {', '.join(VOID_COLUMNS)} FROM voids")
-_AUDIT_ROWS = text(
+_PAYMENT_ROWS = f"SELECT {', '.join(PAYMENT_COLUMNS)} FROM payments"
+_VOID_ROWS = f"SELECT {', '.join(VOID_COLUMNS)} FROM voids"
+_AUDIT_ROWS = (
     "SELECT id, seq, prev_hash, mac, at, operator_id, action, subject, details "
     "FROM audit_events ORDER BY id"
 )
+
+
+def _named(session: Session, sql: str) -> Iterator[Any]:
+    """The rows of `sql` through the driver (a whole ledger is read: no per-row work of
+    SQLAlchemy), each a named tuple of its columns."""
+    cursor = driver(session).execute(sql)
+    row = namedtuple("row", [d[0] for d in cursor.description])  # type: ignore[misc]
+    return map(row._make, cursor)
+
+
+_REPRINT_ROWS = text("SELECT id, payment_id, number, operator_id FROM reprints ORDER BY id")
+_COUNTER_ROW = text(f"SELECT {', '.join(COUNTER_FIELDS)} FROM counter WHERE id = 1")
+_OPERATOR_ROWS = text(f"SELECT id, {', '.join(OPERATOR_FIELDS)} FROM operators ORDER BY id")
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,8 @@ def numbers_text(numbers: Sequence[int]) -> str:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "có" if value else "không"
     return "(trống)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
@@ -114,9 +144,9 @@ class _Verifier:
         # checked for every record, seals only from the epoch on.
         self.seals_from = seals_from
         self.found: list[Finding] = []
-        self.payments = {r.ledger_seq: r for r in session.execute(_PAYMENT_ROWS)}
-        self.voids = {r.ledger_seq: r for r in session.execute(_VOID_ROWS)}
-        self.entries = session.execute(_LEDGER_ROWS).all()
+        self.payments = {r.ledger_seq: r for r in _named(session, _PAYMENT_ROWS)}
+        self.voids = {r.ledger_seq: r for r in _named(session, _VOID_ROWS)}
+        self.entries = list(_named(session, _LEDGER_ROWS))
         self.content = self._legacy_content(session)
         self.hashes: dict[int, str] = {}
         self.receipts: dict[int, int] = {}  # receipt number → ledger seq (signed)
@@ -221,19 +251,26 @@ class _Verifier:
         """Every column of the record's row against the value the signed record gives it."""
         seq = record.seq
         if record.kind == "payment":
-            row, columns, table = self.payments.get(seq), PAYMENT_COLUMNS, "payments"
+            row, columns, table = self.payments.get(seq), _PAYMENT_SOURCES, "payments"
         else:
-            row, columns, table = self.voids.get(seq), VOID_COLUMNS, "voids"
+            row, columns, table = self.voids.get(seq), _VOID_SOURCES, "voids"
         if row is None:
             self.bad("row_missing", f"bản ghi số {seq}: không còn dòng trong bảng {table}", seq)
             return
         if record.body.get("id") != record_id:
             self.bad("column_mismatch", f"bản ghi số {seq}: sổ cái ghi id khác", seq, column="id")
-        signed: dict[str, Any] = {**record.body, "seq": seq, "code": record.code}
-        values = row._mapping
-        for column in columns:
-            want = signed.get(_FROM_ENTRY.get(column, column), _UNSIGNED)
-            got = values[column]
+        body, code = record.body, record.code
+        for i, column, source in columns:
+            want = (
+                seq
+                if source == "seq"
+                else code
+                if source == "code"
+                else body.get(source, _UNSIGNED)
+            )
+            got = row[i]
+            if got == want and type(got) is type(want):
+                continue  # the common case, first
             if want is _UNSIGNED:
                 self.bad(
                     "column_unsigned",
@@ -303,13 +340,20 @@ class _AuditState:
 
 
 def _verify_audit(
-    session: Session, key: bytes | None, found: list[Finding], keyed_from: int = 1
+    session: Session,
+    key: bytes | None,
+    found: list[Finding],
+    keyed_from: int = 1,
+    states: SealedStates | None = None,
 ) -> tuple[_AuditState, dict[int, str]]:
-    """The keyed audit chain: entries before the first keyed one are the unsealed past."""
+    """The keyed audit chain: entries before the first keyed one are the unsealed past. The
+    sealed states of the printed names (`app.services.masterdata`) are gathered on the way."""
     state = _AuditState()
     macs: dict[int, str] = {}
     expected, prev = 1, GENESIS
-    for row in session.execute(_AUDIT_ROWS):
+    for row in _named(session, _AUDIT_ROWS):
+        if states is not None and row.action == REPRINT:
+            states.take_reprint(row.seq, row.subject, row.operator_id, row.details)
         if row.seq is None:
             if state.checked:
                 found.append(
@@ -360,6 +404,8 @@ def _verify_audit(
                     seq,
                 )
             )
+        if states is not None and row.action in STATE_ACTIONS:
+            states.take(seq, row.action, row.subject, row.details)
         macs[seq] = row.mac
         expected, prev = seq + 1, row.mac or GENESIS
         state.head_seq, state.head_mac = seq, row.mac or GENESIS
@@ -381,11 +427,63 @@ def verify_ledger(
         v.orphans()
         v.receipt_numbers()
         v.voids_name_payments()
-        audit, macs = _verify_audit(session, key, v.found, epoch.audit_from_seq if epoch else 1)
+        states = SealedStates()
+        audit, macs = _verify_audit(
+            session, key, v.found, epoch.audit_from_seq if epoch else 1, states
+        )
+        counter_row = session.execute(_COUNTER_ROW).first()
+        operator_rows = [r._mapping for r in session.execute(_OPERATOR_ROWS)]
+        differences = compare_states(
+            states, counter_row._mapping if counter_row else None, operator_rows
+        )
+        receipts = {p.id: p.receipt_number for p in v.payments.values()}
+        reprint_rows = [r._mapping for r in session.execute(_REPRINT_ROWS)]
+        differences += compare_reprints(states, reprint_rows, receipts)
+        for difference in differences:
+            v.found.append(_printed_finding(difference))
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None and against_anchor:
         _against_anchor(sealing, heads, v, macs)
     return VerifyReport(len(v.entries), tuple(v.found), head_hash, audit.checked)
+
+
+def _printed_finding(d: Difference) -> Finding:
+    """A printed name's row against its sealed state, in words."""
+    if d.table == "counter":
+        what = "thông tin quầy"
+    elif d.table == "reprints":
+        what = d.label
+    else:
+        what = f"người dùng số {d.row}" + (f" ({d.label})" if d.label else "")
+    if d.kind == "reprint_unsealed":
+        message = f"{what}: dòng bảng reprints không có mục nhật ký in bản sao nào (dòng bị thêm)"
+    elif d.kind == "reprint_missing":
+        entry = "" if d.audit_seq is None else f" (mục số {d.audit_seq})"
+        message = (
+            f"{what}: nhật ký{entry} ghi bản sao này nhưng bảng reprints không còn dòng đó "
+            "(đã bị xóa: bản sao sau sẽ in trùng số)"
+        )
+    elif d.kind == "reprint_duplicate":
+        message = (
+            f"{what}: số bản sao này đã in hai lần (mục nhật ký số {_show(d.audit_seq)} là lần "
+            "sau): dòng của lần trước đã bị xóa khỏi bảng reprints"
+        )
+    elif d.kind == "operator_unsealed":
+        message = (
+            f"{what}: không có mục nhật ký có khóa nào ghi tài khoản này (dòng bị thêm vào bảng "
+            "operators bằng tay)"
+        )
+    elif d.kind == "operator_missing":
+        message = (
+            f"{what}: nhật ký (mục số {d.audit_seq}) ghi tài khoản này nhưng bảng operators không "
+            "còn dòng đó (đã bị xóa)"
+        )
+    else:
+        message = (
+            f"{what}: cột {d.table}.{d.column} là {_show(d.got)}, nhật ký đã ký (mục số "
+            f"{d.audit_seq}) ghi {_show(d.want)} (đã bị sửa)"
+        )
+    return Finding(d.kind, message, None, column=d.column, table=d.table, row=d.row)
 
 
 def _against_anchor(

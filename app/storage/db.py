@@ -65,7 +65,8 @@ def configure_sqlite(engine: Engine, *, busy_timeout_ms: int = 15000) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Straight to the driver: this starts every transaction (record_payment's hot path).
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(path: Path) -> Engine:
@@ -80,6 +81,11 @@ class SessionScopes:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Write scopes run on the same engine (same pool, same events) with the option that makes
+        # the "begin" event say BEGIN IMMEDIATE, set once here rather than per transaction.
+        self._write_sessions = sessionmaker(
+            engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -89,8 +95,8 @@ class SessionScopes:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction (on SQLite under the write lock); commits on success."""
-        with self._sessions() as session:
-            session.connection(execution_options={_IMMEDIATE: True})
+        with self._write_sessions() as session:
+            session.connection()  # BEGIN IMMEDIATE now: the write lock before any read
             try:
                 yield session
                 session.commit()

@@ -148,7 +148,9 @@ def test_format_1_records_verify_after_the_upgrade_and_the_chain_goes_on(
         assert view.ledger_seq == 4 and view.receipt_number == 4
         report = verify_ledger(db)
         assert report.ok, report.problems
-        assert report.audit_checked == 2  # the login and the payment: the keyed trail begins
+        # The keyed trail begins: the printed names sealed at the first sign-in (the counter's
+        # and the one operator's: app.services.masterdata), the login and the payment.
+        assert report.audit_checked == 4
         assert get_payment(db, 2).confirmation_code.replace("-", "") == codes[1]
         con = sqlite3.connect(path)
         con.execute("DROP TRIGGER payments_no_update")

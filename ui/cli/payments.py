@@ -213,6 +213,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "record": f.record,
             "record_to": f.record_to,
             "column": f.column,
+            "table": f.table,
+            "row": f.row,
             "message": f.message,
         }
         for f in report.findings
