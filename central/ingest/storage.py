@@ -17,7 +17,8 @@ import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Insert, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.domain.rates import RateTable, load_default_rate_table
@@ -73,8 +74,28 @@ def lock_counter(s: Session, counter_id: str) -> CentralCounter:
     ).one()
 
 
-def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> Held:
-    """The stored records the batch's ids name, and the counter's chain around its numbers."""
+def lock_counter_by_token(s: Session, token_hash: str) -> CentralCounter | None:
+    """The counter whose API token hashes to `token_hash`, its row locked as `lock_counter`
+    does — authentication and the upload's lock in one statement; None: no such token."""
+    return s.scalars(
+        select(CentralCounter).where(CentralCounter.token_hash == token_hash).with_for_update()
+    ).one_or_none()
+
+
+def insert_ignoring_duplicates(s: Session, table: type[object]) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` in the session's dialect (PostgreSQL or SQLite)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def load_held(
+    s: Session, counter_id: str, parsed: Sequence[ParsedRecord], *, head_seq: int | None = None
+) -> Held:
+    """The stored records the batch's ids name, and the counter's chain around its numbers.
+
+    `head_seq` (the counter's head, read under its lock) saves a query in the usual case of a
+    batch above everything stored: the highest number under the batch is then the head."""
     ids = list({p.id for p in parsed})
     by_id: dict[str, HeldRecord] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -104,11 +125,14 @@ def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> He
             .where(LedgerRecord.seq.between(lo, hi))
         )
     }
-    below = s.scalar(
-        select(func.max(LedgerRecord.seq)).where(
-            LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
+    if head_seq is not None and head_seq < lo:
+        below: int | None = head_seq
+    else:
+        below = s.scalar(
+            select(func.max(LedgerRecord.seq)).where(
+                LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
+            )
         )
-    )
     return Held(by_id, by_seq, below or 0, void_targets)
 
 
@@ -154,6 +178,7 @@ def store_accepted(
     flags of the checks against the stored ledger."""
     if not accepted:
         return []
+    # executemany: psycopg pipelines the rows (one round trip) as prepared statements.
     s.execute(insert(LedgerRecord), [_row(counter.id, p, now) for p in accepted])
     notes = _check_voids(s, counter.id, accepted)
     _register_participants(s, counter.id, accepted, now)
@@ -230,55 +255,78 @@ def _fresh_ma_so(s: Session, taken: set[str]) -> str:
 def _register_participants(
     s: Session, counter_id: str, accepted: Sequence[ParsedRecord], now: str
 ) -> None:
+    """First sight of a participant registers it for the counter that sent it. Two counters
+    may register the same participant at once (several workers): the insert skips a row
+    another transaction stored first (`ON CONFLICT DO NOTHING`), and only the rows this
+    transaction really inserted publish an assigned mã số."""
     latest = {p.payment.participant_id: p.payment for p in accepted if p.payment is not None}
     if not latest:
         return
     known = {
         row.participant_id: row
-        for row in s.scalars(
-            select(CentralParticipant).where(CentralParticipant.participant_id.in_(list(latest)))
+        for row in s.execute(
+            select(
+                CentralParticipant.participant_id,
+                CentralParticipant.counter_id,
+                CentralParticipant.ma_so_bhxh,
+            ).where(CentralParticipant.participant_id.in_(list(latest)))
         )
     }
     taken: set[str] = set()
     fresh: list[dict[str, object]] = []
-    changes: list[dict[str, object]] = []
-
-    def assign(pid: str) -> str:
-        # SIMULATED VSS STEP (see module docstring): assign a fresh code.
-        code = _fresh_ma_so(s, taken)
-        changes.append(
-            {
-                "counter_id": counter_id,
-                "participant_id": pid,
-                "change": "assigned",
-                "ma_so_bhxh": code,
-                "changed_at": now,
-            }
-        )
-        return code
-
+    assigned: dict[str, str] = {}
     for pid, payment in latest.items():
         person = known.get(pid)
         if person is None:
             ma_so = payment.ma_so_bhxh
+            if ma_so is None:  # SIMULATED VSS STEP (see module docstring): a fresh code
+                ma_so = assigned[pid] = _fresh_ma_so(s, taken)
             fresh.append(
                 {
                     "participant_id": pid,
                     "counter_id": counter_id,
                     "full_name": payment.payer_name,
-                    "ma_so_bhxh": ma_so or assign(pid),
-                    "assigned_here": ma_so is None,
+                    "ma_so_bhxh": ma_so,
+                    "assigned_here": pid in assigned,
                     "first_seen_at": now,
                 }
             )
         elif person.counter_id != counter_id:
             continue  # another counter's participant: a counter never changes it
         elif person.ma_so_bhxh is None:
-            person.ma_so_bhxh = payment.ma_so_bhxh or assign(pid)
-            person.assigned_here = payment.ma_so_bhxh is None
+            ma_so = payment.ma_so_bhxh
+            if ma_so is None:
+                ma_so = assigned[pid] = _fresh_ma_so(s, taken)
+            s.execute(
+                update(CentralParticipant)
+                .where(
+                    CentralParticipant.participant_id == pid,
+                    CentralParticipant.ma_so_bhxh.is_(None),
+                )
+                .values(ma_so_bhxh=ma_so, assigned_here=pid in assigned)
+            )
     if fresh:
-        s.execute(insert(CentralParticipant), fresh)
-    s.flush()
+        # One statement in one order for every transaction: two inserting overlapping
+        # participants wait for each other instead of deadlocking. When this batch assigned
+        # mã số (first-time participants: few), the ids really inserted come back and only
+        # those publish a change; otherwise nothing needs an answer (one pipelined round trip).
+        fresh.sort(key=lambda row: str(row["participant_id"]))
+        stmt = insert_ignoring_duplicates(s, CentralParticipant)
+        if any(row["participant_id"] in assigned for row in fresh):
+            won = set(s.scalars(stmt.returning(CentralParticipant.participant_id), fresh).all())
+            assigned = {pid: code for pid, code in assigned.items() if pid in won or pid in known}
+        else:
+            s.execute(stmt, fresh)
+    changes = [
+        {
+            "counter_id": counter_id,
+            "participant_id": pid,
+            "change": "assigned",
+            "ma_so_bhxh": code,
+            "changed_at": now,
+        }
+        for pid, code in assigned.items()
+    ]
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)
 
