@@ -13,13 +13,17 @@ of the same rows into the same table with psycopg, same batches, same concurrenc
 07:30 read side: every counter fetches its Mẫu 01-XN for the day.
 
 Goals (issue 17): ≥ 0.3× the raw baseline, p99 ≤ 1 s at 200 counters, throughput growing with
-workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`.
+workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`, and
+the CPU each part used per batch of the run (API server and its workers, PostgreSQL, this
+benchmark's client threads; from /proc): when their sum per second of run time reaches the
+core count, more workers cannot help.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -28,8 +32,9 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,6 +48,51 @@ from sync.protocol import PATH_XN01  # noqa: E402
 from tests.central.postgres import PostgresServer  # noqa: E402
 from tests.central.simcounters import SimCounter, upload  # noqa: E402
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, its reaped children and its live descendants,
+    from /proc — how much of the machine a server used, whatever else ran meanwhile."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = sum(int(v) for v in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+    return own + sum(_live_cpu(int(c)) for c in children)
+
+
+def _live_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:13]) / _TICK + sum(_live_cpu(int(c)) for c in children)
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent during a run by the API server, PostgreSQL and this benchmark's own
+    client threads."""
+
+    api: float = 0.0
+    db: float = 0.0
+    client: float = 0.0
+
+    def per_batch(self, batches: int) -> str:
+        ms = [1000 * v / max(1, batches) for v in (self.api, self.db, self.client)]
+        return (
+            f"CPU per batch: API {ms[0]:5.1f} ms, PostgreSQL {ms[1]:5.1f} ms, "
+            f"client {ms[2]:5.1f} ms"
+        )
+
 
 @dataclass
 class Run:
@@ -50,6 +100,7 @@ class Run:
     records: int
     seconds: float
     latencies: list[float]
+    cpu: Cpu = field(default_factory=Cpu)
 
     @property
     def rate(self) -> float:
@@ -137,14 +188,18 @@ def run_api(
                 raise RuntimeError(f"batch refused: HTTP {last.status}")
             return last.seconds
 
+        cpu_before = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             latencies = list(pool.map(one, enumerate(jobs)))
+        seconds = time.perf_counter() - started
+        cpu_after = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
         upload_run = Run(
             f"API, {workers} worker(s)",
             sum(len(b) for _, b in jobs),
-            time.perf_counter() - started,
+            seconds,
             latencies,
+            Cpu(*(a - b for a, b in zip(cpu_after, cpu_before, strict=True))),
         )
 
         day = counters[0].records[0]["body"]["business_date"]
@@ -199,7 +254,7 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
     jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
     jobs.sort(key=lambda job: job[1][0]["seq"])
     local = threading.local()
-    conns: list[psycopg.Connection[object]] = []
+    conns: list[psycopg.Connection[Any]] = []
 
     def one(indexed: tuple[int, tuple[SimCounter, list[dict[str, object]]]]) -> float:
         _, (c, batch) = indexed
@@ -235,14 +290,18 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
         return time.perf_counter() - t
 
     try:
+        cpu_before = (tree_cpu(pg.postmaster_pid()), self_cpu())
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            latencies = list(pool.map(one, enumerate(jobs)))  # type: ignore[arg-type]
+            latencies = list(pool.map(one, enumerate(jobs)))
+        seconds = time.perf_counter() - started
+        cpu_after = (tree_cpu(pg.postmaster_pid()), self_cpu())
         return Run(
             "raw INSERT … ON CONFLICT",
             sum(len(b) for _, b in jobs),
-            time.perf_counter() - started,
+            seconds,
             latencies,
+            Cpu(0.0, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]),
         )
     finally:
         for conn in conns:
@@ -268,10 +327,12 @@ def main() -> int:
     try:
         counters = _counters(args.counters, args.payments)
         raw = run_raw(pg, counters, args)
+        batches = len(raw.latencies)
         print(
             f"{raw.label:28} {raw.rate:9,.0f} records/s   p50 {raw.pct(0.5) * 1000:6.0f} ms"
             f"   p99 {raw.pct(0.99) * 1000:6.0f} ms"
         )
+        print(f"{'':28} {raw.cpu.per_batch(batches)}")
         for workers in worker_counts:
             for c in counters:
                 c.token = ""
@@ -280,6 +341,7 @@ def main() -> int:
                 f"{api.label:28} {api.rate:9,.0f} records/s   p50 {api.pct(0.5) * 1000:6.0f} ms"
                 f"   p99 {api.pct(0.99) * 1000:6.0f} ms   ratio to raw {api.rate / raw.rate:.2f}×"
             )
+            print(f"{'':28} {api.cpu.per_batch(batches)}")
             print(
                 f"{reads.label:28} {reads.seconds:9.2f} s for {reads.records} counters"
                 f"   p50 {reads.pct(0.5) * 1000:6.0f} ms   p99 {reads.pct(0.99) * 1000:6.0f} ms"

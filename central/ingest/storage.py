@@ -17,9 +17,10 @@ import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import Insert, func, insert, select, update
+from sqlalchemy import Insert, false, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.domain.rates import RateTable, load_default_rate_table
 from central.ingest.classify import Held, HeldRecord, Link
@@ -92,13 +93,28 @@ def insert_ignoring_duplicates(s: Session, table: type[object]) -> Insert:
 def load_held(
     s: Session, counter_id: str, parsed: Sequence[ParsedRecord], *, head_seq: int | None = None
 ) -> Held:
-    """The stored records the batch's ids name, and the counter's chain around its numbers.
+    """The stored records the batch's ids name, and the counter's chain around its numbers —
+    one query for both (up to `_CHUNK` ids).
 
-    `head_seq` (the counter's head, read under its lock) saves a query in the usual case of a
-    batch above everything stored: the highest number under the batch is then the head."""
-    ids = list({p.id for p in parsed})
+    `head_seq` (the counter's head, read under its lock) saves work in the usual case of a
+    batch above everything stored: nothing is stored above the head, and the highest number
+    under the batch is then the head itself."""
+    wanted = {p.id for p in parsed}
+    ids = list(wanted)
+    void_targets = _void_targets(s, parsed)
+    if not parsed:
+        return Held({}, {})
+    lo = min(p.seq for p in parsed) - 1
+    hi = max(p.seq for p in parsed) + 1
+    near: ColumnElement[bool] = (LedgerRecord.counter_id == counter_id) & LedgerRecord.seq.between(
+        lo, hi
+    )
+    if head_seq is not None and head_seq < lo:
+        near = false()  # nothing is stored above the head
     by_id: dict[str, HeldRecord] = {}
-    for start in range(0, len(ids), _CHUNK):
+    by_seq: dict[int, Link] = {}
+    for start in range(0, max(len(ids), 1), _CHUNK):
+        chunk = LedgerRecord.id.in_(ids[start : start + _CHUNK])
         for row in s.execute(
             select(
                 LedgerRecord.id,
@@ -108,23 +124,13 @@ def load_held(
                 LedgerRecord.code,
                 LedgerRecord.prev_hash,
                 LedgerRecord.hash,
-            ).where(LedgerRecord.id.in_(ids[start : start + _CHUNK]))
+            ).where(or_(chunk, near) if start == 0 else chunk)
         ):
-            fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
-            by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
-    void_targets = _void_targets(s, parsed)
-    if not parsed:
-        return Held(by_id, {})
-    lo = min(p.seq for p in parsed) - 1
-    hi = max(p.seq for p in parsed) + 1
-    by_seq = {
-        near.seq: Link(near.id, near.prev_hash, near.hash)
-        for near in s.execute(
-            select(LedgerRecord.seq, LedgerRecord.id, LedgerRecord.prev_hash, LedgerRecord.hash)
-            .where(LedgerRecord.counter_id == counter_id)
-            .where(LedgerRecord.seq.between(lo, hi))
-        )
-    }
+            if row.id in wanted:
+                fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
+                by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
+            if row.counter_id == counter_id and lo <= row.seq <= hi:
+                by_seq[row.seq] = Link(row.id, row.prev_hash, row.hash)
     if head_seq is not None and head_seq < lo:
         below: int | None = head_seq
     else:
@@ -171,6 +177,24 @@ def _row(counter_id: str, p: ParsedRecord, now: str) -> dict[str, object]:
     }
 
 
+_RECORD_COLUMNS = tuple(LedgerRecord.__table__.columns.keys())
+
+
+def _insert_records(s: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Insert new rows of `records`: on PostgreSQL with COPY (one stream, rows encoded in C),
+    elsewhere one executemany. The ids are new under the counter's lock (classified first); a
+    record id another counter stores at the same moment fails the batch, which is retried."""
+    if s.get_bind().dialect.name != "postgresql":
+        s.execute(insert(LedgerRecord), rows)
+        return
+    raw = s.connection().connection.driver_connection
+    assert raw is not None
+    statement = f"COPY records ({', '.join(_RECORD_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in _RECORD_COLUMNS])
+
+
 def store_accepted(
     s: Session, counter: CentralCounter, accepted: Sequence[ParsedRecord], now: str
 ) -> list[FlagNote]:
@@ -178,8 +202,7 @@ def store_accepted(
     flags of the checks against the stored ledger."""
     if not accepted:
         return []
-    # executemany: psycopg pipelines the rows (one round trip) as prepared statements.
-    s.execute(insert(LedgerRecord), [_row(counter.id, p, now) for p in accepted])
+    _insert_records(s, [_row(counter.id, p, now) for p in accepted])
     notes = _check_voids(s, counter.id, accepted)
     _register_participants(s, counter.id, accepted, now)
     top = max(accepted, key=lambda p: p.seq)
@@ -309,14 +332,12 @@ def _register_participants(
         # One statement in one order for every transaction: two inserting overlapping
         # participants wait for each other instead of deadlocking. When this batch assigned
         # mã số (first-time participants: few), the ids really inserted come back and only
-        # those publish a change; otherwise nothing needs an answer (one pipelined round trip).
+        # those publish a change; otherwise nothing needs an answer.
         fresh.sort(key=lambda row: str(row["participant_id"]))
-        stmt = insert_ignoring_duplicates(s, CentralParticipant)
-        if any(row["participant_id"] in assigned for row in fresh):
-            won = set(s.scalars(stmt.returning(CentralParticipant.participant_id), fresh).all())
+        mine = any(row["participant_id"] in assigned for row in fresh)
+        won = _insert_participants(s, fresh, returning=mine)
+        if mine:
             assigned = {pid: code for pid, code in assigned.items() if pid in won or pid in known}
-        else:
-            s.execute(stmt, fresh)
     changes = [
         {
             "counter_id": counter_id,
@@ -329,6 +350,42 @@ def _register_participants(
     ]
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)
+
+
+_PARTICIPANT_COLUMNS = (
+    ("participant_id", "text"),
+    ("counter_id", "text"),
+    ("full_name", "text"),
+    ("ma_so_bhxh", "text"),
+    ("assigned_here", "boolean"),
+    ("first_seen_at", "text"),
+)
+_PARTICIPANTS_UNNEST = text(
+    f"INSERT INTO participants ({', '.join(n for n, _ in _PARTICIPANT_COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{n} AS {t}[])" for n, t in _PARTICIPANT_COLUMNS)
+    + ") ON CONFLICT DO NOTHING"
+)
+
+
+def _insert_participants(
+    s: Session, rows: Sequence[dict[str, object]], *, returning: bool
+) -> set[str]:
+    """`INSERT … ON CONFLICT DO NOTHING` of new participants, in the rows' order; with
+    `returning`, the ids really inserted. On PostgreSQL one statement over arrays (`unnest`),
+    whatever the number of rows; elsewhere one executemany."""
+    if s.get_bind().dialect.name == "postgresql":
+        arrays = {n: [row[n] for row in rows] for n, _ in _PARTICIPANT_COLUMNS}
+        if not returning:
+            s.execute(_PARTICIPANTS_UNNEST, arrays)
+            return set()
+        answering = text(str(_PARTICIPANTS_UNNEST) + " RETURNING participant_id")
+        return set(s.scalars(answering, arrays).all())
+    stmt = insert_ignoring_duplicates(s, CentralParticipant)
+    if not returning:
+        s.execute(stmt, rows)
+        return set()
+    return set(s.scalars(stmt.returning(CentralParticipant.participant_id), rows).all())
 
 
 def resolve_gaps(s: Session, counter_id: str, filled: Sequence[int], now: str) -> None:
