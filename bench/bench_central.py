@@ -22,6 +22,7 @@ core count, more workers cannot help.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -44,7 +45,7 @@ import requests  # noqa: E402
 
 from central.masterkey import ENV_KEY, MasterKeys, new_key_text  # noqa: E402
 from central.store import CentralStore  # noqa: E402
-from sync.protocol import PATH_XN01  # noqa: E402
+from sync.protocol import PATH_XN01, WireRecord  # noqa: E402
 from tests.central.postgres import PostgresServer  # noqa: E402
 from tests.central.simcounters import SimCounter, upload  # noqa: E402
 
@@ -169,7 +170,14 @@ def run_api(
         session = requests.Session()
         for c in counters:
             c.enroll(base, store, session)
-        jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
+        # Encoded before the clock starts: a real counter's CPU is not central's, and this
+        # machine's two cores are shared by the client threads (the raw baseline's rows are
+        # prepared beforehand too).
+        jobs = [
+            (c, b, json.dumps({"records": b}, ensure_ascii=False).encode("utf-8"))
+            for c in counters
+            for b in c.batches(args.batch)
+        ]
         # interleave: every counter's first batch, then every counter's second, …
         jobs.sort(key=lambda job: job[1][0]["seq"])
         local = threading.local()
@@ -180,9 +188,9 @@ def run_api(
             http: requests.Session = local.session
             return http
 
-        def one(indexed: tuple[int, tuple[SimCounter, list[object]]]) -> float:
-            _, (c, b) = indexed
-            answers = upload(session_of_thread(), base, c, b)  # type: ignore[arg-type]
+        def one(indexed: tuple[int, tuple[SimCounter, list[WireRecord], bytes]]) -> float:
+            _, (c, b, payload) = indexed
+            answers = upload(session_of_thread(), base, c, b, payload=payload)
             last = answers[-1]
             if last.status != 200:
                 raise RuntimeError(f"batch refused: HTTP {last.status}")
@@ -196,7 +204,7 @@ def run_api(
         cpu_after = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
         upload_run = Run(
             f"API, {workers} worker(s)",
-            sum(len(b) for _, b in jobs),
+            sum(len(b) for _, b, _ in jobs),
             seconds,
             latencies,
             Cpu(*(a - b for a, b in zip(cpu_after, cpu_before, strict=True))),
@@ -249,24 +257,11 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) "
         "ON CONFLICT DO NOTHING"
     )
-    import json
 
-    jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
-    jobs.sort(key=lambda job: job[1][0]["seq"])
-    local = threading.local()
-    conns: list[psycopg.Connection[Any]] = []
-
-    def one(indexed: tuple[int, tuple[SimCounter, list[dict[str, object]]]]) -> float:
-        _, (c, batch) = indexed
-        t = time.perf_counter()
-        conn = getattr(local, "conn", None)
-        if conn is None:  # one connection per client thread
-            conn = local.conn = psycopg.connect(libpq)
-            conns.append(conn)
-        rows = []
+    def rows_of(c: SimCounter, batch: list[WireRecord]) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
         for w in batch:
             body = w["body"]
-            assert isinstance(body, dict)
             rows.append(
                 (
                     body["id"],
@@ -285,6 +280,21 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
                     body["participant_id"],
                 )
             )
+        return rows
+
+    # prepared before the clock starts, like the API's encoded batches
+    jobs = [(b, rows_of(c, b)) for c in counters for b in c.batches(args.batch)]
+    jobs.sort(key=lambda job: job[0][0]["seq"])
+    local = threading.local()
+    conns: list[psycopg.Connection[Any]] = []
+
+    def one(indexed: tuple[int, tuple[list[WireRecord], list[tuple[object, ...]]]]) -> float:
+        _, (_, rows) = indexed
+        t = time.perf_counter()
+        conn = getattr(local, "conn", None)
+        if conn is None:  # one connection per client thread
+            conn = local.conn = psycopg.connect(libpq)
+            conns.append(conn)
         with conn.transaction():
             conn.cursor().executemany(sql, rows)
         return time.perf_counter() - t
@@ -298,7 +308,7 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
         cpu_after = (tree_cpu(pg.postmaster_pid()), self_cpu())
         return Run(
             "raw INSERT … ON CONFLICT",
-            sum(len(b) for _, b in jobs),
+            sum(len(b) for b, _ in jobs),
             seconds,
             latencies,
             Cpu(0.0, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]),

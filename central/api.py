@@ -94,10 +94,11 @@ def _counter_auth(
 Counter = Annotated[CounterAuth, Depends(_counter_auth)]
 
 
-def _bearer_token(
+async def _bearer_token(
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The bearer token, not yet checked: the upload checks it in its own transaction."""
+    """The bearer token, not yet checked: the upload checks it in its own transaction.
+    (`async`: no trip through the thread pool for a dictionary look-up.)"""
     if creds is None or not creds.credentials:
         raise Unauthorized(auth.MISSING_TOKEN)
     return creds.credentials

@@ -89,12 +89,17 @@ def ingest(store: CentralStore, token: str, records: Sequence[WireRecord]) -> Up
     parsed = [item for item in items if isinstance(item, ParsedRecord)]
     now = now_text()
     with store.write() as s:
-        counter = lock_counter_by_token(s, hash_secret(token))
-        if counter is None:
+        found = lock_counter_by_token(s, hash_secret(token))
+        if found is None:
             raise Unauthorized(BAD_TOKEN)
+        counter, moved = found
         held = load_held(s, counter.id, parsed, head_seq=counter.head_seq)
         versions = [v for p in parsed if isinstance(v := p.record.body.get("rate_version"), str)]
-        keys = load_keys(store, s, counter)
+        keys = (
+            load_keys(store, s, counter)
+            if moved
+            else CounterKeys(store.keys.open(counter.id, counter.signing_key), (), None)
+        )
         facts = CounterFacts(
             counter.id,
             counter.ledger_counter_id,

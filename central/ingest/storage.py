@@ -30,11 +30,13 @@ from central.ingest.parse import ParsedRecord
 from central.models import (
     CentralCounter,
     CentralParticipant,
+    CounterKey,
     Flag,
     LedgerRecord,
     ParticipantChangeRow,
     PublishedRateTable,
 )
+from central.moves import APPROVED, PENDING
 
 _CHUNK = 500
 
@@ -75,12 +77,24 @@ def lock_counter(s: Session, counter_id: str) -> CentralCounter:
     ).one()
 
 
-def lock_counter_by_token(s: Session, token_hash: str) -> CentralCounter | None:
+def lock_counter_by_token(s: Session, token_hash: str) -> tuple[CentralCounter, bool] | None:
     """The counter whose API token hashes to `token_hash`, its row locked as `lock_counter`
-    does — authentication and the upload's lock in one statement; None: no such token."""
-    return s.scalars(
-        select(CentralCounter).where(CentralCounter.token_hash == token_hash).with_for_update()
+    does — authentication and the upload's lock in one statement — and whether it has keys
+    from a move to a new PC (`counter_keys`, central.moves) to load; None: no such token."""
+    moved = (
+        select(CounterKey.id)
+        .where(
+            CounterKey.counter_id == CentralCounter.id,
+            CounterKey.status.in_((PENDING, APPROVED)),
+        )
+        .exists()
+    )
+    row = s.execute(
+        select(CentralCounter, moved)
+        .where(CentralCounter.token_hash == token_hash)
+        .with_for_update(of=CentralCounter)
     ).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
 
 
 def insert_ignoring_duplicates(s: Session, table: type[object]) -> Insert:
