@@ -13,13 +13,18 @@ of the same rows into the same table with psycopg, same batches, same concurrenc
 07:30 read side: every counter fetches its Mẫu 01-XN for the day.
 
 Goals (issue 17): ≥ 0.3× the raw baseline, p99 ≤ 1 s at 200 counters, throughput growing with
-workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`.
+workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`, and
+the CPU each part used per batch of the run (API server and its workers, PostgreSQL, this
+benchmark's client threads; from /proc): when their sum per second of run time reaches the
+core count, more workers cannot help.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -28,8 +33,9 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,9 +45,54 @@ import requests  # noqa: E402
 
 from central.masterkey import ENV_KEY, MasterKeys, new_key_text  # noqa: E402
 from central.store import CentralStore  # noqa: E402
-from sync.protocol import PATH_XN01  # noqa: E402
+from sync.protocol import PATH_XN01, WireRecord  # noqa: E402
 from tests.central.postgres import PostgresServer  # noqa: E402
 from tests.central.simcounters import SimCounter, upload  # noqa: E402
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process, its reaped children and its live descendants,
+    from /proc — how much of the machine a server used, whatever else ran meanwhile."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = sum(int(v) for v in fields[11:15]) / _TICK  # utime, stime, cutime, cstime
+    return own + sum(_live_cpu(int(c)) for c in children)
+
+
+def _live_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:13]) / _TICK + sum(_live_cpu(int(c)) for c in children)
+
+
+def self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent during a run by the API server, PostgreSQL and this benchmark's own
+    client threads."""
+
+    api: float = 0.0
+    db: float = 0.0
+    client: float = 0.0
+
+    def per_batch(self, batches: int) -> str:
+        ms = [1000 * v / max(1, batches) for v in (self.api, self.db, self.client)]
+        return (
+            f"CPU per batch: API {ms[0]:5.1f} ms, PostgreSQL {ms[1]:5.1f} ms, "
+            f"client {ms[2]:5.1f} ms"
+        )
 
 
 @dataclass
@@ -50,6 +101,7 @@ class Run:
     records: int
     seconds: float
     latencies: list[float]
+    cpu: Cpu = field(default_factory=Cpu)
 
     @property
     def rate(self) -> float:
@@ -118,7 +170,14 @@ def run_api(
         session = requests.Session()
         for c in counters:
             c.enroll(base, store, session)
-        jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
+        # Encoded before the clock starts: a real counter's CPU is not central's, and this
+        # machine's two cores are shared by the client threads (the raw baseline's rows are
+        # prepared beforehand too).
+        jobs = [
+            (c, b, json.dumps({"records": b}, ensure_ascii=False).encode("utf-8"))
+            for c in counters
+            for b in c.batches(args.batch)
+        ]
         # interleave: every counter's first batch, then every counter's second, …
         jobs.sort(key=lambda job: job[1][0]["seq"])
         local = threading.local()
@@ -129,22 +188,26 @@ def run_api(
             http: requests.Session = local.session
             return http
 
-        def one(indexed: tuple[int, tuple[SimCounter, list[object]]]) -> float:
-            _, (c, b) = indexed
-            answers = upload(session_of_thread(), base, c, b)  # type: ignore[arg-type]
+        def one(indexed: tuple[int, tuple[SimCounter, list[WireRecord], bytes]]) -> float:
+            _, (c, b, payload) = indexed
+            answers = upload(session_of_thread(), base, c, b, payload=payload)
             last = answers[-1]
             if last.status != 200:
                 raise RuntimeError(f"batch refused: HTTP {last.status}")
             return last.seconds
 
+        cpu_before = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             latencies = list(pool.map(one, enumerate(jobs)))
+        seconds = time.perf_counter() - started
+        cpu_after = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
         upload_run = Run(
             f"API, {workers} worker(s)",
-            sum(len(b) for _, b in jobs),
-            time.perf_counter() - started,
+            sum(len(b) for _, b, _ in jobs),
+            seconds,
             latencies,
+            Cpu(*(a - b for a, b in zip(cpu_after, cpu_before, strict=True))),
         )
 
         day = counters[0].records[0]["body"]["business_date"]
@@ -194,24 +257,11 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, NULL) "
         "ON CONFLICT DO NOTHING"
     )
-    import json
 
-    jobs = [(c, b) for c in counters for b in c.batches(args.batch)]
-    jobs.sort(key=lambda job: job[1][0]["seq"])
-    local = threading.local()
-    conns: list[psycopg.Connection[object]] = []
-
-    def one(indexed: tuple[int, tuple[SimCounter, list[dict[str, object]]]]) -> float:
-        _, (c, batch) = indexed
-        t = time.perf_counter()
-        conn = getattr(local, "conn", None)
-        if conn is None:  # one connection per client thread
-            conn = local.conn = psycopg.connect(libpq)
-            conns.append(conn)
-        rows = []
+    def rows_of(c: SimCounter, batch: list[WireRecord]) -> list[tuple[object, ...]]:
+        rows: list[tuple[object, ...]] = []
         for w in batch:
             body = w["body"]
-            assert isinstance(body, dict)
             rows.append(
                 (
                     body["id"],
@@ -230,19 +280,38 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
                     body["participant_id"],
                 )
             )
+        return rows
+
+    # prepared before the clock starts, like the API's encoded batches
+    jobs = [(b, rows_of(c, b)) for c in counters for b in c.batches(args.batch)]
+    jobs.sort(key=lambda job: job[0][0]["seq"])
+    local = threading.local()
+    conns: list[psycopg.Connection[Any]] = []
+
+    def one(indexed: tuple[int, tuple[list[WireRecord], list[tuple[object, ...]]]]) -> float:
+        _, (_, rows) = indexed
+        t = time.perf_counter()
+        conn = getattr(local, "conn", None)
+        if conn is None:  # one connection per client thread
+            conn = local.conn = psycopg.connect(libpq)
+            conns.append(conn)
         with conn.transaction():
             conn.cursor().executemany(sql, rows)
         return time.perf_counter() - t
 
     try:
+        cpu_before = (tree_cpu(pg.postmaster_pid()), self_cpu())
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            latencies = list(pool.map(one, enumerate(jobs)))  # type: ignore[arg-type]
+            latencies = list(pool.map(one, enumerate(jobs)))
+        seconds = time.perf_counter() - started
+        cpu_after = (tree_cpu(pg.postmaster_pid()), self_cpu())
         return Run(
             "raw INSERT … ON CONFLICT",
-            sum(len(b) for _, b in jobs),
-            time.perf_counter() - started,
+            sum(len(b) for b, _ in jobs),
+            seconds,
             latencies,
+            Cpu(0.0, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]),
         )
     finally:
         for conn in conns:
@@ -268,10 +337,12 @@ def main() -> int:
     try:
         counters = _counters(args.counters, args.payments)
         raw = run_raw(pg, counters, args)
+        batches = len(raw.latencies)
         print(
             f"{raw.label:28} {raw.rate:9,.0f} records/s   p50 {raw.pct(0.5) * 1000:6.0f} ms"
             f"   p99 {raw.pct(0.99) * 1000:6.0f} ms"
         )
+        print(f"{'':28} {raw.cpu.per_batch(batches)}")
         for workers in worker_counts:
             for c in counters:
                 c.token = ""
@@ -280,6 +351,7 @@ def main() -> int:
                 f"{api.label:28} {api.rate:9,.0f} records/s   p50 {api.pct(0.5) * 1000:6.0f} ms"
                 f"   p99 {api.pct(0.99) * 1000:6.0f} ms   ratio to raw {api.rate / raw.rate:.2f}×"
             )
+            print(f"{'':28} {api.cpu.per_batch(batches)}")
             print(
                 f"{reads.label:28} {reads.seconds:9.2f} s for {reads.records} counters"
                 f"   p50 {reads.pct(0.5) * 1000:6.0f} ms   p99 {reads.pct(0.99) * 1000:6.0f} ms"

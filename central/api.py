@@ -32,7 +32,7 @@ from app.errors import UserFacingError
 from central import auth, feeds
 from central.auth import CounterAuth
 from central.clock import now_text
-from central.errors import CentralError, NotReady, TooLarge, TooManyAttempts
+from central.errors import CentralError, NotReady, TooLarge, TooManyAttempts, Unauthorized
 from central.ingest import ingest
 from central.limits import BODY_LIMITS, DEFAULT_BODY_LIMIT, AttemptLimit, BodyLimit
 from central.masterkey import MasterKeyError
@@ -96,6 +96,19 @@ def _counter_auth(
 
 
 Counter = Annotated[CounterAuth, Depends(_counter_auth)]
+
+
+async def _bearer_token(
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token, not yet checked: the upload checks it in its own transaction.
+    (`async`: no trip through the thread pool for a dictionary look-up.)"""
+    if creds is None or not creds.credentials:
+        raise Unauthorized(auth.MISSING_TOKEN)
+    return creds.credentials
+
+
+Token = Annotated[str, Depends(_bearer_token)]
 
 
 # Names a 422 may show in a location: the request models' own fields and parameters, and
@@ -254,11 +267,11 @@ def _add_ledger_routes(app: FastAPI, store: CentralStore) -> None:
             413: {"model": ErrorResponse, "description": f"more than {MAX_BATCH} records"},
         },
     )
-    def upload(batch: UploadRequest, counter: Counter) -> UploadResponse:
+    def upload(batch: UploadRequest, token: Token) -> UploadResponse:
         if len(batch["records"]) > MAX_BATCH:
             raise TooLarge(f"tối đa {MAX_BATCH} bản ghi mỗi lần gửi")
         _refuse_wide_integers(batch)
-        return ingest(store, counter, batch["records"])
+        return ingest(store, token, batch["records"])
 
 
 def _add_feed_routes(app: FastAPI, store: CentralStore) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from app.domain.canonical import utc_iso
 from app.domain.chain import GENESIS
 from app.domain.codes import encode_crockford
 from app.errors import UserFacingError
+from central import moves
 from central.clock import now_text
 from central.errors import CentralError, Forbidden, NotFound, Refused, Unauthorized
 from central.models import CentralCounter, EnrollmentCode
@@ -34,6 +34,8 @@ _TEXT_LIMITS = {
     "receipt_series": 20,
 }
 _CODE_REFUSED = "mã đăng ký không đúng, đã dùng hoặc đã hết hạn"
+MISSING_TOKEN = "thiếu mã truy cập (Authorization: Bearer …)"
+BAD_TOKEN = "mã truy cập không hợp lệ hoặc đã bị thu hồi; hãy đăng ký lại quầy"
 
 
 @dataclass(frozen=True)
@@ -141,10 +143,6 @@ def _signing_key(req: EnrollRequest) -> bytes:
     return key
 
 
-def _same_key(store: CentralStore, counter: CentralCounter, key: bytes) -> bool:
-    return hmac.compare_digest(store.keys.open(counter.id, counter.signing_key), key)
-
-
 def _new_counter(store: CentralStore, req: EnrollRequest, key: bytes, now: str) -> CentralCounter:
     who = CounterIdentity.of(req["organisation"], req["collection_point"], req["counter_code"])
     central_id = "QT-" + secrets.token_hex(6).upper()
@@ -168,9 +166,16 @@ def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
     Idempotent: the same code with the same counter id and the same key may be sent again
     (an answer lost on the way) while the code has not expired; it issues a fresh token and
     the earlier one stops working. Refusals: 401 (unknown, used or expired code), 403 (the code
-    is for another counter), 409 (the counter is known with another key).
+    is for another counter), 409 (the counter is known with another key, or with this key
+    before a move; a move whose head does not fit what central holds — `central.moves`).
+
+    A counter moved to a new PC sends its new key with `key_from_seq` and the head it
+    continues from: the key is recorded as pending (`key_status: pending`) until central's
+    admin approves the move; the token works meanwhile for everything else.
     """
     key = _signing_key(req)
+    move = moves.move_of(req)
+    refusal: CentralError | None = None
     who = CounterIdentity.of(req["organisation"], req["collection_point"], req["counter_code"])
     now = now_text()
     token = secrets.token_urlsafe(32)
@@ -191,32 +196,67 @@ def enroll(store: CentralStore, req: EnrollRequest) -> EnrollResponse:
                 "(tổ chức, điểm thu và mã quầy phải đúng như khi cấp mã)"
             )
         counter = s.scalar(
-            select(CentralCounter).where(CentralCounter.ledger_counter_id == req["counter_id"])
+            select(CentralCounter)
+            .where(CentralCounter.ledger_counter_id == req["counter_id"])
+            .with_for_update()
         )
+        standing = None
+        if counter is not None:
+            standing = moves.key_standing(moves.load_keys(store, s, counter), key)
         if code.used_at is not None:
             # A retry after a lost answer: same code, same counter, same key — nothing else.
-            if counter is None or code.used_by != counter.id or not _same_key(store, counter, key):
+            if (
+                counter is None
+                or code.used_by != counter.id
+                or standing not in ("current", "pending")
+            ):
                 raise Unauthorized(_CODE_REFUSED)
         elif counter is None:
+            if move is not None and move.key_from_seq > 1:
+                raise Refused(
+                    "quầy này chưa từng đăng ký với trung tâm nên trung tâm không có khóa cũ để "
+                    "kiểm tra các bản ghi trước khi chuyển máy; hãy liên hệ quản trị trung tâm"
+                )
             counter = _new_counter(store, req, key, now)
             s.add(counter)
-        elif not _same_key(store, counter, key):
-            # Re-enrolment (a lost or revoked token): the key can never change, or codes already
-            # handed to payers could no longer be verified.
-            raise Refused(
-                "quầy này đã đăng ký với một khóa ký khác; không thay khóa qua đăng ký lại"
-            )
+            standing = "current"
         elif (counter.organisation, counter.collection_point, counter.counter_code) != (
             who.organisation,
             who.collection_point,
             who.counter_code,
         ):
             raise Forbidden("quầy này đã đăng ký với tổ chức, điểm thu hoặc mã quầy khác")
-        counter.token_hash = hash_secret(token)
-        code.used_at = code.used_at or now
-        code.used_by = counter.id
-        s.flush()
-        return {"central_counter_id": counter.id, "api_token": token, "server_time": now}
+        elif standing == "old":
+            raise Refused(
+                "khóa ký này là khóa cũ của quầy, đã được thay khi quầy chuyển sang máy mới"
+            )
+        elif standing is None:
+            if move is None:
+                # Re-enrolment (a lost or revoked token): the key never changes this way, or
+                # codes already handed to payers could no longer be verified. A counter moved
+                # to a new PC says where its new key starts (central.moves).
+                raise Refused(
+                    "quầy này đã đăng ký với một khóa ký khác; không thay khóa qua đăng ký lại"
+                )
+            problem = moves.request_move(store, s, counter, move, key, now)
+            if problem is not None:  # flagged for the admin; committed, then refused
+                refusal = Refused(problem.detail)
+            standing = "pending"
+        if refusal is None:
+            assert counter is not None
+            counter.token_hash = hash_secret(token)
+            code.used_at = code.used_at or now
+            code.used_by = counter.id
+            s.flush()
+            answer: EnrollResponse = {
+                "central_counter_id": counter.id,
+                "api_token": token,
+                "server_time": now,
+                "key_status": "pending" if standing == "pending" else "active",
+            }
+    if refusal is not None:
+        raise refusal
+    return answer
 
 
 def identity(store: CentralStore) -> IdentityResponse:
@@ -232,11 +272,11 @@ def identity(store: CentralStore) -> IdentityResponse:
 
 def authenticate(store: CentralStore, token: str | None) -> CounterAuth:
     if not token:
-        raise Unauthorized("thiếu mã truy cập (Authorization: Bearer …)")
+        raise Unauthorized(MISSING_TOKEN)
     with store.read() as s:
         c = s.scalar(select(CentralCounter).where(CentralCounter.token_hash == hash_secret(token)))
         if c is None:
-            raise Unauthorized("mã truy cập không hợp lệ hoặc đã bị thu hồi; hãy đăng ký lại quầy")
+            raise Unauthorized(BAD_TOKEN)
         return CounterAuth(c.id, c.ledger_counter_id, c.counter_code, c.collection_point)
 
 

@@ -10,6 +10,9 @@
     quaythu-central list-flags --db central.sqlite3 [--counter CODE] [--open] [--json]
     quaythu-central publish-rates rates.json --db central.sqlite3
     quaythu-central revoke-token COUNTER_ID --db central.sqlite3
+    quaythu-central list-moves --db central.sqlite3 [--pending] [--json]
+    quaythu-central approve-move COUNTER --by NAME --db central.sqlite3
+    quaythu-central refuse-move COUNTER --by NAME --reason TEXT --db central.sqlite3
 
 `--database-url` (e.g. `postgresql+psycopg://user@host/quaythu`) replaces `--db` for PostgreSQL.
 The server speaks plain HTTP; put it behind a TLS-terminating proxy in production (enrolment
@@ -27,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from app.errors import UserFacingError
-from central import admin, auth, feeds, keys, masterkey
+from central import admin, auth, feeds, keys, masterkey, moves
 from central.errors import CentralError
 from central.masterkey import MasterKeyError
 from central.store import CentralStore, sqlite_url
@@ -182,6 +185,73 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_list_moves(args: argparse.Namespace) -> int:
+    rows = moves.list_moves(_store(args), pending_only=args.pending)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        _print_table(
+            rows,
+            (
+                "counter",
+                "counter_code",
+                "from_seq",
+                "central_head_seq",
+                "fingerprint",
+                "status",
+                "requested_at",
+                "detail",
+            ),
+        )
+    return 0
+
+
+def cmd_approve_move(args: argparse.Namespace) -> int:
+    row = moves.approve_move(_store(args), args.counter, by=args.by)
+    if args.json:
+        print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(
+            f"Đã duyệt khóa ký mới của quầy {row['counter_code']} ({row['counter']}), dấu khóa "
+            f"{row['fingerprint']}, từ bản ghi số {row['from_seq']}."
+        )
+    return 0
+
+
+def cmd_refuse_move(args: argparse.Namespace) -> int:
+    row = moves.refuse_move(_store(args), args.counter, by=args.by, reason=args.reason)
+    if args.json:
+        print(json.dumps(row, ensure_ascii=False))
+    else:
+        print(f"Đã từ chối khóa ký mới của quầy {row['counter_code']} ({row['counter']}).")
+    return 0
+
+
+def _add_move_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    p = sub.add_parser(
+        "list-moves", parents=[common], help="counters moved to a new PC: their new keys"
+    )
+    p.add_argument("--pending", action="store_true", help="waiting for approval only")
+    p.set_defaults(func=cmd_list_moves)
+
+    p = sub.add_parser(
+        "approve-move", parents=[common], help="approve a moved counter's new signing key"
+    )
+    p.add_argument("counter", help="central id, counter code or counter id")
+    p.add_argument("--by", required=True, help="who approves (kept with the decision)")
+    p.set_defaults(func=cmd_approve_move)
+
+    p = sub.add_parser(
+        "refuse-move", parents=[common], help="refuse a moved counter's new signing key"
+    )
+    p.add_argument("counter", help="central id, counter code or counter id")
+    p.add_argument("--by", required=True, help="who refuses")
+    p.add_argument("--reason", required=True, help="why (kept with the decision)")
+    p.set_defaults(func=cmd_refuse_move)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="PATH", help="SQLite database file of central")
@@ -244,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish-rates", parents=[common], help="publish a rate table JSON file")
     p.add_argument("file")
     p.set_defaults(func=cmd_publish_rates)
+
+    _add_move_commands(sub, common)
 
     p = sub.add_parser("revoke-token", parents=[common], help="revoke a counter's API token")
     p.add_argument("counter", help="central counter id (QT-…)")

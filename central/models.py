@@ -80,6 +80,29 @@ class CentralCounter(CentralBase):
     last_upload_at: Mapped[str | None] = mapped_column(String(27))
 
 
+class CounterKey(CentralBase):
+    """A key a counter seals with from `from_seq` on, after moving to a new PC
+    (docs/BACKUP.md): the new key continues the chain from the restored head
+    (`from_seq - 1`, `continues_from_hash`). Records below `from_seq` stay verified with the
+    key before. `status`: `pending` until central's admin approves the move (records sealed with
+    it are refused meanwhile), then `approved`; or `refused`, or `superseded` by a later request.
+    Sealed under the master key like `counters.signing_key`, with `<counter id>@<from_seq>` as
+    associated data."""
+
+    __tablename__ = "counter_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter_id: Mapped[str] = mapped_column(ForeignKey("counters.id"), index=True)
+    from_seq: Mapped[int] = mapped_column(BigInteger)
+    continues_from_hash: Mapped[str] = mapped_column(String(64))
+    signing_key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    requested_at: Mapped[str] = mapped_column(String(27))
+    decided_at: Mapped[str | None] = mapped_column(String(27))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
 class LedgerRecord(CentralBase):
     __tablename__ = "records"
     __table_args__ = (

@@ -35,11 +35,12 @@ from app.errors import UserFacingError, ValidationError
 from app.secrets import load_signing_key, set_secret
 from app.services.counter import get_counter
 from app.services.registration import record_enrollment
+from app.services.relocation import key_epoch
 from app.storage.db import Database
 from sync.client import CentralClient
 from sync.config import SyncConfig
 from sync.connection import token_name
-from sync.protocol import PATH_IDENTITY
+from sync.protocol import PATH_IDENTITY, EnrollRequest
 
 DEFAULT_TIMEOUT = 15.0
 _FIELD, _LABEL = "server", "Địa chỉ máy chủ trung tâm"
@@ -49,6 +50,9 @@ _FIELD, _LABEL = "server", "Địa chỉ máy chủ trung tâm"
 class EnrollmentResult:
     central_url: str
     central_counter_id: str
+    # A counter moved to a new PC: its new key waits for central's admin to approve the move;
+    # records sealed with it stay queued until then (docs/BACKUP.md).
+    key_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,17 +229,24 @@ def enroll_counter(
         connect_timeout=wait or config.connect_timeout,
         read_timeout=wait or config.read_timeout,
     )
-    resp = client.enroll(
-        {
-            "enrollment_code": code,
-            "counter_id": counter.counter_id,
-            "counter_code": counter.counter_code,
-            "organisation": counter.organisation,
-            "collection_point": counter.collection_point,
-            "receipt_series": counter.receipt_series,
-            "signing_key": base64.b64encode(key).decode("ascii"),
-        }
-    )
+    request: EnrollRequest = {
+        "enrollment_code": code,
+        "counter_id": counter.counter_id,
+        "counter_code": counter.counter_code,
+        "organisation": counter.organisation,
+        "collection_point": counter.collection_point,
+        "receipt_series": counter.receipt_series,
+        "signing_key": base64.b64encode(key).decode("ascii"),
+    }
+    with db.read() as s:
+        epoch = key_epoch(s)
+    if epoch is not None:  # moved to this PC: the new key continues the chain from here
+        request["key_from_seq"] = epoch.from_seq
+        request["continues_from_seq"] = epoch.from_seq - 1
+        request["continues_from_hash"] = epoch.continues_from_hash
+    resp = client.enroll(request)
     set_secret(token_name(counter.counter_id), resp["api_token"])
     record_enrollment(db, central_url=url, central_counter_id=resp["central_counter_id"])
-    return EnrollmentResult(url, resp["central_counter_id"])
+    return EnrollmentResult(
+        url, resp["central_counter_id"], key_pending=resp.get("key_status") == "pending"
+    )

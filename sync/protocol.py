@@ -16,7 +16,7 @@ Changing a field here is a protocol change: add a new API version instead of edi
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -77,6 +77,11 @@ class EnrollRequest(TypedDict):
 
     `signing_key` is the counter's code-signing key (base64). Central keeps it so it can verify
     every confirmation code; it must only ever travel over HTTPS in production.
+
+    A counter moved to a new PC (docs/BACKUP.md) sends its new key with `key_from_seq` (the
+    first record sealed with it) and the restored head it continues from
+    (`continues_from_seq` = `key_from_seq` - 1 and that record's hash; GENESIS for an empty
+    ledger). Central records the key as pending until its admin approves the move.
     """
 
     enrollment_code: str
@@ -86,12 +91,21 @@ class EnrollRequest(TypedDict):
     collection_point: str
     receipt_series: str
     signing_key: str
+    key_from_seq: NotRequired[int]
+    continues_from_seq: NotRequired[int]
+    continues_from_hash: NotRequired[str]
+
+
+KeyStatus = Literal["active", "pending"]
 
 
 class EnrollResponse(TypedDict):
     central_counter_id: str
     api_token: str  # bearer token for every later call; the counter keeps it in the keyring
     server_time: str
+    # `pending`: the key sent (a moved counter's new key) waits for central's admin; records
+    # sealed with it are refused (HTTP 423) until then. Absent from older servers.
+    key_status: NotRequired[KeyStatus]
 
 
 class IdentityResponse(TypedDict):

@@ -9,11 +9,14 @@ The rules, in order (the first that applies decides):
    a stored id → `conflict`;
 3. the body names another counter, or a void cancels a payment another counter recorded →
    `wrong_counter`;
-4. hash or confirmation code do not match the body under the counter's key → `tampered`;
+4. hash or confirmation code do not match the body under the key the record's number must be
+   sealed with (after a move to a new PC, `CounterFacts.epochs`) → `tampered` (flagged
+   `old_key_after_move` when the key before the move sealed it);
 5. the content breaks the domain rules (`central.ingest.content`: amount against the rate
    table, months, dates, identifiers, text) → `invalid`, flagged `invalid_content`;
-6. the sequence number is taken by another record → `fork`;
-7. otherwise `accepted`.
+6. the first record of a moved counter's new key does not link to the approved head → `fork`;
+7. the sequence number is taken by another record → `fork`;
+8. otherwise `accepted`.
 
 Every refusal is flagged for the auditor with the submission as evidence (bounded). A
 per-record format version, once records carry one, is for `check_record` and `content`.
@@ -31,13 +34,32 @@ from sync.protocol import ItemResult, RejectReason, ResultStatus
 
 
 @dataclass(frozen=True)
+class KeyEpoch:
+    """A key the counter seals with from `from_seq` on, after a move to a new PC approved at
+    central (central.moves): its first record must link to `continues_from_hash`."""
+
+    from_seq: int
+    key: bytes
+    continues_from_hash: str
+
+
+@dataclass(frozen=True)
 class CounterFacts:
     """The uploading counter as central registered it."""
 
     id: str  # central's id for the counter
     ledger_counter_id: str  # the counter's own id, as record bodies name it
-    key: bytes  # its code-signing key
+    key: bytes  # its code-signing key (from the first enrolment: records from 1)
     rates: RateBook = field(default_factory=dict)  # rate tables central knows, by version
+    epochs: tuple[KeyEpoch, ...] = ()  # approved moves, ascending from_seq
+
+    def key_for(self, seq: int) -> bytes:
+        """The key record `seq` must be sealed with."""
+        key = self.key
+        for epoch in self.epochs:
+            if epoch.from_seq <= seq:
+                key = epoch.key
+        return key
 
 
 @dataclass(frozen=True)
@@ -145,8 +167,32 @@ def _wrong_counter(
 
 
 def _tampered(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
-    why = check_record(counter.key, p.record)
-    return None if why is None else _refuse(p, "tampered", why)
+    key = counter.key_for(p.seq)
+    why = check_record(key, p.record)
+    if why is None:
+        return None
+    replaced = [k for k in (counter.key, *(e.key for e in counter.epochs)) if k != key]
+    if any(check_record(k, p.record) is None for k in replaced):
+        why = (
+            f"bản ghi số {p.seq} ký bằng khóa cũ của quầy, đã được thay khi quầy chuyển sang "
+            "máy mới: máy cũ không được ghi tiếp sổ thu"
+        )
+        return _refuse(p, "tampered", why, "old_key_after_move")
+    return _refuse(p, "tampered", why)
+
+
+def _continuation(
+    counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord
+) -> Verdict | None:
+    for epoch in counter.epochs:
+        if epoch.from_seq == p.seq and p.record.prev_hash != epoch.continues_from_hash:
+            return _refuse(
+                p,
+                "fork",
+                f"bản ghi số {p.seq} là bản ghi đầu tiên ký bằng khóa mới (chuyển máy) nhưng "
+                "không nối tiếp đầu chuỗi đã được duyệt: chuỗi sổ thu bị rẽ nhánh",
+            )
+    return None
 
 
 def _content(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict | None:
@@ -166,7 +212,14 @@ def _fork(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> 
 
 
 _Check = Callable[[CounterFacts, Held, _Batch, ParsedRecord], Verdict | None]
-_CHECKS: tuple[_Check, ...] = (_repeat, _wrong_counter, _tampered, _content, _fork)
+_CHECKS: tuple[_Check, ...] = (
+    _repeat,
+    _wrong_counter,
+    _tampered,
+    _content,
+    _continuation,
+    _fork,
+)
 
 
 def _judge(counter: CounterFacts, held: Held, batch: _Batch, p: ParsedRecord) -> Verdict:

@@ -6,19 +6,22 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from central.auth import CounterAuth
+from app.domain.ledger import check_record
+from central.auth import BAD_TOKEN, hash_secret
 from central.clock import now_text
-from central.ingest.classify import CounterFacts, Verdict, classify
+from central.errors import Unauthorized
+from central.ingest.classify import CounterFacts, Held, KeyEpoch, Verdict, classify
 from central.ingest.continuity import Continuity, FlagNote, continuity
 from central.ingest.parse import ParsedRecord, parse
 from central.ingest.storage import (
     load_held,
     load_rates,
-    lock_counter,
+    lock_counter_by_token,
     resolve_gaps,
     save_flags,
     store_accepted,
 )
+from central.moves import CounterKeys, KeyPending, load_keys
 from central.store import CentralStore
 from sync.protocol import UploadResponse, WireRecord
 
@@ -57,20 +60,54 @@ def _flags_in_batch_order(
     return [note for _, note in sorted([*refusals, *links.flags], key=lambda pair: pair[0])]
 
 
-def ingest(store: CentralStore, auth: CounterAuth, records: Sequence[WireRecord]) -> UploadResponse:
+def _refuse_pending(
+    keys: CounterKeys, facts: CounterFacts, held: Held, parsed: Sequence[ParsedRecord]
+) -> None:
+    """A batch with a record sealed by a key still waiting for the admin's approval (a move to
+    a new PC) is refused whole — 423, nothing stored, the counter keeps it queued."""
+    pending = keys.pending
+    if pending is None:
+        return
+    for p in parsed:
+        if p.seq < pending.from_seq or p.id in held.by_id:
+            continue
+        if check_record(facts.key_for(p.seq), p.record) is None:
+            continue  # sealed with the key in force (the old PC, until the move is approved)
+        if check_record(pending.key, p.record) is None:
+            raise KeyPending(
+                f"khóa ký mới của quầy (chuyển sang máy mới, từ bản ghi số {pending.from_seq}) "
+                "đang chờ quản trị trung tâm duyệt; chưa nhận bản ghi nào của lần gửi này, "
+                "hãy đồng bộ lại sau khi được duyệt"
+            )
+
+
+def ingest(store: CentralStore, token: str, records: Sequence[WireRecord]) -> UploadResponse:
+    """Store one batch for the counter whose API token is `token`. The token is checked inside
+    the batch's transaction, by the same statement that locks the counter's row: one round
+    trip, and a token revoked meanwhile cannot slip a batch in."""
     items = [parse(rec) for rec in records]
     parsed = [item for item in items if isinstance(item, ParsedRecord)]
     now = now_text()
     with store.write() as s:
-        counter = lock_counter(s, auth.id)
-        held = load_held(s, counter.id, parsed)
+        found = lock_counter_by_token(s, hash_secret(token))
+        if found is None:
+            raise Unauthorized(BAD_TOKEN)
+        counter, moved = found
+        held = load_held(s, counter.id, parsed, head_seq=counter.head_seq)
         versions = [v for p in parsed if isinstance(v := p.record.body.get("rate_version"), str)]
+        keys = (
+            load_keys(store, s, counter)
+            if moved
+            else CounterKeys(store.keys.open(counter.id, counter.signing_key), (), None)
+        )
         facts = CounterFacts(
             counter.id,
             counter.ledger_counter_id,
-            store.keys.open(counter.id, counter.signing_key),
+            keys.first,
             load_rates(s, versions),
+            tuple(KeyEpoch(e.from_seq, e.key, e.continues_from_hash) for e in keys.approved),
         )
+        _refuse_pending(keys, facts, held, parsed)
         verdicts = classify(facts, held, items)
         accepted = [
             (index, item)

@@ -17,8 +17,10 @@ import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Insert, false, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.domain.rates import RateTable, load_default_rate_table
 from central.ingest.classify import Held, HeldRecord, Link
@@ -28,11 +30,13 @@ from central.ingest.parse import ParsedRecord
 from central.models import (
     CentralCounter,
     CentralParticipant,
+    CounterKey,
     Flag,
     LedgerRecord,
     ParticipantChangeRow,
     PublishedRateTable,
 )
+from central.moves import APPROVED, PENDING
 
 _CHUNK = 500
 
@@ -73,11 +77,58 @@ def lock_counter(s: Session, counter_id: str) -> CentralCounter:
     ).one()
 
 
-def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> Held:
-    """The stored records the batch's ids name, and the counter's chain around its numbers."""
-    ids = list({p.id for p in parsed})
+def lock_counter_by_token(s: Session, token_hash: str) -> tuple[CentralCounter, bool] | None:
+    """The counter whose API token hashes to `token_hash`, its row locked as `lock_counter`
+    does — authentication and the upload's lock in one statement — and whether it has keys
+    from a move to a new PC (`counter_keys`, central.moves) to load; None: no such token."""
+    moved = (
+        select(CounterKey.id)
+        .where(
+            CounterKey.counter_id == CentralCounter.id,
+            CounterKey.status.in_((PENDING, APPROVED)),
+        )
+        .exists()
+    )
+    row = s.execute(
+        select(CentralCounter, moved)
+        .where(CentralCounter.token_hash == token_hash)
+        .with_for_update(of=CentralCounter)
+    ).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+def insert_ignoring_duplicates(s: Session, table: type[object]) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` in the session's dialect (PostgreSQL or SQLite)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def load_held(
+    s: Session, counter_id: str, parsed: Sequence[ParsedRecord], *, head_seq: int | None = None
+) -> Held:
+    """The stored records the batch's ids name, and the counter's chain around its numbers —
+    one query for both (up to `_CHUNK` ids).
+
+    `head_seq` (the counter's head, read under its lock) saves work in the usual case of a
+    batch above everything stored: nothing is stored above the head, and the highest number
+    under the batch is then the head itself."""
+    wanted = {p.id for p in parsed}
+    ids = list(wanted)
+    void_targets = _void_targets(s, parsed)
+    if not parsed:
+        return Held({}, {})
+    lo = min(p.seq for p in parsed) - 1
+    hi = max(p.seq for p in parsed) + 1
+    near: ColumnElement[bool] = (LedgerRecord.counter_id == counter_id) & LedgerRecord.seq.between(
+        lo, hi
+    )
+    if head_seq is not None and head_seq < lo:
+        near = false()  # nothing is stored above the head
     by_id: dict[str, HeldRecord] = {}
-    for start in range(0, len(ids), _CHUNK):
+    by_seq: dict[int, Link] = {}
+    for start in range(0, max(len(ids), 1), _CHUNK):
+        chunk = LedgerRecord.id.in_(ids[start : start + _CHUNK])
         for row in s.execute(
             select(
                 LedgerRecord.id,
@@ -87,28 +138,21 @@ def load_held(s: Session, counter_id: str, parsed: Sequence[ParsedRecord]) -> He
                 LedgerRecord.code,
                 LedgerRecord.prev_hash,
                 LedgerRecord.hash,
-            ).where(LedgerRecord.id.in_(ids[start : start + _CHUNK]))
+            ).where(or_(chunk, near) if start == 0 else chunk)
         ):
-            fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
-            by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
-    void_targets = _void_targets(s, parsed)
-    if not parsed:
-        return Held(by_id, {})
-    lo = min(p.seq for p in parsed) - 1
-    hi = max(p.seq for p in parsed) + 1
-    by_seq = {
-        near.seq: Link(near.id, near.prev_hash, near.hash)
-        for near in s.execute(
-            select(LedgerRecord.seq, LedgerRecord.id, LedgerRecord.prev_hash, LedgerRecord.hash)
-            .where(LedgerRecord.counter_id == counter_id)
-            .where(LedgerRecord.seq.between(lo, hi))
+            if row.id in wanted:
+                fingerprint = (row.body, row.seq, row.code, row.prev_hash, row.hash)
+                by_id[row.id] = HeldRecord(row.counter_id, fingerprint)
+            if row.counter_id == counter_id and lo <= row.seq <= hi:
+                by_seq[row.seq] = Link(row.id, row.prev_hash, row.hash)
+    if head_seq is not None and head_seq < lo:
+        below: int | None = head_seq
+    else:
+        below = s.scalar(
+            select(func.max(LedgerRecord.seq)).where(
+                LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
+            )
         )
-    }
-    below = s.scalar(
-        select(func.max(LedgerRecord.seq)).where(
-            LedgerRecord.counter_id == counter_id, LedgerRecord.seq < lo
-        )
-    )
     return Held(by_id, by_seq, below or 0, void_targets)
 
 
@@ -147,6 +191,24 @@ def _row(counter_id: str, p: ParsedRecord, now: str) -> dict[str, object]:
     }
 
 
+_RECORD_COLUMNS = tuple(LedgerRecord.__table__.columns.keys())
+
+
+def _insert_records(s: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Insert new rows of `records`: on PostgreSQL with COPY (one stream, rows encoded in C),
+    elsewhere one executemany. The ids are new under the counter's lock (classified first); a
+    record id another counter stores at the same moment fails the batch, which is retried."""
+    if s.get_bind().dialect.name != "postgresql":
+        s.execute(insert(LedgerRecord), rows)
+        return
+    raw = s.connection().connection.driver_connection
+    assert raw is not None
+    statement = f"COPY records ({', '.join(_RECORD_COLUMNS)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in _RECORD_COLUMNS])
+
+
 def store_accepted(
     s: Session, counter: CentralCounter, accepted: Sequence[ParsedRecord], now: str
 ) -> list[FlagNote]:
@@ -154,7 +216,7 @@ def store_accepted(
     flags of the checks against the stored ledger."""
     if not accepted:
         return []
-    s.execute(insert(LedgerRecord), [_row(counter.id, p, now) for p in accepted])
+    _insert_records(s, [_row(counter.id, p, now) for p in accepted])
     notes = _check_voids(s, counter.id, accepted)
     _register_participants(s, counter.id, accepted, now)
     top = max(accepted, key=lambda p: p.seq)
@@ -230,57 +292,114 @@ def _fresh_ma_so(s: Session, taken: set[str]) -> str:
 def _register_participants(
     s: Session, counter_id: str, accepted: Sequence[ParsedRecord], now: str
 ) -> None:
+    """First sight of a participant registers it for the counter that sent it. Two counters
+    may register the same participant at once (several workers): the insert skips a row
+    another transaction stored first (`ON CONFLICT DO NOTHING`), and only the rows this
+    transaction really inserted publish an assigned mã số."""
     latest = {p.payment.participant_id: p.payment for p in accepted if p.payment is not None}
     if not latest:
         return
     known = {
         row.participant_id: row
-        for row in s.scalars(
-            select(CentralParticipant).where(CentralParticipant.participant_id.in_(list(latest)))
+        for row in s.execute(
+            select(
+                CentralParticipant.participant_id,
+                CentralParticipant.counter_id,
+                CentralParticipant.ma_so_bhxh,
+            ).where(CentralParticipant.participant_id.in_(list(latest)))
         )
     }
     taken: set[str] = set()
     fresh: list[dict[str, object]] = []
-    changes: list[dict[str, object]] = []
-
-    def assign(pid: str) -> str:
-        # SIMULATED VSS STEP (see module docstring): assign a fresh code.
-        code = _fresh_ma_so(s, taken)
-        changes.append(
-            {
-                "counter_id": counter_id,
-                "participant_id": pid,
-                "change": "assigned",
-                "ma_so_bhxh": code,
-                "changed_at": now,
-            }
-        )
-        return code
-
+    assigned: dict[str, str] = {}
     for pid, payment in latest.items():
         person = known.get(pid)
         if person is None:
             ma_so = payment.ma_so_bhxh
+            if ma_so is None:  # SIMULATED VSS STEP (see module docstring): a fresh code
+                ma_so = assigned[pid] = _fresh_ma_so(s, taken)
             fresh.append(
                 {
                     "participant_id": pid,
                     "counter_id": counter_id,
                     "full_name": payment.payer_name,
-                    "ma_so_bhxh": ma_so or assign(pid),
-                    "assigned_here": ma_so is None,
+                    "ma_so_bhxh": ma_so,
+                    "assigned_here": pid in assigned,
                     "first_seen_at": now,
                 }
             )
         elif person.counter_id != counter_id:
             continue  # another counter's participant: a counter never changes it
         elif person.ma_so_bhxh is None:
-            person.ma_so_bhxh = payment.ma_so_bhxh or assign(pid)
-            person.assigned_here = payment.ma_so_bhxh is None
+            ma_so = payment.ma_so_bhxh
+            if ma_so is None:
+                ma_so = assigned[pid] = _fresh_ma_so(s, taken)
+            s.execute(
+                update(CentralParticipant)
+                .where(
+                    CentralParticipant.participant_id == pid,
+                    CentralParticipant.ma_so_bhxh.is_(None),
+                )
+                .values(ma_so_bhxh=ma_so, assigned_here=pid in assigned)
+            )
     if fresh:
-        s.execute(insert(CentralParticipant), fresh)
-    s.flush()
+        # One statement in one order for every transaction: two inserting overlapping
+        # participants wait for each other instead of deadlocking. When this batch assigned
+        # mã số (first-time participants: few), the ids really inserted come back and only
+        # those publish a change; otherwise nothing needs an answer.
+        fresh.sort(key=lambda row: str(row["participant_id"]))
+        mine = any(row["participant_id"] in assigned for row in fresh)
+        won = _insert_participants(s, fresh, returning=mine)
+        if mine:
+            assigned = {pid: code for pid, code in assigned.items() if pid in won or pid in known}
+    changes = [
+        {
+            "counter_id": counter_id,
+            "participant_id": pid,
+            "change": "assigned",
+            "ma_so_bhxh": code,
+            "changed_at": now,
+        }
+        for pid, code in assigned.items()
+    ]
     if changes:
         s.execute(insert(ParticipantChangeRow), changes)
+
+
+_PARTICIPANT_COLUMNS = (
+    ("participant_id", "text"),
+    ("counter_id", "text"),
+    ("full_name", "text"),
+    ("ma_so_bhxh", "text"),
+    ("assigned_here", "boolean"),
+    ("first_seen_at", "text"),
+)
+_PARTICIPANTS_UNNEST = text(
+    f"INSERT INTO participants ({', '.join(n for n, _ in _PARTICIPANT_COLUMNS)}) "
+    "SELECT * FROM unnest("
+    + ", ".join(f"CAST(:{n} AS {t}[])" for n, t in _PARTICIPANT_COLUMNS)
+    + ") ON CONFLICT DO NOTHING"
+)
+
+
+def _insert_participants(
+    s: Session, rows: Sequence[dict[str, object]], *, returning: bool
+) -> set[str]:
+    """`INSERT … ON CONFLICT DO NOTHING` of new participants, in the rows' order; with
+    `returning`, the ids really inserted. On PostgreSQL one statement over arrays (`unnest`),
+    whatever the number of rows; elsewhere one executemany."""
+    if s.get_bind().dialect.name == "postgresql":
+        arrays = {n: [row[n] for row in rows] for n, _ in _PARTICIPANT_COLUMNS}
+        if not returning:
+            s.execute(_PARTICIPANTS_UNNEST, arrays)
+            return set()
+        answering = text(str(_PARTICIPANTS_UNNEST) + " RETURNING participant_id")
+        return set(s.scalars(answering, arrays).all())
+    stmt = insert_ignoring_duplicates(s, CentralParticipant)
+    if not returning:
+        s.execute(stmt, rows)
+        return set()
+    return set(s.scalars(stmt.returning(CentralParticipant.participant_id), rows).all())
 
 
 def resolve_gaps(s: Session, counter_id: str, filled: Sequence[int], now: str) -> None:

@@ -112,6 +112,15 @@ class PostgresServer:
         with psycopg.connect(self._libpq(self.admin_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (0 for a server this object did not start)."""
+        if self.folder is None:
+            return 0
+        try:
+            return int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
     def libpq_url(self, url: str) -> str:
         return self._libpq(url)
 

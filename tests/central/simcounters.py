@@ -69,38 +69,53 @@ class SimCounter:
 
     def make_day(self, payments: int, *, paid_at: datetime | None = None) -> None:
         """`payments` BHYT hộ gia đình payments, sealed and chained as the counter does."""
+        at = paid_at or datetime.now(UTC).replace(microsecond=0)  # one instant: one day
+        prev = GENESIS
+        for n in range(1, payments + 1):
+            record = self.payment(n, prev, paid_at=at)
+            prev = record["hash"]
+            self.records.append(record)
+
+    def payment(
+        self,
+        seq: int,
+        prev_hash: str,
+        *,
+        key: bytes | None = None,
+        paid_at: datetime | None = None,
+        participant_id: str | None = None,
+        first_time: bool = False,
+    ) -> WireRecord:
+        """Payment number `seq` (receipt number too), chained to `prev_hash`, sealed with
+        `key` (this counter's own key unless given); `first_time`: no mã số BHXH yet."""
         at = paid_at or datetime.now(UTC).replace(microsecond=0)
         day = _day_of(at)
         start = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
         quote = quote_bhyt_hgd(RATES, member_order=1, months=3, start_month=start, paid_on=day)
-        prev = GENESIS
-        for n in range(1, payments + 1):
-            body = PaymentBody(
-                id=str(uuid.uuid4()),
-                counter_id=self.counter_id,
-                series="SIM",
-                receipt_number=n,
-                participant_id=str(uuid.uuid4()),
-                payer_name=f"Người nộp {self.number}-{n}",
-                ma_so_bhxh=f"{(self.number * 100_000 + n) % 10**10:010d}",
-                cccd=None,
-                scheme="bhyt_hgd",
-                method=None,
-                months=3,
-                period_from=quote.period_from,
-                period_to=quote.period_to,
-                income=None,
-                support_category=None,
-                member_order=1,
-                amount=quote.total,
-                rate_version=RATES.version,
-                paid_at=at,
-                business_date=day,
-                cashier="thungan",
-            ).canonical()
-            record = seal(self.key, n, "payment", body, prev)
-            prev = record.hash
-            self.records.append(to_wire(record))
+        body = PaymentBody(
+            id=str(uuid.uuid4()),
+            counter_id=self.counter_id,
+            series="SIM",
+            receipt_number=seq,
+            participant_id=participant_id or str(uuid.uuid4()),
+            payer_name=f"Người nộp {self.number}-{seq}",
+            ma_so_bhxh=None if first_time else f"{(self.number * 100_000 + seq) % 10**10:010d}",
+            cccd=None,
+            scheme="bhyt_hgd",
+            method=None,
+            months=3,
+            period_from=quote.period_from,
+            period_to=quote.period_to,
+            income=None,
+            support_category=None,
+            member_order=1,
+            amount=quote.total,
+            rate_version=RATES.version,
+            paid_at=at,
+            business_date=day,
+            cashier="thungan",
+        ).canonical()
+        return to_wire(seal(key or self.key, seq, "payment", body, prev_hash))
 
     def batches(self, size: int) -> Iterator[list[WireRecord]]:
         for i in range(0, len(self.records), size):
@@ -121,19 +136,25 @@ def upload(
     batch: list[WireRecord],
     *,
     attempts: int = 30,
+    payload: bytes | None = None,
 ) -> list[Outcome]:
     """POST one batch; a connection dropped (a worker killed) or a 503 is retried like the
-    real client retries. Returns every answer received (a 500 among them is a failure)."""
+    real client retries. Returns every answer received (a 500 among them is a failure).
+    `payload`: the batch already encoded as JSON (the benchmark encodes before it times)."""
     answers: list[Outcome] = []
     for attempt in range(attempts):
         started = time.perf_counter()
         try:
-            resp = session.post(
-                base_url + PATH_RECORDS,
-                json={"records": batch},
-                headers={"Authorization": f"Bearer {c.token}"},
-                timeout=60,
-            )
+            headers = {"Authorization": f"Bearer {c.token}"}
+            if payload is None:
+                resp = session.post(
+                    base_url + PATH_RECORDS, json={"records": batch}, headers=headers, timeout=60
+                )
+            else:
+                headers["Content-Type"] = "application/json"
+                resp = session.post(
+                    base_url + PATH_RECORDS, data=payload, headers=headers, timeout=60
+                )
         except requests.ConnectionError:
             time.sleep(min(0.05 * 2**attempt, 1.0))
             continue

@@ -81,11 +81,20 @@ def served(pg_server: PostgresServer) -> object:
                 break
         except requests.ConnectionError:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "central did not start"
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)  # never left running after a failed start
+            pg_server.drop_database(url)
+            raise AssertionError("central did not start")
         time.sleep(0.1)
     store = CentralStore(url, keys=MasterKeys.from_environment({ENV_KEY: key}), prepare=False)
     yield base, store, proc
     store.close()
+    _stop(proc)
+    pg_server.drop_database(url)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """The serving process and its workers, ended (SIGTERM, then SIGKILL after 20 s)."""
     workers = worker_pids(proc.pid)
     proc.send_signal(signal.SIGTERM)
     try:
@@ -95,7 +104,6 @@ def served(pg_server: PostgresServer) -> object:
             os.kill(pid, signal.SIGKILL)
         proc.kill()
         proc.wait(10)
-    pg_server.drop_database(url)
 
 
 def _plan(c: SimCounter, base: str) -> list[Outcome]:

@@ -163,12 +163,22 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         result = enroll_counter(db, url, code, config=config)
     except SyncError as exc:
         raise _sync_failure(exc) from exc
+    pending = (
+        " Khóa ký mới (chuyển máy) đang chờ quản trị trung tâm duyệt: các bản ghi ký bằng khóa "
+        "mới sẽ được gửi sau khi duyệt."
+        if result.key_pending
+        else ""
+    )
     emit(
         args,
-        {"central_url": result.central_url, "central_counter_id": result.central_counter_id},
+        {
+            "central_url": result.central_url,
+            "central_counter_id": result.central_counter_id,
+            "key_pending": result.key_pending,
+        },
         f"Đã đăng ký quầy với trung tâm {result.central_url} "
         f"(mã quầy tại trung tâm: {result.central_counter_id}). "
-        "Mã truy cập đã lưu trong keyring.",
+        "Mã truy cập đã lưu trong keyring." + pending,
     )
     return EXIT_OK
 
