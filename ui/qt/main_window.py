@@ -409,11 +409,8 @@ class MainWindow(QMainWindow):
     def _initialised(self, admin: Actor) -> None:
         self.stack.setCurrentWidget(self.login)
         self.login.show_sign_in(admin.username)
-        self.login.show_message(
-            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; vào Cài đặt (F8) "
-            "để chọn máy in biên lai, in thử, và thêm tài khoản thu ngân.",
-            "info",
-        )
+        done = self.wizard.done_message() if self.wizard is not None else "Đã khởi tạo quầy."
+        self.login.show_message(done, "info")
         if self.wizard is not None:
             self.stack.removeWidget(self.wizard)
             self.wizard.deleteLater()
