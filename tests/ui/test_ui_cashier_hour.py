@@ -370,11 +370,27 @@ def test_keys_reach_logout_reprint_export_enrol_and_no_tab_trap(
     sync.enroll_dialog.reject()
 
 
+def _tab_walk(steps: int) -> list[QWidget]:
+    """The widgets Tab reaches, `steps` presses from the focused one (a spin box for its
+    line edit)."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    def focused() -> QWidget:
+        widget = QApplication.focusWidget()
+        assert widget is not None
+        spin = widget.parent()
+        return spin if isinstance(spin, QAbstractSpinBox) else widget
+
+    seen = []
+    for _ in range(steps):
+        press(focused(), Qt.Key.Key_Tab)
+        seen.append(focused())
+    return seen
+
+
 def test_add_user_form_by_keyboard_tab_order_ctrl_n_and_enter_submits(
     qtbot: Any, make_window: Any, db: Database, cashier: Any
 ) -> None:
-    from PySide6.QtWidgets import QAbstractSpinBox
-
     from app.domain.types import Role
     from app.services.operators import list_operators
     from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
@@ -409,22 +425,12 @@ def test_add_user_form_by_keyboard_tab_order_ctrl_n_and_enter_submits(
         settings.add_user_button,
     ]
 
-    def focused() -> QWidget:
-        widget = QApplication.focusWidget()
-        assert widget is not None
-        spin = widget.parent()
-        return spin if isinstance(spin, QAbstractSpinBox) else widget
-
-    seen = []
-    for _ in expected:
-        press(focused(), Qt.Key.Key_Tab)
-        seen.append(focused())
+    seen = _tab_walk(len(expected))
     assert [w.objectName() or w.text() for w in seen] == [
         w.objectName() or w.text() for w in expected
     ]
     assert seen == expected
-    press(focused(), Qt.Key.Key_Tab)
-    assert focused() is not settings.add_user_button  # no trap at the end either
+    assert _tab_walk(1) != [settings.add_user_button]  # no trap at the end either
 
     # Ctrl+N jumps to the form; Enter moves field to field and, on the last, adds the user.
     qtbot.keyClick(settings.users, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
@@ -688,6 +694,66 @@ def test_wizard_without_a_printer_says_so_and_the_done_screen_offers_one(
     qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
     qtbot.waitUntil(lambda: "đã hủy chọn máy in" in page.print_status.text(), timeout=10_000)
     assert not printed
+
+
+# --- 12.8 nothing freezes the window ------------------------------------------------------------
+
+
+def test_screens_prepared_before_sign_in_and_the_printer_set_up_off_the_gui_thread(
+    qtbot: Any, make_window: Any, payer: ParticipantView, printed: list[Path]
+) -> None:
+    import threading
+
+    from tests.support.counters import CASHIER
+    from tests.ui.conftest import login
+    from tests.ui.test_ui_payment import find_by_typing, wait_quote
+
+    window = make_window()  # waits until the sign-in screen has nothing left to do
+    assert window.stack.currentWidget() is window.login and window.state.actor is None
+    # While the sign-in screen waited, the working screens were built (not shown).
+    assert window.work is not None and not window.work.isVisible()
+    prepared = window.work.pages["payment"]
+    assert prepared._done_built  # the done screen too (the PDF viewer)
+    login(qtbot, window, CASHIER.username, CASHIER.password)
+    page = window.work.pages["payment"]
+    assert page is prepared and window.work.current_key() == "payment"
+
+    # The configured printer is looked up and set up with the printing, on the I/O pool.
+    threads: list[threading.Thread] = []
+    pdf_printer = window.state.printer_for_receipt
+
+    def configured(parent: Any) -> QPrinter:
+        threads.append(threading.current_thread())
+        return pdf_printer(parent)
+
+    window.state.printer_for_receipt = configured
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
+    assert len(printed) == 1 and threads
+    assert all(t is not threading.main_thread() for t in threads)
+
+
+def test_idle_lock_counts_input_to_the_window_and_locks_without_it(
+    qtbot: Any, make_window: Any, cashier: Any
+) -> None:
+    from PySide6.QtTest import QTest
+
+    from tests.support.counters import CASHIER
+    from tests.ui.conftest import login
+
+    window = make_window()
+    login(qtbot, window, CASHIER.username, CASHIER.password)
+    window.idle_lock.set_interval_ms(600)
+    handle = window.windowHandle()
+    assert handle is not None
+    for _ in range(6):  # keys for 1.2 s, each well within the interval: still unlocked
+        QTest.keyClick(handle, Qt.Key.Key_Shift)
+        qtbot.wait(200)
+        assert not window.is_locked()
+    qtbot.waitUntil(window.is_locked, timeout=5_000)  # then nothing: locked
+    assert window.stack.currentWidget() is window.login
 
 
 # --- 12.9 small things -------------------------------------------------------------------------
