@@ -957,7 +957,17 @@ class PaymentPage(QWidget):
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
         auto = self.state.settings.auto_print
-        self.receipt.load(payment.receipt_number, then_print=auto, card=self._card(payment))
+        from ui.qt import ops
+
+        # The receipt is fetched once the done screen has had its turn to paint: one long
+        # stretch of the GUI thread split in two.
+        ops.defer(
+            self,
+            0,
+            lambda: self.receipt.load(
+                payment.receipt_number, then_print=auto, card=self._card(payment)
+            ),
+        )
 
     @staticmethod
     def _card(payment: PaymentView) -> tuple[date, date] | None:
