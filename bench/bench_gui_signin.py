@@ -8,10 +8,14 @@ One run:
    window would show if sign-in checked the password there;
 3. TYPING: a 2 ms QTimer on the GUI thread records tick gaps while the user name and password
    are "typed" (the login page warms its imports on the I/O pool meanwhile);
-4. SIGN-IN: the same gaps from Enter until the working screen is shown;
+4. SIGN-IN: the same gaps from Enter until the working screen is shown and 1.5 s more (the
+   background work the sign-in starts: rates, backup, notices, sync);
 5. prints the longest gap of each phase, its ratio to the baseline, and PASS/FAIL against the
-   target: no gap over 50 ms while typing, and the sign-in's longest gap below one argon2 verify
-   (the verify and the password change run on the database thread).
+   target: no gap over 50 ms while typing nor while signing in (the verify runs on the
+   database thread; the working screens are built while the sign-in screen waits).
+
+The program's modules are byte-compiled first, as an installed program's are
+(bench/bytecode.py).
 
 Keyring: in memory. Without a display, QT_QPA_PLATFORM=offscreen is used.
 """
@@ -31,10 +35,14 @@ sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-TYPING_TARGET_MS = 50.0
+TARGET_MS = 50.0
+SIGNED_IN_SECONDS = 1.5  # measured on after the screen shows: the background work it starts
 
 
 def main() -> int:
+    from bench.bytecode import compile_program
+
+    compile_program()
     tmp, stored = make_counter()
     from ui.qt.app import make_application, start
 
@@ -134,7 +142,7 @@ def measure_typing_and_sign_in(app: Any, window: Any) -> dict[str, list[float]]:
     while window.stack.currentWidget() is not window.work:
         app.processEvents()
         time.sleep(0.001)
-    settle(app, 0.3)
+    settle(app, SIGNED_IN_SECONDS)
     timer.stop()
     return gaps
 
@@ -145,7 +153,7 @@ def report(baseline_ms: float, gaps: dict[str, list[float]]) -> bool:
     print(f"baseline: one argon2 verify on the GUI thread {baseline_ms:.0f} ms")
     print(f"typing:   longest GUI gap {typing:.0f} ms (ratio {typing / baseline_ms:.2f})")
     print(f"sign-in:  longest GUI gap {signing:.0f} ms (ratio {signing / baseline_ms:.2f})")
-    ok = typing <= TYPING_TARGET_MS and signing < baseline_ms
+    ok = typing <= TARGET_MS and signing <= TARGET_MS
     print("PASS" if ok else "FAIL")
     return ok
 

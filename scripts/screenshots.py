@@ -4,6 +4,8 @@ Run under a virtual X server at the counter's usual resolution:
 
     xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python scripts/screenshots.py
 
+SHOTS=12-settings,02b-wizard-printer (names without .png) writes only those screens.
+
 Uses a throw-away database in a temp folder and an in-memory keyring, so it touches nothing of
 a real counter. The data are made up (names, CCCD numbers, codes).
 
@@ -17,6 +19,7 @@ so the status bar shows the payment taken in the window as waiting until "Đồn
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import tempfile
@@ -75,8 +78,12 @@ def settle(seconds: float = 0.3) -> None:
 
 
 def save(widget: QWidget, name: str) -> Path:
+    """Save `widget` as docs/screenshots/<name>.png (with SHOTS=a,b only those names)."""
     settle()
     path = OUT / f"{name}.png"
+    only = os.environ.get("SHOTS")
+    if only and name not in only.split(","):
+        return path
     widget.grab().save(str(path))
     print(f"{path.relative_to(ROOT)}  {widget.width()}×{widget.height()}")
     return path
@@ -242,6 +249,10 @@ def main() -> int:
         wizard.admin_password2.setText("ngan")
         wizard.next()
         save(fresh, "02-wizard-admin-error")
+        wizard.admin_password.setText(ADMIN_PASSWORD)
+        wizard.admin_password2.setText(ADMIN_PASSWORD)
+        wizard.next()
+        save(fresh, "02b-wizard-printer")
         fresh.close()
         settle()
         fresh.state.db.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sqlite3
 import time
 import unicodedata
 import uuid
@@ -304,23 +305,27 @@ def find_participants(db: Database, query: str, *, limit: int = 20) -> SearchRes
     CCCD first, then prefixes. Ties go to whoever paid most recently, then by name.
     `more` says that more people matched than are shown.
 
-    Candidates come from bounded index and FTS5 look-ups, in one statement on the driver's
-    own cursor (a search runs on every pause in typing; ORM overhead would dominate).
+    Candidates come from bounded index and FTS5 look-ups; names are ranked and limited in
+    the same statement, which returns the shown rows only. It runs on a pooled driver
+    connection in autocommit (one statement: one consistent read), without a session: a search
+    runs on every pause in typing, and ORM and transaction overhead would dominate.
     """
     q = query.strip()
     if not q:
         return SearchResult([], False)
-    with db.read() as session:
-        cursor = session.connection().connection.cursor()
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
         try:
             digits = re.sub(r"\s", "", q)
             if digits.isdigit():
                 ranked, more = _rank_identifiers(cursor, digits, limit)
-            else:
-                ranked, more = _rank_names(cursor, q, limit)
-            return SearchResult(_views(cursor, ranked), more)
+                return SearchResult(_views(cursor, ranked), more)
+            return _rank_names(connection.driver_connection, cursor, q, limit)
         finally:
             cursor.close()
+    finally:
+        connection.close()
 
 
 _VIEW_COLUMNS = (
@@ -340,24 +345,26 @@ def _views(cursor: Any, nums: list[int]) -> list[ParticipantView]:
         f"SELECT {_VIEW_COLUMNS} FROM participants WHERE num IN (SELECT value FROM json_each(?))",
         (json.dumps(nums),),
     ).fetchall()
-    by_num = {
-        row[0]: ParticipantView(
-            id=row[1],
-            full_name=row[2],
-            ma_so_bhxh=row[3],
-            cccd=row[4],
-            date_of_birth=_day(row[5]),
-            sex=Sex(row[6]) if row[6] else None,
-            address=row[7] or "",
-            phone=row[8] or "",
-            email=row[9] or "",
-            support_category=SupportCategory(row[10]) if row[10] else None,
-            prior_support_months=row[11] or 0,
-            bhyt_card_end=_day(row[12]),
-        )
-        for row in rows
-    }
+    by_num = {row[0]: _view_of_row(row) for row in rows}
     return [by_num[n] for n in nums if n in by_num]
+
+
+def _view_of_row(row: Any) -> ParticipantView:
+    """A view from a row that starts with `_VIEW_COLUMNS`."""
+    return ParticipantView(
+        id=row[1],
+        full_name=row[2],
+        ma_so_bhxh=row[3],
+        cccd=row[4],
+        date_of_birth=_day(row[5]),
+        sex=Sex(row[6]) if row[6] else None,
+        address=row[7] or "",
+        phone=row[8] or "",
+        email=row[9] or "",
+        support_category=SupportCategory(row[10]) if row[10] else None,
+        prior_support_months=row[11] or 0,
+        bhyt_card_end=_day(row[12]),
+    )
 
 
 _LAST_PAID = "(SELECT MAX(y.paid_at) FROM payments y WHERE y.participant_id = p.id)"
@@ -389,39 +396,84 @@ def _rank_identifiers(cursor: Any, digits: str, limit: int) -> tuple[list[int], 
     return ordered, more or len(rows) >= SEARCH_CANDIDATES
 
 
-def _rank_names(cursor: Any, q: str, limit: int) -> tuple[list[int], bool]:
+_TYPED_FORM_SQL = "quaythu_typed_form"
+
+
+def _glob_literal(token: str) -> str:
+    """`token` matched literally inside a GLOB pattern."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in token)
+
+
+def _in_order_pattern(tokens: list[str]) -> str:
+    """A GLOB pattern for " " + name key: every typed word starts a name word, in the typed
+    order (`_words_in_order`)."""
+    return "".join(f"* {_glob_literal(tok)}" for tok in tokens) + "*"
+
+
+_RANK_NAMES_SQL = f"""
+WITH c AS MATERIALIZED (
+  SELECT num, MIN(source) AS source FROM (
+    SELECT num, 0 AS source FROM (
+      SELECT num FROM participants WHERE name_key = :key LIMIT :namesakes)
+    UNION ALL SELECT num, 1 FROM (
+      SELECT num FROM participants WHERE name_key > :key AND name_key < :key_end
+      LIMIT :candidates)
+    UNION ALL SELECT num, 2 FROM (
+      SELECT rowid AS num FROM participants_fts WHERE participants_fts MATCH :match
+      LIMIT :candidates)
+  ) GROUP BY num
+)
+SELECT {", ".join(f"p.{c}" for c in _VIEW_COLUMNS.split(", "))},
+  CASE
+    WHEN p.name_key = :key THEN
+      CASE WHEN {_TYPED_FORM_SQL}(p.full_name) = :typed THEN 0 ELSE 1 END
+    WHEN ' ' || p.name_key GLOB :in_order THEN 2
+    ELSE 3
+  END AS tier,
+  COALESCE({_LAST_PAID}, '') AS paid,
+  (SELECT COUNT(*) FROM c) AS matched,
+  (SELECT SUM(source = 0) FROM c) AS exact,
+  (SELECT MAX(SUM(source = 1), SUM(source = 2)) FROM c) AS most_other
+FROM c JOIN participants p ON p.num = c.num
+ORDER BY tier, paid DESC, p.name_key, p.num
+LIMIT :limit
+"""
+
+
+def _rank_names(connection: Any, cursor: Any, q: str, limit: int) -> SearchResult:
+    """One statement: the candidates (exact folded name by index, names starting with the
+    typed text by index range — "nguyen van an" → "nguyen van anh" —, FTS5 prefix matches in
+    any order), ranked (`find_participants`) and limited, with the counts that tell whether
+    more matched than are shown."""
     key = fold_key(q).replace('"', "")
     match = _fts_query(key)
     if not match:
-        return [], False
-    typed = _typed_form(q)
-    tokens = key.split()
-    # One statement: exact folded name (index), names starting with the typed text (index
-    # range: "nguyen van an" → "nguyen van anh"), FTS5 prefix matches in any order.
-    rows = cursor.execute(
-        f"SELECT p.num, p.full_name, p.name_key, {_LAST_PAID}, c.source FROM participants p "
-        "JOIN (SELECT num, MIN(source) AS source FROM ("
-        "  SELECT num, 0 AS source FROM (SELECT num FROM participants WHERE name_key = ?1 "
-        "LIMIT ?4)"
-        "  UNION ALL SELECT num, 1 FROM (SELECT num FROM participants WHERE name_key > ?1 "
-        "AND name_key < ?2 LIMIT ?5)"
-        "  UNION ALL SELECT num, 2 FROM (SELECT rowid AS num FROM participants_fts "
-        "WHERE participants_fts MATCH ?3 LIMIT ?5)"
-        ") GROUP BY num) c ON c.num = p.num",
-        (key, key + "\x7f", match, EXACT_NAMESAKES, SEARCH_CANDIDATES),
-    ).fetchall()
-    counts = [0, 0, 0]
-    candidates: dict[int, tuple[int, str, str]] = {}
-    for num, full_name, name_key, paid, source in rows:
-        counts[source] += 1
-        if name_key == key:
-            tier = 0 if _typed_form(full_name) == typed else 1
-        else:
-            tier = 2 if _words_in_order(tokens, name_key.split()) else 3
-        candidates[num] = (tier, name_key, paid or "")
-    ordered, more = _order(candidates, limit)
-    capped = counts[0] >= EXACT_NAMESAKES or max(counts[1:]) >= SEARCH_CANDIDATES
-    return ordered, more or capped
+        return SearchResult([], False)
+    params = {
+        "key": key,
+        "key_end": key + "\x7f",
+        "typed": _typed_form(q),
+        "in_order": _in_order_pattern(key.split()),
+        "match": match,
+        "namesakes": EXACT_NAMESAKES,
+        "candidates": SEARCH_CANDIDATES,
+        "limit": limit,
+    }
+    try:
+        rows = cursor.execute(_RANK_NAMES_SQL, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if _TYPED_FORM_SQL not in str(exc):
+            raise
+        # The exact spelling (diacritics, any case) is compared in SQL by the same function as
+        # here, registered once per driver connection — not before every search: defining a
+        # function makes SQLite prepare every statement again.
+        connection.create_function(_TYPED_FORM_SQL, 1, _typed_form, deterministic=True)
+        rows = cursor.execute(_RANK_NAMES_SQL, params).fetchall()
+    if not rows:
+        return SearchResult([], False)
+    _num, *_view, _tier, _paid, matched, exact, most_other = rows[0]
+    capped = exact >= EXACT_NAMESAKES or (most_other or 0) >= SEARCH_CANDIDATES
+    return SearchResult([_view_of_row(row) for row in rows], matched > limit or capped)
 
 
 # --- CSV import --------------------------------------------------------------------------------

@@ -84,3 +84,43 @@ def test_exact_identifier_before_prefixes(db: Database, cashier: Actor) -> None:
     assert [p.id for p in search_participants(db, "012345678")] == [longer]
     few = find_participants(db, "0123456789")
     assert [p.id for p in few.people] == [longer] and not few.more
+
+
+def test_typed_glob_and_fts_characters_are_plain_text(db: Database, db_path: Path) -> None:
+    """The words-in-order rule runs in SQL as a GLOB pattern: "*", "?" and "[" typed are
+    characters to match, never wildcards, and nothing typed breaks the statement."""
+    from app.services.participants import _in_order_pattern
+
+    con = sqlite3.connect(":memory:")
+
+    def in_order(name_key: str, typed: str) -> bool:
+        row = con.execute("SELECT ? GLOB ?", (" " + name_key, _in_order_pattern(typed.split())))
+        return bool(row.fetchone()[0])
+
+    assert in_order("le van anh", "le an") and not in_order("van le anh", "le van")
+    assert in_order("le van a?b", "le a?") and not in_order("le van ab", "le a?")
+    assert in_order("le van a*b", "van a*") and not in_order("le van ab", "van a*")
+    assert in_order("le [x] van", "le [x") and not in_order("le x van", "le [x]")
+    con.close()
+
+    bulk_names(db_path, ["Lê Văn A*b", "Lê Văn Ab", "Ab Lê Văn"])
+    # "A*b" starts with the typed letters; the other two have them only in another shape.
+    assert [p.full_name for p in search_participants(db, "le van a*")] == [
+        "Lê Văn A*b",
+        "Ab Lê Văn",
+        "Lê Văn Ab",
+    ]
+    for typed in ("le [", "le ?", 'le "van', "le van a*b ]", "* ?"):
+        search_participants(db, typed)  # no SQL error
+    found = find_participants(db, "le van a", limit=1)
+    assert len(found.people) == 1 and found.more
+
+
+def test_more_is_said_when_the_candidates_are_capped(db: Database, db_path: Path) -> None:
+    from app.services.participants import SEARCH_CANDIDATES
+
+    bulk_names(db_path, [f"Trần Thị {given}" for given in ("Hoa", "Hồng", "Huệ")] * 30)
+    few = find_participants(db, "tran thi hoa", limit=50)
+    assert len(few.people) == 30 and not few.more  # all 30 namesakes, nothing more
+    many = find_participants(db, "tran th", limit=100)
+    assert len(many.people) <= 2 * SEARCH_CANDIDATES and many.more

@@ -242,6 +242,7 @@ def fill_wizard(wizard: Any) -> None:
     wizard.admin_password.setText(ADMIN_PASSWORD)
     wizard.admin_password2.setText(ADMIN_PASSWORD)
     wizard.next()
+    wizard.next()  # the printer: none chosen (asked at each print)
     wizard.next()
 
 

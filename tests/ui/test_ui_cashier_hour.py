@@ -370,6 +370,96 @@ def test_keys_reach_logout_reprint_export_enrol_and_no_tab_trap(
     sync.enroll_dialog.reject()
 
 
+def _tab_walk(steps: int) -> list[QWidget]:
+    """The widgets Tab reaches, `steps` presses from the focused one (a spin box for its
+    line edit)."""
+    from PySide6.QtWidgets import QAbstractSpinBox
+
+    def focused() -> QWidget:
+        widget = QApplication.focusWidget()
+        assert widget is not None
+        spin = widget.parent()
+        return spin if isinstance(spin, QAbstractSpinBox) else widget
+
+    seen = []
+    for _ in range(steps):
+        press(focused(), Qt.Key.Key_Tab)
+        seen.append(focused())
+    return seen
+
+
+def test_add_user_form_by_keyboard_tab_order_ctrl_n_and_enter_submits(
+    qtbot: Any, make_window: Any, db: Database, cashier: Any
+) -> None:
+    from app.domain.types import Role
+    from app.services.operators import list_operators
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+    from tests.ui.conftest import login
+
+    window = make_window()
+    login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+    activate(qtbot, window)
+    qtbot.keyClick(window.work, Qt.Key.Key_F8)
+    settings = window.work.current_key() == "settings" and window.work.pages["settings"]
+    assert settings
+    wait_ops(qtbot)
+    qtbot.waitUntil(lambda: settings.users.rowCount() == 2)
+
+    # Tab through the users card in reading order; the table is a single stop.
+    settings.users.setFocus()
+    press(settings.users, Qt.Key.Key_Down)  # arrows move inside the table: a row is selected
+    assert settings.selected_user() is not None and settings.users.hasFocus()
+    expected = [
+        settings.reset_password,
+        settings.reset_button,
+        settings.active_button,
+        settings.unlock_button,
+        settings.role_choice,
+        settings.role_button,
+        *settings.policy_spins.values(),
+        settings.policy_button,
+        settings.new_username,
+        settings.new_full_name,
+        settings.new_role,
+        settings.new_password,
+        settings.add_user_button,
+    ]
+
+    seen = _tab_walk(len(expected))
+    assert [w.objectName() or w.text() for w in seen] == [
+        w.objectName() or w.text() for w in expected
+    ]
+    assert seen == expected
+    assert _tab_walk(1) != [settings.add_user_button]  # no trap at the end either
+
+    # Ctrl+N jumps to the form; Enter moves field to field and, on the last, adds the user.
+    qtbot.keyClick(settings.users, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert settings.new_username.hasFocus()
+    qtbot.keyClicks(settings.new_username, "thungan2")
+    press(settings.new_username, Qt.Key.Key_Return)
+    assert settings.new_full_name.hasFocus()
+    type_text(settings.new_full_name, "Phạm Thị Lụa")
+    press(settings.new_full_name, Qt.Key.Key_Return)
+    assert settings.new_role.hasFocus()
+    press(settings.new_role, Qt.Key.Key_Down)  # Thu ngân → Giám sát viên
+    press(settings.new_role, Qt.Key.Key_Return)
+    assert settings.new_password.hasFocus()
+    press(settings.new_password, Qt.Key.Key_Return)  # no password yet: said at the field
+    wait_ops(qtbot)
+    error = settings.user_errors.error_label("password")
+    assert error is not None and error.isVisibleTo(settings) and "Mật khẩu" in error.text()
+    assert settings.new_password.hasFocus()
+    assert "thungan2" not in [op.username for op in list_operators(db)]
+    qtbot.keyClicks(settings.new_password, "dongho-tamthoi-26")
+    press(settings.new_password, Qt.Key.Key_Return)
+    wait_ops(qtbot)
+    added = {op.username: op for op in list_operators(db)}["thungan2"]
+    assert (added.full_name, added.role) == ("Phạm Thị Lụa", Role.SUPERVISOR)
+    assert "Đã thêm" in settings.user_status.text()
+    assert settings.new_username.text() == "" and settings.new_username.hasFocus()
+    qtbot.waitUntil(lambda: settings.users.rowCount() == 3)
+
+
 # --- 12.2 printing on the first payment --------------------------------------------------------
 
 
@@ -442,6 +532,228 @@ def test_printer_chosen_prints_with_no_dialog_and_settings_prints_a_test_page(
     qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
     assert len(printed) == 1
     assert not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]
+
+
+COUNTER_PRINTER = "Máy in quầy 1"
+
+
+def _wizard_to_printer_step(qtbot: Any, window: Any) -> Any:
+    """The set-up wizard filled in up to its printer step (step 3)."""
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    wizard = window.wizard
+    assert wizard is not None
+    wizard.organisation.setText("Bưu điện tỉnh Thái Nguyên")
+    wizard.collection_point.setText("Điểm thu Bưu điện xã Đồng Hỷ")
+    wizard.counter_code.setText("TN-DH01")
+    wizard.next()
+    wizard.admin_username.setText(ADMIN_USERNAME)
+    wizard.admin_full_name.setText("Đặng Văn Quản")
+    wizard.admin_password.setText(ADMIN_PASSWORD)
+    wizard.admin_password2.setText(ADMIN_PASSWORD)
+    press(wizard.admin_password2, Qt.Key.Key_Return)
+    assert wizard.step == 2 and wizard.step_label.text().startswith("Bước 3/4")
+    assert wizard.printer.hasFocus()
+    return wizard
+
+
+def _finish_wizard(qtbot: Any, window: Any, wizard: Any) -> None:
+    press(wizard.receipt_format, Qt.Key.Key_Return)  # Enter on the last field: next step
+    assert wizard.step == 3
+    press(wizard.central_url, Qt.Key.Key_Return)  # standalone: set up
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.login, timeout=15_000)
+    wait_ops(qtbot)
+
+
+def _first_payment(qtbot: Any, window: Any) -> Any:
+    """A cashier and a payer added, the cashier signed in, one BHXH payment taken."""
+    from app.services.participants import create_participant
+    from tests.support.counters import CASHIER, PAYER, add_staff
+    from tests.ui.conftest import login
+    from tests.ui.test_ui_payment import find_by_typing, wait_quote
+
+    db = window.state.db
+    cashier = add_staff(db, _admin_actor(db), CASHIER)
+    create_participant(db, PAYER, by=cashier)
+    window.login.username.clear()
+    login(qtbot, window, CASHIER.username, CASHIER.password)
+    page = window.work.pages["payment"]
+    qtbot.waitUntil(lambda: page.table is not None, timeout=10_000)
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
+    return page
+
+
+def _admin_actor(db: Database) -> Any:
+    from app.services.operators import sign_in
+    from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
+
+    return sign_in(db, ADMIN_USERNAME, ADMIN_PASSWORD).actor
+
+
+@needs_pdftotext
+def test_wizard_printer_step_tests_the_page_and_the_first_receipt_prints_with_no_dialog(
+    qtbot: Any, make_window: Any, db_path: Path, printed: list[Path], tmp_path: Path
+) -> None:
+    from PySide6.QtPdf import QPdfDocument
+
+    from app.services.settings import ReceiptFormat, load_settings
+
+    window = make_window()
+    pdf_printer = window.state.printer_for_receipt
+    # As Qt's printer list would show a printer installed on this computer.
+    wizard = _wizard_to_printer_step(qtbot, window)
+    assert wizard.printer.itemData(0) == ""  # "ask each time" first, chosen until changed
+    wizard.printer.addItem(COUNTER_PRINTER, COUNTER_PRINTER)
+    wizard.printer.setCurrentIndex(wizard.printer.findData(COUNTER_PRINTER))
+    wizard.receipt_format.setCurrentIndex(wizard.receipt_format.findData(ReceiptFormat.A5))
+
+    # The test page, reached by Tab and pressed with the space bar, prints in the chosen format.
+    target = tmp_path / "wizard-test-page.pdf"
+
+    def to_file(_owner: Any) -> QPrinter:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(target))
+        return printer
+
+    window.state.extra["printer_for_test"] = to_file
+    wizard.receipt_format.setFocus()
+    press(wizard.receipt_format, Qt.Key.Key_Tab)
+    assert wizard.printer_choice.test_print_button.hasFocus()
+    press(wizard.printer_choice.test_print_button, Qt.Key.Key_Space)
+    status = wizard.printer_choice.test_print_status
+    qtbot.waitUntil(lambda: "Đã gửi trang in thử" in status.text(), timeout=15_000)
+    text = " ".join(pdf_text(target.read_bytes(), tmp_path).split())
+    assert "TRANG IN THỬ" in text and "Khổ: A5" in text
+    _finish_wizard(qtbot, window, wizard)
+
+    # Saved as the counter's settings, and said on the sign-in screen.
+    stored = load_settings(window.state.db)
+    assert (stored.printer_name, stored.receipt_format) == (COUNTER_PRINTER, ReceiptFormat.A5)
+    assert window.state.settings.printer_name == COUNTER_PRINTER
+    assert f"in ngay ra máy in {COUNTER_PRINTER}" in window.login.error.text()
+
+    # The first payment's receipt goes to that printer at once: no print dialog on the way.
+    window.state.printer_for_receipt = lambda parent: (
+        pdf_printer(parent) if window.state.settings.printer_name == COUNTER_PRINTER else None
+    )
+    page = _first_payment(qtbot, window)
+    qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
+    assert len(printed) == 1 and printed[0].read_bytes().startswith(b"%PDF")
+    assert not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]
+    document = QPdfDocument()
+    document.load(str(printed[0]))
+    size = document.pagePointSize(0)  # A5: 148 × 210 mm
+    assert (round(size.width() / 72 * 25.4), round(size.height() / 72 * 25.4)) == (148, 210)
+    document.close()
+
+
+def test_wizard_without_a_printer_says_so_and_the_done_screen_offers_one(
+    qtbot: Any, make_window: Any, db_path: Path, printed: list[Path]
+) -> None:
+    from ui.qt.state import _configured_printer
+
+    window = make_window()
+    window.state.printer_for_receipt = _configured_printer(window.state)  # the real one
+    wizard = _wizard_to_printer_step(qtbot, window)
+    wizard.state.extra["printer_for_test"] = lambda owner: wizard.printer_choice.chosen_printer()
+    wizard.printer_choice.test_print_button.click()  # "ask each time" is no printer to test
+    assert "Chọn một máy in" in wizard.printer_choice.test_print_status.text()
+    press(wizard.printer, Qt.Key.Key_Return)
+    assert wizard.receipt_format.hasFocus()
+    _finish_wizard(qtbot, window, wizard)
+    note = window.login.error.text()
+    assert "Chưa chọn máy in biên lai" in note and "Cài đặt (F8)" in note
+    assert window.login.error.objectName() == "loginNote"  # news, not an alarm
+
+    page = _first_payment(qtbot, window)
+    qtbot.waitUntil(lambda: "Chưa in" in page.print_status.text(), timeout=15_000)
+    assert "chưa chọn máy in biên lai" in page.print_status.text()
+    assert page.print_button.text().startswith("Chọn máy in và in")
+    assert not printed and not [d for d in window.findChildren(QPrintDialog) if d.isVisible()]
+
+    # The offer: Ctrl+P opens Qt's print dialog; cancelling it prints nothing and says so.
+    from PySide6.QtCore import QTimer
+
+    asked: list[QPrintDialog] = []
+
+    def cancel_dialog() -> None:
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, QPrintDialog)]
+        if not shown or not shown[0].isVisible():
+            QTimer.singleShot(50, cancel_dialog)
+            return
+        asked.append(shown[0])
+        shown[0].reject()
+
+    QTimer.singleShot(50, cancel_dialog)
+    activate(qtbot, window)
+    qtbot.keyClick(page.next_button, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(asked), timeout=10_000)
+    qtbot.waitUntil(lambda: "đã hủy chọn máy in" in page.print_status.text(), timeout=10_000)
+    assert not printed
+
+
+# --- 12.8 nothing freezes the window ------------------------------------------------------------
+
+
+def test_screens_prepared_before_sign_in_and_the_printer_set_up_off_the_gui_thread(
+    qtbot: Any, make_window: Any, payer: ParticipantView, printed: list[Path]
+) -> None:
+    import threading
+
+    from tests.support.counters import CASHIER
+    from tests.ui.conftest import login
+    from tests.ui.test_ui_payment import find_by_typing, wait_quote
+
+    window = make_window()  # waits until the sign-in screen has nothing left to do
+    assert window.stack.currentWidget() is window.login and window.state.actor is None
+    # While the sign-in screen waited, the working screens were built (not shown).
+    assert window.work is not None and not window.work.isVisible()
+    prepared = window.work.pages["payment"]
+    assert prepared._done_built  # the done screen too (the PDF viewer)
+    login(qtbot, window, CASHIER.username, CASHIER.password)
+    page = window.work.pages["payment"]
+    assert page is prepared and window.work.current_key() == "payment"
+
+    # The configured printer is looked up and set up with the printing, on the I/O pool.
+    threads: list[threading.Thread] = []
+    pdf_printer = window.state.printer_for_receipt
+
+    def configured(parent: Any) -> QPrinter:
+        threads.append(threading.current_thread())
+        return pdf_printer(parent)
+
+    window.state.printer_for_receipt = configured
+    find_by_typing(qtbot, page, "0123456789")
+    wait_quote(qtbot, page)
+    page.take_payment().confirm()
+    qtbot.waitUntil(lambda: "Đã gửi biên lai" in page.print_status.text(), timeout=15_000)
+    assert len(printed) == 1 and threads
+    assert all(t is not threading.main_thread() for t in threads)
+
+
+def test_idle_lock_counts_input_to_the_window_and_locks_without_it(
+    qtbot: Any, make_window: Any, cashier: Any
+) -> None:
+    from PySide6.QtTest import QTest
+
+    from tests.support.counters import CASHIER
+    from tests.ui.conftest import login
+
+    window = make_window()
+    login(qtbot, window, CASHIER.username, CASHIER.password)
+    window.idle_lock.set_interval_ms(600)
+    handle = window.windowHandle()
+    assert handle is not None
+    for _ in range(6):  # keys for 1.2 s, each well within the interval: still unlocked
+        QTest.keyClick(handle, Qt.Key.Key_Shift)
+        qtbot.wait(200)
+        assert not window.is_locked()
+    qtbot.waitUntil(window.is_locked, timeout=5_000)  # then nothing: locked
+    assert window.stack.currentWidget() is window.login
 
 
 # --- 12.9 small things -------------------------------------------------------------------------

@@ -52,7 +52,13 @@ def test_wizard_initialises_counter_then_admin_logs_in(
     press(wizard.admin_password2, Qt.Key.Key_Return)
     assert wizard.step == 2
 
-    # Step 3: no central server — standalone.
+    # Step 3: the receipt printer (none here: asked at each print); Enter moves on.
+    assert wizard.printer.hasFocus()
+    press(wizard.printer, Qt.Key.Key_Return)
+    press(wizard.receipt_format, Qt.Key.Key_Return)
+    assert wizard.step == 3
+
+    # Step 4: no central server — standalone.
     press(wizard.central_url, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.login, timeout=15_000)
     assert window.login.username.text() == "quantri"
@@ -91,6 +97,7 @@ def test_wizard_shows_service_validation_on_its_step(qtbot: Any, make_window: An
     wizard.admin_full_name.setText("Quản Trị")
     wizard.admin_password.setText("songcau-tn-2026")
     wizard.admin_password2.setText("songcau-tn-2026")
+    wizard.next()
     wizard.next()
     wizard.next()
     wait_ops(qtbot)

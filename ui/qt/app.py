@@ -16,6 +16,8 @@ from PySide6.QtWidgets import QApplication
 from ui.qt.main_window import MainWindow
 from ui.qt.ops import IoOp
 
+GIL_SWITCH_SECONDS = 0.001
+
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication with our style, logging and exception hook (reuses an existing one)."""
@@ -31,6 +33,11 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("QuayThu")
     install_excepthook()
     apply_style(app)
+    # The GUI thread waits for the GIL whenever it runs Python while a worker runs Python (a
+    # receipt being rendered, a payment written): by default up to 5 ms per wait, several per
+    # frame. 1 ms keeps the window's stalls short (bench/bench_gui_counter.py) at a negligible
+    # cost to the workers.
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     # Opening the log file is file work, so it goes to the I/O pool like any other; it also
     # keeps logging.handlers (socket, pickle… ~10 ms) off the window's start-up path. Until it
     # is done, warnings go to stderr (Python's last-resort handler).

@@ -1,14 +1,25 @@
 """Locks the window after a stretch of no keyboard or mouse input.
 
-An application-wide event filter restarts a single-shot timer on every user input event; when
-the timer fires, `idle` is emitted and the window locks. The interval comes from the counter's
-settings (default 10 minutes) and can be changed at run time.
+An event filter on the program's windows (`QWindow`: the main window and each dialog, as
+they take the focus) restarts a single-shot timer on every user input event; when the timer
+fires, `idle` is emitted and the window locks. The interval comes from the counter's settings
+(default 10 minutes) and can be changed at run time.
+
+Not an application-wide filter: that one runs Python for every event of every object (each
+widget's paint, layout, timer…), and each of those calls waits for the GIL while a worker
+thread runs Python (rendering a receipt, a sync) — enough to stall the window for tens of
+milliseconds at a time (bench/bench_gui_counter.py). A window sees the input first, and little
+else.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QWindow
 
 _INPUT_EVENTS = frozenset(
     {
@@ -45,11 +56,20 @@ class IdleLock(QObject):
         return self._timer.interval()
 
     def start(self) -> None:
-        app = QApplication.instance()
-        if not self._installed and app is not None:
-            app.installEventFilter(self)
+        from PySide6.QtGui import QGuiApplication  # not at import: off the start-up path
+
+        app = QGuiApplication.instance()
+        if not self._installed and isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self.watch)
+            for window in app.topLevelWindows():
+                self.watch(window)
             self._installed = True
         self._timer.start()
+
+    def watch(self, window: QWindow | None) -> None:
+        """Input to `window` counts as activity (installing twice is harmless: Qt keeps one)."""
+        if window is not None:
+            window.installEventFilter(self)
 
     def stop(self) -> None:
         self._timer.stop()

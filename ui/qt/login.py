@@ -92,6 +92,7 @@ class LoginPage(QWidget):
     logged_in = Signal(object)  # Actor
     password_warning = Signal(str)  # after logged_in, when the password expires soon
     ledger_warning = Signal(str)  # after logged_in, when the books differ from their anchor
+    typing_started = Signal()  # the first key of a sign-in: the window prepares its screens
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -203,15 +204,13 @@ class LoginPage(QWidget):
         layout.addLayout(buttons)
 
     def _warm_up(self, _text: str = "") -> None:
-        """While someone types their name and password, load on the I/O pool the modules the
-        first sign-in needs (sync client and HTTP stack, the payment screen's modules), so
-        that the window does not stall importing them right after the sign-in."""
+        """The first key typed: the window prepares its working screens and then loads, on the
+        I/O pool, the modules the sign-in and the first payment need (`warm_imports`), so that
+        the window does not stall building or importing them right after the sign-in."""
         if self._warmed:
             return
         self._warmed = True
-        from ui.qt.ops import IoOp
-
-        IoOp(self, warm_imports).failure(lambda _exc: None).run()
+        self.typing_started.emit()
 
     # --- modes ----------------------------------------------------------------------------
 
@@ -400,16 +399,42 @@ class LoginPage(QWidget):
             self._set_busy(False)
 
 
-WARM_MODULES = ("sync.config", "app.services.operators")
-"""Pure-Python modules only: a Qt module's import loads shared libraries with the GIL held,
-which would stall typing instead of the sign-in."""
+WARM_MODULES = (
+    "sync.config",
+    "app.services.operators",
+    # what the sign-in starts in the background and the first payment uses
+    "app.services.payments",
+    "app.services.documents",
+    "app.services.rates",
+    "app.services.backup",
+    "app.services.outbox",
+    "sync.engine",
+    "sync.notify_worker",
+    "sync.reconciliation",
+    "printing.receipt",
+)
+"""Modules without Qt only: a Qt module's import loads shared libraries with the GIL held,
+which would stall typing instead of the sign-in, and PySide builds its enum types on first
+use — in one thread, the GUI's (`MainWindow.prepare_screens` imports the window's own)."""
 
 
 def warm_imports() -> None:
+    """The modules above, then the receipt fonts (parsed once per process; the first receipt
+    would otherwise wait for them while the done screen is being shown). With a short GIL
+    switch interval meanwhile, so that the GUI thread gets in promptly while someone types."""
     import importlib
+    import sys
 
-    for name in WARM_MODULES:
-        importlib.import_module(name)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.0005))
+    try:
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+        from printing.fonts import ensure_fonts
+
+        ensure_fonts()
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def rule() -> str:

@@ -64,6 +64,22 @@ LOGOUT_KEY = "Ctrl+Shift+Q"
 REPRINT_LAST_KEY = "Ctrl+Shift+P"
 DEFAULT_IDLE_LOCK_MINUTES = 10  # = app.services.settings.DEFAULTS (a test keeps them equal)
 
+PREPARE_STEP_MS = 15  # between the steps of `MainWindow.prepare_screens`
+BACKGROUND_DELAY_MS = 250  # after a sign-in, before its background work starts
+PREPARED_MODULES = (
+    "ui.qt.widgets",
+    "ui.qt.operations.participants",
+    "ui.qt.operations.payments",
+    "ui.qt.operations.documents",
+    "ui.qt.operations.backup",
+    "ui.qt.receipt_view",
+    "ui.qt.payment",
+    "ui.qt.confirm",
+    "ui.qt.sync_bridge",
+)
+"""The window's own modules the working screens and the first payment import, in the GUI
+thread (PySide builds enum types on first use, and that must not race another thread)."""
+
 # (key, caption, shortcut) of the working screens, in the navigation bar's order.
 SCREENS: tuple[tuple[str, str, str], ...] = (
     ("payment", "Thu tiền", "F5"),
@@ -282,6 +298,8 @@ class MainWindow(QMainWindow):
         self.login.logged_in.connect(self._logged_in)
         self.login.password_warning.connect(lambda text: self.show_message(text, "info"))
         self.login.ledger_warning.connect(lambda text: self.show_message(text, "error"))
+        self.login.typing_started.connect(self.prepare_screens)
+        self._preparing = False
         self.stack.addWidget(self.login)
         self.wizard: Any = None
         self.work: WorkArea | None = None
@@ -371,6 +389,9 @@ class MainWindow(QMainWindow):
         counter_ops.open_database(self, self.state, path).success(self._opened).failure(
             self._open_failed
         ).run()
+        from ui.qt import ops
+
+        ops.prestart()
 
     def _announce_ready(self) -> None:
         if not self._ready_sent:
@@ -384,6 +405,7 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is not self.login:
                 self.stack.setCurrentWidget(self.login)
                 self.login.show_sign_in()
+            self.prepare_screens()
         else:
             self._show_wizard()
         self._announce_ready()
@@ -412,11 +434,9 @@ class MainWindow(QMainWindow):
     def _initialised(self, admin: Actor) -> None:
         self.stack.setCurrentWidget(self.login)
         self.login.show_sign_in(admin.username)
-        self.login.show_message(
-            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo; vào Cài đặt (F8) "
-            "để chọn máy in biên lai, in thử, và thêm tài khoản thu ngân.",
-            "info",
-        )
+        done = self.wizard.done_message() if self.wizard is not None else "Đã khởi tạo quầy."
+        self.login.show_message(done, "info")
+        self.prepare_screens()
         if self.wizard is not None:
             self.stack.removeWidget(self.wizard)
             self.wizard.deleteLater()
@@ -468,6 +488,47 @@ class MainWindow(QMainWindow):
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
         return self.work
 
+    def prepare_screens(self) -> None:
+        """While the sign-in screen waits (from the moment the database is open, or the first
+        key typed), build the working area and the payment screen a step at a time (each step
+        a few milliseconds of the GUI thread, with the event loop running in between), so that
+        the sign-in only shows them; then load on the I/O pool the modules without Qt that the
+        sign-in and the first payment need (after the steps: two threads running Python at
+        once each run at half speed, and an import of a C extension holds the GIL throughout),
+        and move the loaded program out of the garbage collector's reach. When the sign-in
+        comes first, `_logged_in` builds what is still missing."""
+        if self._preparing or self.work is not None:
+            return
+        self._preparing = True
+        import importlib
+
+        from ui.qt import ops
+
+        steps: list[Any] = [
+            lambda name=name: importlib.import_module(name) for name in PREPARED_MODULES
+        ]
+        steps += [
+            self._ensure_work,
+            lambda: self._ensure_work().page("payment"),
+            lambda: self._ensure_work().page("payment").ensure_done(),
+        ]
+
+        def step() -> None:
+            if self.state.actor is not None:
+                steps.clear()  # signed in already: what is missing is built by the sign-in
+            if not steps:
+                from ui.qt.login import warm_imports
+                from ui.qt.sync_bridge import freeze_long_lived_objects
+
+                ops.IoOp(self, warm_imports).success(
+                    lambda _none: freeze_long_lived_objects()
+                ).failure(lambda _exc: None).run()
+                return
+            steps.pop(0)()
+            ops.defer(self, PREPARE_STEP_MS, step)
+
+        ops.defer(self, PREPARE_STEP_MS, step)
+
     def _logged_in(self, actor: Actor) -> None:
         previous = self.state.actor
         switched = previous is not None and previous.id != actor.id
@@ -501,6 +562,15 @@ class MainWindow(QMainWindow):
             )
         self.idle_lock.set_minutes(self.state.settings.idle_lock_minutes)
         self.idle_lock.start()
+        from ui.qt import ops
+
+        # The background work starts once the screen has been shown: its threads' Python would
+        # otherwise compete for the GIL with the GUI thread's first paint of the screen.
+        ops.defer(self, BACKGROUND_DELAY_MS, lambda: self._start_background(bridge))
+
+    def _start_background(self, bridge: SyncBridge) -> None:
+        if self.state.actor is None:
+            return  # signed out meanwhile: the next sign-in starts it
         self._check_rates()
         self._daily_backup()
         self._start_notify()

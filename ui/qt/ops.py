@@ -41,6 +41,7 @@ from ui.qt.changes import ChangeSink, OpChanges
 
 T = TypeVar("T")
 
+IO_WORKERS = 2
 _lock = threading.Lock()
 _db_pool: ThreadPoolExecutor | None = None
 _io_pool: ThreadPoolExecutor | None = None
@@ -57,7 +58,7 @@ def _pool(kind: str) -> ThreadPoolExecutor:
                 _db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quaythu-db")
             return _db_pool
         if _io_pool is None:
-            _io_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="quaythu-io")
+            _io_pool = ThreadPoolExecutor(max_workers=IO_WORKERS, thread_name_prefix="quaythu-io")
         return _io_pool
 
 
@@ -67,8 +68,41 @@ def set_synchronous(on: bool) -> None:
     _synchronous = on
 
 
+def prestart() -> None:
+    """Start every I/O worker thread now (the window's start) rather than with the ops that
+    first need them: starting a thread waits until the new thread has taken the GIL, and
+    right after a sign-in, with the other workers busy, that wait fell on the GUI thread."""
+    gate = threading.Barrier(IO_WORKERS, timeout=2)
+
+    def arrive() -> None:
+        try:
+            gate.wait()  # holds each worker until all have started: none is reused early
+        except threading.BrokenBarrierError:
+            pass
+
+    for _ in range(IO_WORKERS):
+        _pool("io").submit(arrive)
+
+
 def pending_count() -> int:
     return _pending
+
+
+def defer(owner: QObject, ms: int, fn: Callable[[], None]) -> None:
+    """Run `fn` on the GUI thread `ms` milliseconds from now unless `owner` has been deleted
+    by then; counted in `pending_count` until then (tests wait for it as for an op)."""
+    global _pending
+    from PySide6.QtCore import QTimer
+
+    _pending += 1
+
+    def fire() -> None:
+        global _pending
+        _pending -= 1
+        if _is_alive(owner):
+            fn()
+
+    QTimer.singleShot(ms, fire)
 
 
 def shutdown(wait: bool = True) -> None:

@@ -67,6 +67,22 @@ if TYPE_CHECKING:
     from ui.qt.state import AppState
 
 QUOTE_DELAY_MS = 150
+DONE_BUILD_DELAY_MS = 100  # after the payment screen is first shown
+DONE_WIDGETS = frozenset(
+    {
+        "done_title",
+        "code_label",
+        "done_amount",
+        "done_change",
+        "done_details",
+        "print_status",
+        "preview",
+        "receipt",
+        "print_button",
+        "save_button",
+        "next_button",
+    }
+)
 RATE_TERM = "Bảng mức đóng"  # = printing.receipt.RATE_TERM (a test keeps them equal)
 SEARCH_DELAY_MS = 250
 
@@ -139,7 +155,7 @@ class PaymentPage(QWidget):
         self.pages.addWidget(self.entry)
         self.pages.addWidget(self.done)
         self._build_entry()
-        self._build_done()
+        self._done_built = False  # the done screen is filled in later (`ensure_done`)
 
         self._quote_timer = QTimer(self)
         self._quote_timer.setSingleShot(True)
@@ -162,7 +178,7 @@ class PaymentPage(QWidget):
         key("F9", self.take_payment)
         key("Escape", self.cancel)
         key("Ctrl+P", self._print_again)
-        key("Ctrl+S", lambda: self.receipt.save())
+        key("Ctrl+S", lambda: self.receipt.save() if self._done_built else None)
 
         self._set_participant(None)
         self._update_scheme()
@@ -390,6 +406,21 @@ class PaymentPage(QWidget):
             signal.connect(self._form_changed)
         self.method.currentIndexChanged.connect(self._update_lump)
 
+    def __getattr__(self, name: str) -> Any:
+        """The done screen's widgets exist once it is built: asking for one builds it."""
+        if name in DONE_WIDGETS and not self.__dict__.get("_done_built", True):
+            self.ensure_done()
+            return getattr(self, name)
+        raise AttributeError(name)
+
+    def ensure_done(self) -> None:
+        """Build the done screen (the code, the change, the receipt preview) if it is not yet:
+        a step of its own, so that showing the payment screen after a sign-in does not wait
+        for the PDF viewer."""
+        if not self._done_built:
+            self._done_built = True
+            self._build_done()
+
     def _build_done(self) -> None:
         row = QHBoxLayout(self.done)
         row.setContentsMargins(0, 0, 0, 0)
@@ -484,6 +515,10 @@ class PaymentPage(QWidget):
     # --- page life ------------------------------------------------------------------------
 
     def activate(self) -> None:
+        if not self._done_built:
+            from ui.qt import ops
+
+            ops.defer(self, DONE_BUILD_DELAY_MS, self.ensure_done)
         if self.table is None and not self._loading_table:
             self._load_rates()
         if self.pages.currentWidget() is self.entry:
@@ -515,10 +550,11 @@ class PaymentPage(QWidget):
         self.category.setCurrentIndex(self.category.findData(SupportCategory.OTHER))
         if self.table is not None:
             self.income.setValue(self.income.rule_minimum())
-        self.preview.clear()
-        self.print_status.clear()
-        self.done_change.clear()
-        self.done_change.hide()
+        if self._done_built:
+            self.preview.clear()
+            self.print_status.clear()
+            self.done_change.clear()
+            self.done_change.hide()
         self.search.setFocus()
 
     def cancel(self) -> None:
@@ -1016,7 +1052,17 @@ class PaymentPage(QWidget):
         self.pages.setCurrentWidget(self.done)
         self.next_button.setFocus()
         auto = self.state.settings.auto_print
-        self.receipt.load(payment.receipt_number, then_print=auto, card=self._card(payment))
+        from ui.qt import ops
+
+        # The receipt is fetched once the done screen has had its turn to paint: one long
+        # stretch of the GUI thread split in two.
+        ops.defer(
+            self,
+            0,
+            lambda: self.receipt.load(
+                payment.receipt_number, then_print=auto, card=self._card(payment)
+            ),
+        )
 
     @staticmethod
     def _card(payment: PaymentView) -> tuple[date, date] | None:

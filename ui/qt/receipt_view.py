@@ -305,7 +305,11 @@ class ReceiptActions:
         return show
 
     def print(self, *, ask_if_unset: bool = True) -> None:
-        """Print the previewed receipt on the configured printer (or ask which one)."""
+        """Print the previewed receipt on the configured printer (or ask which one).
+
+        The configured printer is looked up and set up (QPrinterInfo, the print system) on the
+        I/O pool with the printing itself: only asking for a printer (QPrintDialog), when none
+        is configured, happens on the GUI thread."""
         pdf = self.preview.pdf
         if pdf is None or self.printing:
             return
@@ -313,20 +317,25 @@ class ReceiptActions:
             self.original_failed = False
             self.load(self.data.number, then_print=True, ask_if_unset=ask_if_unset)
             return
-        printer = self.state.printer_for_receipt(self.owner)
-        if printer is None:
-            if not ask_if_unset:
-                self.status(NO_PRINTER_TEXT, False)
-                return
-            printer = self._ask_printer()
-            if printer is None:
-                self.status("Chưa in biên lai (đã hủy chọn máy in).", False)
-                return
+        make, owner = self.state.printer_for_receipt, self.owner
+        self._send(pdf, lambda: make(owner), ask_if_unset=ask_if_unset)
+
+    def _send(
+        self, pdf: bytes, printer: Callable[[], QPrinter | None], *, ask_if_unset: bool
+    ) -> None:
+        """Set up `printer()` and print on it, on the I/O pool; with no printer, say so or ask."""
         self.printing = True
         self.status("Đang in biên lai…", True)
 
-        def printed(pages: int) -> None:
+        def send() -> int | None:
+            chosen = printer()
+            return None if chosen is None else print_pdf(pdf, chosen)
+
+        def sent(pages: int | None) -> None:
             self.printing = False
+            if pages is None:
+                self._no_printer(pdf, ask_if_unset)
+                return
             self.printed += 1
             self.status(f"Đã gửi biên lai tới máy in ({pages} trang).", True)
 
@@ -338,9 +347,18 @@ class ReceiptActions:
                 self.original_failed = True
                 documents.print_failed(self.owner, state, data.number, str(exc)).run()
 
-        IoOp(self.owner, lambda: print_pdf(pdf, printer)).success(printed).failure(
-            print_failed
-        ).run()
+        IoOp(self.owner, send).success(sent).failure(print_failed).run()
+
+    def _no_printer(self, pdf: bytes, ask_if_unset: bool) -> None:
+        """No printer configured (or it is gone): say so, or ask with Qt's print dialog."""
+        if not ask_if_unset:
+            self.status(NO_PRINTER_TEXT, False)
+            return
+        chosen = self._ask_printer()
+        if chosen is None:
+            self.status("Chưa in biên lai (đã hủy chọn máy in).", False)
+            return
+        self._send(pdf, lambda: chosen, ask_if_unset=False)
 
     def reprint(self, receipt_number: int, *, then_print: bool = True) -> None:
         """A counted copy: record the reprint, then render "BẢN SAO" n and print it."""

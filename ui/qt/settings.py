@@ -8,6 +8,7 @@ Everything is saved through services that check the admin role again and audit t
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -35,7 +36,10 @@ from app.domain.types import Role
 from app.errors import ValidationError
 from ui.qt.operations import counter as counter_ops
 from ui.qt.operations import operators as operator_ops
-from ui.qt.widgets import FieldErrors, card, enum_data, fkey_text, hint, page_title
+from ui.qt.printer_choice import PrinterChoice
+from ui.qt.widgets import EnterNavigator, FieldErrors, card, enum_data, fkey_text, hint, page_title
+
+ADD_USER_KEY = "Ctrl+N"  # the add-user form's first field
 
 if TYPE_CHECKING:
     from app.services.counter import CounterView
@@ -43,14 +47,6 @@ if TYPE_CHECKING:
     from app.services.settings import CounterSettings
     from ui.qt.changes import OpChanges
     from ui.qt.state import AppState
-
-ASK_EACH_TIME = "(Hỏi chọn máy in mỗi lần in)"
-
-
-def available_printers() -> list[str]:
-    from PySide6.QtPrintSupport import QPrinterInfo
-
-    return list(QPrinterInfo.availablePrinterNames())
 
 
 class SettingsPage(QWidget):
@@ -83,7 +79,6 @@ class SettingsPage(QWidget):
         shortcut = QShortcut(QKeySequence("Ctrl+S"), self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.save)
-        self.new_password.returnPressed.connect(self.add_user)
         state.changed.connect(self._changed)
 
     def _build_counter_card(self) -> QWidget:
@@ -184,29 +179,21 @@ class SettingsPage(QWidget):
     def _build_print_form(self) -> QFormLayout:
         print_form = QFormLayout()
         print_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.printer = QComboBox()
-        self.printer.setObjectName("printer")
-        self.receipt_format = QComboBox()
-        self.receipt_format.setObjectName("receipt_format")
+        self.printer_choice = PrinterChoice(
+            self.state, self, self.errors, next_step="bấm Lưu cài đặt"
+        )
+        self.printer = self.printer_choice.printer
+        self.receipt_format = self.printer_choice.receipt_format
+        self.test_print_button = self.printer_choice.test_print_button
+        self.test_print_status = self.printer_choice.test_print_status
         self.auto_print = QCheckBox("In biên lai ngay sau khi thu tiền")
         self.auto_print.setObjectName("auto_print")
         self.idle_minutes = QSpinBox()
         self.idle_minutes.setObjectName("idle_lock_minutes")
         self.idle_minutes.setRange(1, 240)
         self.idle_minutes.setSuffix(" phút")
-        self.errors.add_row(print_form, "Máy in biên lai:", self.printer, "printer_name")
-        self.errors.add_row(print_form, "Khổ biên lai:", self.receipt_format, "receipt_format")
+        self.printer_choice.add_rows(print_form)
         print_form.addRow("", self.auto_print)
-        test_row = QHBoxLayout()
-        self.test_print_button = QPushButton("In trang thử")
-        self.test_print_button.setObjectName("testPrint")
-        self.test_print_button.clicked.connect(self.print_test_page)
-        test_row.addWidget(self.test_print_button)
-        self.test_print_status = QLabel()
-        self.test_print_status.setObjectName("hint")
-        self.test_print_status.setWordWrap(True)
-        test_row.addWidget(self.test_print_status, 1)
-        print_form.addRow("", test_row)
         self.errors.add_row(
             print_form, "Tự khóa màn hình sau:", self.idle_minutes, "idle_lock_minutes"
         )
@@ -230,18 +217,52 @@ class SettingsPage(QWidget):
         right_col.addWidget(self.users, 1)
         right_col.addLayout(self._build_user_actions())
         right_col.addLayout(self._build_policy_row())
-        right_col.addWidget(QLabel("Thêm người dùng:"))
+        add_caption = QLabel(f"Thêm người dùng  [{ADD_USER_KEY}]:")
+        right_col.addWidget(add_caption)
         right_col.addLayout(self._build_user_form())
+        add_caption.setBuddy(self.new_username)
         self.user_status = QLabel()
         self.user_status.setWordWrap(True)
         right_col.addWidget(self.user_status)
         add_row = QHBoxLayout()
         add_row.addStretch(1)
-        self.add_user_button = QPushButton("Thêm người dùng")
+        self.add_user_button = QPushButton(fkey_text("Thêm người dùng", "Enter"))
+        self.add_user_button.setObjectName("addUser")
         self.add_user_button.clicked.connect(self.add_user)
         add_row.addWidget(self.add_user_button)
         right_col.addLayout(add_row)
+        self._wire_users_keys()
         return right
+
+    def _wire_users_keys(self) -> None:
+        """The users card by keyboard: Tab goes through it in reading order (the table is one
+        stop: arrows move inside it, Tab leaves it), Ctrl+N jumps to the add-user form, Enter
+        moves field to field there and, on the last field, adds the user."""
+        self.users.setTabKeyNavigation(False)
+        order: list[QWidget] = [
+            self.users,
+            self.reset_password,
+            self.reset_button,
+            self.active_button,
+            self.unlock_button,
+            self.role_choice,
+            self.role_button,
+            *self.policy_spins.values(),
+            self.policy_button,
+            *self._user_fields,
+            self.add_user_button,
+        ]
+        for first, second in pairwise(order):
+            QWidget.setTabOrder(first, second)
+        self.user_navigator = EnterNavigator(self, lambda: self._user_fields, self.add_user)
+        self.user_navigator.watch(self._user_fields)
+        add_key = QShortcut(QKeySequence(ADD_USER_KEY), self)
+        add_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        add_key.activated.connect(self.focus_add_user)
+
+    def focus_add_user(self) -> None:
+        self.new_username.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.new_username.selectAll()
 
     def _build_user_actions(self) -> QVBoxLayout:
         """What an admin does to the selected account: reset, disable/enable, unlock, role."""
@@ -335,6 +356,12 @@ class SettingsPage(QWidget):
         self.user_errors.add_row(user_form, "Họ và tên:", self.new_full_name, "full_name")
         user_form.addRow("Vai trò:", self.new_role)
         self.user_errors.add_row(user_form, "Mật khẩu:", self.new_password, "password")
+        self._user_fields: list[QWidget] = [
+            self.new_username,
+            self.new_full_name,
+            self.new_role,
+            self.new_password,
+        ]
         return user_form
 
     @staticmethod
@@ -353,8 +380,6 @@ class SettingsPage(QWidget):
         self.organisation.setFocus()
 
     def load(self) -> None:
-        from app.services.settings import ReceiptFormat
-
         state = self.state
         counter = state.counter
         if counter is not None:
@@ -362,18 +387,7 @@ class SettingsPage(QWidget):
             self.collection_point.setText(counter.collection_point)
             self.counter_code.setText(f"{counter.counter_code} · {counter.receipt_series}")
         settings = state.settings
-        self.printer.clear()
-        self.printer.addItem(ASK_EACH_TIME, "")
-        names = available_printers()
-        if settings.printer_name and settings.printer_name not in names:
-            names.append(settings.printer_name)
-        for name in names:
-            self.printer.addItem(name, name)
-        self.printer.setCurrentIndex(max(0, self.printer.findData(settings.printer_name)))
-        self.receipt_format.clear()
-        for fmt in ReceiptFormat:
-            self.receipt_format.addItem(fmt.label, fmt)
-        self.receipt_format.setCurrentIndex(self.receipt_format.findData(settings.receipt_format))
+        self.printer_choice.load(settings)
         self.auto_print.setChecked(settings.auto_print)
         self.idle_minutes.setValue(settings.idle_lock_minutes)
         self.save_status.clear()
@@ -469,54 +483,20 @@ class SettingsPage(QWidget):
 
     def chosen_printer(self) -> Any:
         """The QPrinter the form's choice names (None: "ask each time")."""
-        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
-
-        name = self.printer.currentData() or ""
-        if not name:
-            return None
-        info = QPrinterInfo.printerInfo(name)
-        if info.isNull():
-            return None
-        return QPrinter(info, QPrinter.PrinterMode.HighResolution)
+        return self.printer_choice.chosen_printer()
 
     def print_test_page(self) -> None:
-        """Print a test page on the printer chosen in the form (saved or not), off the GUI
-        thread; tests put a printer maker in `state.extra["printer_for_test"]`."""
-        from app.services.settings import ReceiptFormat
-        from ui.qt.ops import IoOp
-        from ui.qt.receipt_view import print_test_page
-
-        make = self.state.extra.get("printer_for_test", lambda _page: self.chosen_printer())
-        printer = make(self)
-        if printer is None:
-            self.test_print_status.setText("Chọn một máy in trong danh sách trước khi in thử.")
-            return
-        fmt = (enum_data(self.receipt_format, ReceiptFormat) or ReceiptFormat.ROLL_80MM).value
-        self.test_print_status.setText("Đang in trang thử…")
-        self.test_print_button.setEnabled(False)
-
-        def done(name: str) -> None:
-            self.test_print_button.setEnabled(True)
-            self.test_print_status.setText(
-                f"Đã gửi trang in thử tới {name or 'máy in'}. Nếu đọc rõ, bấm Lưu cài đặt."
-            )
-
-        def failed(exc: BaseException) -> None:
-            from ui.qt.errors import message_for
-
-            self.test_print_button.setEnabled(True)
-            self.test_print_status.setText(message_for(exc))
-
-        IoOp(self, lambda: print_test_page(printer, fmt)).success(done).failure(failed).run()
+        """A test page on the printer chosen in the form (`PrinterChoice.print_test_page`)."""
+        self.printer_choice.print_test_page()
 
     # --- saving ---------------------------------------------------------------------------
 
     def current_settings(self) -> Any:
-        from app.services.settings import CounterSettings, ReceiptFormat
+        from app.services.settings import CounterSettings
 
         return CounterSettings(
-            printer_name=self.printer.currentData() or "",
-            receipt_format=enum_data(self.receipt_format, ReceiptFormat) or ReceiptFormat.ROLL_80MM,
+            printer_name=self.printer_choice.printer_name(),
+            receipt_format=self.printer_choice.chosen_format(),
             auto_print=self.auto_print.isChecked(),
             idle_lock_minutes=self.idle_minutes.value(),
         )
@@ -575,6 +555,7 @@ class SettingsPage(QWidget):
             )
             for field in (self.new_username, self.new_full_name, self.new_password):
                 field.clear()
+            self.new_username.setFocus()  # ready for the next account
 
         def failed(exc: BaseException) -> None:
             from ui.qt.errors import message_for

@@ -344,6 +344,8 @@ class SyncBridge(QObject):
                 return
             self.scheduler, self._remove_listener = scheduler, remove
             self.start_delivery()
+        if self._closed:
+            return  # the window is closing (it may be gone already): nothing to show
         with self._lock:
             # The scheduler may already have published a newer status: keep that one. An
             # older "not enrolled" (an earlier login, before enrolling) gives way.

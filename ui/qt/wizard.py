@@ -1,8 +1,10 @@
 """First-run setup: the counter's identity and its first administrator.
 
-Three steps — the collection point, the admin account, the (optional) central server — then
-`app.services.counter.init_counter` on the database thread. Standalone works: the central
-server address may be left empty and added later.
+Four steps — the collection point, the admin account, the receipt printer and its paper (with a
+test page), the (optional) central server — then `app.services.counter.init_counter` on the
+database thread, and the printer choice saved as the counter's settings, so the first receipt
+prints with no dialog. Standalone works: the central server address may be left empty and added
+later; so may the printer (the done screen of a payment then says so and offers to choose).
 
 Checks that need no database (empty fields, password confirmation, URL shape) run as the user
 moves on; everything else is the service's ValidationError, shown under its field on the step
@@ -35,18 +37,22 @@ from app.domain.passwords import PASSWORD_RULE, check_password
 from app.errors import ValidationError
 from ui.qt.operations import counter as counter_ops
 from ui.qt.ops import DbOp
+from ui.qt.printer_choice import PrinterChoice
 from ui.qt.state import AppState
 from ui.qt.widgets import EnterNavigator, FieldErrors, card, fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.common import Actor
     from app.services.counter import CounterView
+    from app.services.settings import CounterSettings
 
 STEP_TITLES = (
-    "Bước 1/3 — Đơn vị thu",
-    "Bước 2/3 — Tài khoản quản trị đầu tiên",
-    "Bước 3/3 — Máy chủ trung tâm (không bắt buộc)",
+    "Bước 1/4 — Đơn vị thu",
+    "Bước 2/4 — Tài khoản quản trị đầu tiên",
+    "Bước 3/4 — Máy in biên lai",
+    "Bước 4/4 — Máy chủ trung tâm (không bắt buộc)",
 )
+PRINTER_STEP = 2
 
 
 class SetupWizard(QWidget):
@@ -57,6 +63,8 @@ class SetupWizard(QWidget):
         self.state = state
         self.errors = FieldErrors()
         self._busy = False
+        self._printers_listed = False
+        self.printer_saved: bool | None = None  # after set-up: was the printer choice stored
 
         outer = QVBoxLayout(self)
         outer.addStretch(1)
@@ -120,9 +128,12 @@ class SetupWizard(QWidget):
         for pw in (self.admin_password, self.admin_password2):
             pw.setEchoMode(QLineEdit.EchoMode.Password)
         self.central_url.setPlaceholderText("https://… — để trống nếu quầy làm việc độc lập")
+        self.printer_choice = PrinterChoice(self.state, self, self.errors, next_step="bấm Tiếp tục")
+        self.printer = self.printer_choice.printer
+        self.receipt_format = self.printer_choice.receipt_format
 
     def _add_steps(self) -> None:
-        self._pages: list[list[QLineEdit]] = []
+        self._pages: list[list[QWidget]] = []
         self._add_step(
             [
                 ("Tên tổ chức dịch vụ thu:", self.organisation, "organisation"),
@@ -143,6 +154,7 @@ class SetupWizard(QWidget):
             "Tài khoản quản trị dùng để thêm thu ngân, giám sát viên và sửa cài đặt. "
             f"Mật khẩu {PASSWORD_RULE}.",
         )
+        self._add_printer_step()
         self._add_step(
             [("Địa chỉ máy chủ trung tâm:", self.central_url, "central_url")],
             "Không bắt buộc. Quầy ghi nhận và in biên lai bình thường khi không có mạng; "
@@ -177,18 +189,35 @@ class SetupWizard(QWidget):
         self.recovery_code = ""  # shown once after set-up (RecoveryCodeDialog)
 
     def _add_step(self, rows: list[tuple[str, QLineEdit, str]], note: str) -> None:
-        page = QWidget()
-        column = QVBoxLayout(page)
-        column.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for caption, widget, field in rows:
             self.errors.add_row(form, caption, widget, field)
+        self._add_page(form, [w for _, w, _ in rows], note)
+
+    def _add_printer_step(self) -> None:
+        """The receipt printer and paper, as Settings has them (`PrinterChoice`); Enter moves
+        on, Tab reaches "In trang thử"."""
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.printer_choice.add_rows(form, mnemonics=True)
+        self._add_page(
+            form,
+            [self.printer, self.receipt_format],
+            "Chọn máy in biên lai của quầy để biên lai in ngay khi thu tiền, không phải chọn "
+            "máy in mỗi lần. Máy in nhiệt: khổ giấy cuộn 80 mm; máy in văn phòng: A5. In trang "
+            "thử để chắc chắn. Chưa có máy in thì để «Hỏi chọn máy in mỗi lần in»; quản trị viên "
+            "chọn sau trong Cài đặt (F8).",
+        )
+
+    def _add_page(self, form: QFormLayout, widgets: list[QWidget], note: str) -> None:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(form)
         column.addWidget(hint(note))
         column.addStretch(1)
         self.steps.addWidget(page)
-        widgets = [w for _, w, _ in rows]
         self._pages.append(widgets)
         navigator = EnterNavigator(self, lambda: list(widgets), self.next)
         navigator.watch(widgets)
@@ -200,6 +229,9 @@ class SetupWizard(QWidget):
         return self.steps.currentIndex()
 
     def _go(self, index: int) -> None:
+        if index == PRINTER_STEP and not self._printers_listed:
+            self._printers_listed = True  # Qt's printer list: asked once, when first needed
+            self.printer_choice.load(self.state.settings)
         self.steps.setCurrentIndex(index)
         self.step_label.setText(STEP_TITLES[index])
         self.back_button.setEnabled(index > 0 and not self._busy)
@@ -318,6 +350,7 @@ class SetupWizard(QWidget):
     def _done(self, result: tuple[CounterView, Actor]) -> None:
         counter, admin = result
         self.state.set_counter(counter)
+        self._save_printer(admin)
 
         def issue() -> str:
             from app.services.operators import issue_recovery_code
@@ -338,6 +371,48 @@ class SetupWizard(QWidget):
             self.show_message(message_for(exc))
 
         DbOp(self, issue).success(issued).failure(not_issued).run()
+
+    def _save_printer(self, admin: Actor) -> None:
+        """The printer and paper chosen on step 3 become the counter's settings (audited like
+        any settings change); queued before the recovery code, so both are done when the
+        wizard reports that it has finished."""
+        from dataclasses import replace
+
+        from app.services.settings import save_settings
+
+        db = self.state.db
+        new = replace(
+            self.state.settings,
+            printer_name=self.printer_choice.printer_name(),
+            receipt_format=self.printer_choice.chosen_format(),
+        )
+
+        def saved(settings: CounterSettings) -> None:
+            self.printer_saved = True
+            self.state.set_settings(settings)
+
+        def not_saved(_exc: BaseException) -> None:
+            self.printer_saved = False
+
+        DbOp(self, lambda: save_settings(db, new, by=admin)).success(saved).failure(not_saved).run()
+
+    def done_message(self) -> str:
+        """What the sign-in screen says once the counter is set up: whether receipts will
+        print at once, and what is left for the administrator."""
+        name = self.printer_choice.printer_name()
+        if name and self.printer_saved:
+            printing = f"Biên lai sẽ in ngay ra máy in {name}."
+        elif name:
+            printing = "Chưa lưu được máy in đã chọn: vào Cài đặt (F8) để chọn lại máy in biên lai."
+        else:
+            printing = (
+                "Chưa chọn máy in biên lai: mỗi lần in sẽ phải chọn máy in; vào Cài đặt (F8) "
+                "để chọn máy in cố định."
+            )
+        return (
+            "Đã khởi tạo quầy. Hãy đăng nhập bằng tài khoản quản trị vừa tạo. "
+            f"{printing} Thêm tài khoản thu ngân trong Cài đặt (F8)."
+        )
 
     def _failed(self, exc: BaseException) -> None:
         from ui.qt.errors import message_for
