@@ -145,7 +145,7 @@ def test_change_password_from_the_window(
     window = make_window()
     login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
     activate(qtbot, window)
-    assert window.work.password_button.text().startswith("Đổi mật khẩu")
+    assert window.work.password_action.text().startswith("Đổi mật khẩu")
     QTest.keyClick(
         window,
         Qt.Key.Key_M,

@@ -823,7 +823,7 @@ def test_today_totals_follow_the_filter_and_cashier_by_full_name(
     ]
     names = {today.proxy.index(r, cashier_col[0]).data() for r in range(today.proxy.rowCount())}
     assert names == {CASHIER.full_name}
-    assert window.work.operator_label.text().endswith(CASHIER.full_name)
+    assert window.work.operator_button.text().endswith(CASHIER.full_name)
 
 
 def test_idle_lock_over_an_open_confirm_says_nothing_was_recorded(

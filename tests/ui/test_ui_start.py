@@ -120,7 +120,7 @@ def test_login_wrong_password_then_right(qtbot: Any, make_window: Any, cashier: 
     assert window.stack.currentWidget() is page
     page.password.clear()
     login(qtbot, window, "thungan1", CASHIER_PASSWORD)
-    assert "Nguyễn Thị Hằng" in window.work.operator_label.text()
+    assert "Nguyễn Thị Hằng" in window.work.operator_button.text()
     # A cashier has no Settings.
     assert not window.work.nav_buttons["settings"].isVisibleTo(window)
     window.work.show_screen("settings")

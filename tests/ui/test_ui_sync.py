@@ -206,7 +206,7 @@ def test_offline_window_stays_responsive_and_closing_warns_with_the_count(
     assert "Lỗi gần nhất:" in indicator.state_button.toolTip()
 
     # Ending the shift asks first; "Ở lại" keeps the cashier signed in.
-    window.work.logout_button.click()
+    window.work.logout_action.trigger()
     text = answer(qtbot, window, "Ở lại")
     assert "Còn 2 khoản thu chưa gửi lên hệ thống trung tâm." in text
     assert window.stack.currentWidget() is window.work

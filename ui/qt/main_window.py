@@ -34,16 +34,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ui.qt.basic import ElidedLabel, fkey_text, hint, page_title
 from ui.qt.idle import IdleLock
-from ui.qt.login import LoginPage
+from ui.qt.login import CHANGE_PASSWORD_KEY, LoginPage
 from ui.qt.operations import counter as counter_ops
 from ui.qt.operations import sync as sync_ops
 from ui.qt.ops import IoOp
@@ -154,21 +156,23 @@ class WorkArea(QWidget):
             self.nav_buttons[key] = button
             nav_row.addWidget(button)
         nav_row.addStretch(1)
-        self.operator_label = QLabel()
-        nav_row.addWidget(self.operator_label)
+        # The signed-in operator's own actions sit in one menu under their name, so the bar fits
+        # at 1366 px with every screen an administrator sees (the keys work without the menu).
+        self.operator_button = QToolButton()
+        self.operator_button.setObjectName("operatorMenu")
+        self.operator_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.operator_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.operator_button)
+        self.password_action = menu.addAction(f"Đổi mật khẩu\t{CHANGE_PASSWORD_KEY}")
+        self.password_action.triggered.connect(window.change_password)
+        self.logout_action = menu.addAction(f"Đăng xuất\t{LOGOUT_KEY}")
+        self.logout_action.triggered.connect(window.logout)
+        self.operator_button.setMenu(menu)
+        nav_row.addWidget(self.operator_button)
         self.lock_button = QPushButton(fkey_text("Khóa", "Ctrl+L"))
         self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lock_button.clicked.connect(window.lock)
         nav_row.addWidget(self.lock_button)
-        self.password_button = QPushButton(fkey_text("Đổi mật khẩu", "Ctrl+Shift+M"))
-        self.password_button.setObjectName("changePassword")
-        self.password_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.password_button.clicked.connect(window.change_password)
-        nav_row.addWidget(self.password_button)
-        self.logout_button = QPushButton(fkey_text("Đăng xuất", LOGOUT_KEY))
-        self.logout_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.logout_button.clicked.connect(window.logout)
-        nav_row.addWidget(self.logout_button)
         layout.addWidget(nav)
 
         self.message_bar = MessageBar()
@@ -244,8 +248,10 @@ class WorkArea(QWidget):
 
     def set_actor(self, actor: Actor) -> None:
         # The cashier is named by full name everywhere (receipt, 01-XN, today's payments).
-        self.operator_label.setText(f"{actor.role.label}: {actor.full_name}")
-        self.operator_label.setToolTip(f"Tên đăng nhập: {actor.username}")
+        self.operator_button.setText(f"{actor.role.label}: {actor.full_name}")
+        self.operator_button.setToolTip(
+            f"Tên đăng nhập: {actor.username} — đổi mật khẩu, đăng xuất ({LOGOUT_KEY})"
+        )
         self.nav_buttons["settings"].setVisible(self._is_admin())
 
     def reset_pages(self) -> None:
@@ -482,7 +488,7 @@ class MainWindow(QMainWindow):
             for key, _caption, shortcut in SCREENS:
                 self._add_shortcut(shortcut, lambda k=key: self._shortcut_screen(k))
             self._add_shortcut("Ctrl+L", self.lock)
-            self._add_shortcut("Ctrl+Shift+M", self.change_password)
+            self._add_shortcut(CHANGE_PASSWORD_KEY, self.change_password)
             self._add_shortcut(LOGOUT_KEY, self._shortcut_logout)
             self._add_shortcut(REPRINT_LAST_KEY, self._shortcut_reprint_last)
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)

@@ -45,6 +45,11 @@ QFrame#navBar QPushButton {{
 QFrame#navBar QPushButton:checked {{ background: #2f6ea8; border-radius: 4px; }}
 QFrame#navBar QPushButton:hover {{ background: #2a5580; border-radius: 4px; }}
 QFrame#navBar QLabel {{ color: #dbe6f0; }}
+QFrame#navBar QToolButton {{
+    color: #dbe6f0; background: transparent; border: none; padding: 8px 18px 8px 10px;
+    font-size: {BASE_POINT_SIZE}pt;
+}}
+QFrame#navBar QToolButton:hover {{ background: #2a5580; border-radius: 4px; }}
 QFrame#messageBar[kind="error"] {{ background: #fde7e5; border: 1px solid {DANGER}; }}
 QFrame#messageBar[kind="bug"] {{ background: #fff0d9; border: 1px solid #b46b00; }}
 QFrame#messageBar[kind="info"] {{ background: #e6f2e8; border: 1px solid {OK_GREEN}; }}
