@@ -78,6 +78,7 @@ from app.services.queries import (
     table_for_version,
 )
 from app.services.sealing import audit_row, ledger_key, note_heads, provide_key
+from app.services.shift_guard import OPEN_SHIFT_OWNER, payment_refusal
 from app.storage.db import Database
 from app.storage.models import (
     AuditEvent,
@@ -452,8 +453,8 @@ def _append(session: Session, record: SealedRecord, record_id: str, at: datetime
 
 # Everything record_payment reads about the counter, in one round trip under the write lock.
 _WRITE_CONTEXT = text(
-    """
-    SELECT
+    f"""
+    SELECT {OPEN_SHIFT_OWNER},
       (SELECT receipt_number FROM payments WHERE client_request_id = :rid) AS existing_receipt,
       (SELECT participant_id FROM payments WHERE client_request_id = :rid) AS existing_participant,
       (SELECT count(*) FROM operators WHERE id = :op AND username = :user AND active)
@@ -540,6 +541,8 @@ def record_in_session(
         return _view(session, earlier)
     if not ctx.actor_ok:
         check_actor(session, by)  # raises the refusal
+    if ctx.shift_owner != by.id:  # only inside this cashier's open shift (docs/SHIFTS.md)
+        raise payment_refusal(session, by)
     participant = _participant(session, req.participant_id)
     table = table_for_version(session, ctx.rate_version)
     quote = _quote(session, participant, req, paid_at, table)
