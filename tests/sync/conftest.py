@@ -42,7 +42,13 @@ from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
 from sync.enroll import enroll_counter
 from tests.central.postgres import PostgresServer
-from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
+from tests.support.counters import (
+    CASHIER,
+    SUPERVISOR,
+    add_staff,
+    cheap_password_hasher,
+    open_test_shift,
+)
 from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
 from tests.support.processes import child_env
 
@@ -216,6 +222,7 @@ def make_counter(
 ) -> Counter:
     cashier = add_staff(db, admin, CASHIER, log_in=False)
     supervisor = add_staff(db, admin, SUPERVISOR, log_in=False)
+    open_test_shift(db, cashier)
     payer = create_participant(
         db,
         ParticipantInput(full_name="Lê Thị Mỹ Đào", ma_so_bhxh=f"{uuid.uuid4().int % 10**10:010d}"),

@@ -40,6 +40,7 @@ from tests.support.counters import (
     add_staff,
     cheap_password_hashing,
     init_test_counter,
+    open_test_shift,
 )
 from tests.support.names import GIVEN
 from ui.logs import stop_logging
@@ -143,6 +144,7 @@ def books(db: Database, db_path: Path, tmp_path: Path) -> Iterator[Books]:
         admin = init_test_counter(db)
         cashier = add_staff(db, admin, CASHIER)
         supervisor = add_staff(db, admin, SUPERVISOR)
+    open_test_shift(db, cashier)
     payer = create_participant(db, PAYER, by=cashier)
     others = [
         create_participant(
