@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from app.domain.canonical import CanonicalValue
 
@@ -102,3 +103,38 @@ def records_hash(link_hashes: Sequence[str]) -> str:
     """SHA-256 (hex) over the chain hashes of a shift's records, from its opening record to the
     record before its close, one per line: the Z report's fingerprint of what the shift holds."""
     return hashlib.sha256("\n".join(link_hashes).encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ZReportData:
+    """Everything a shift's Z report prints (`printing.zreport`); amounts in đồng, instants
+    aware. `copy_number` 0 is the original, n ≥ 1 the n-th copy (BẢN SAO)."""
+
+    organisation: str
+    collection_point: str
+    counter_code: str
+    shift_id: str
+    cashier: str  # full name (username)
+    opened_at: datetime
+    closed_at: datetime
+    closed_by: str
+    float_amount: int
+    float_counts: tuple[tuple[int, int], ...]
+    schemes: tuple[tuple[str, int, int], ...]  # (label, count, amount)
+    payments: int
+    payment_total: int
+    voids: int
+    void_total: int
+    moves: tuple[tuple[datetime, str, int, str, str], ...]  # (at, label, amount, reason, by)
+    expected: int
+    counted: int
+    counted_counts: tuple[tuple[int, int], ...]
+    difference: int
+    reason: str | None
+    supervisor: str | None
+    unsynced: int
+    series: str
+    first_receipt: int | None
+    last_receipt: int | None
+    records_hash: str
+    copy_number: int = 0

@@ -29,13 +29,14 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from app.domain.canonical import parse_utc_iso
 from app.domain.cash import MAX_CASH, check_counts, count_total, format_counts, parse_counts
 from app.domain.clock import business_date, now_utc
 from app.domain.ledger import ShiftBody, ShiftEvent, seal
 from app.domain.money import format_vnd
-from app.domain.shifts import CashMove, Tally, records_hash, tally
+from app.domain.shifts import CashMove, Tally, ZReportData, records_hash, tally
 from app.domain.text import check_text
-from app.domain.types import Role
+from app.domain.types import Role, Scheme
 from app.errors import NotFoundError, PermissionDenied, UserFacingError, ValidationError
 from app.services.common import Actor
 from app.services.ledger_records import stored_body
@@ -532,3 +533,75 @@ def record_zreport_print(db: Database, shift_id: str, *, by: Actor) -> int:
         session.add(ShiftPrint(shift_id=shift_id, number=n, operator_id=by.id, at=now_utc()))
         audit(session, "shift.zreport", actor=by, subject=shift_id, number=n)
         return n
+
+
+# --- the Z report ------------------------------------------------------------------------------
+
+
+def _named(session: Session, username: str | None) -> str | None:
+    if username is None:
+        return None
+    name = session.scalar(select(Operator.full_name).where(Operator.username == username))
+    return f"{name} ({username})" if name else username
+
+
+def zreport_data(db: Database, shift_id: str, *, copy_number: int = 0) -> ZReportData:
+    """What a closed shift's Z report prints; `copy_number` ≥ 1 marks a copy (BẢN SAO)."""
+    s = get_shift(db, shift_id)
+    if s.is_open or s.closed_at is None or s.counted is None:
+        raise UserFacingError(
+            "Chỉ in báo cáo Z cho ca đã đóng.", message_en="Z report only for a closed shift"
+        )
+    with db.read() as session:
+        counter = require_counter(session)
+        labels = {"drop": "Nộp về két", "pickup": "Nhận từ két"}
+        moves = tuple(
+            (
+                parse_utc_iso(m.at),
+                labels[m.event],
+                m.amount,
+                m.reason,
+                _named(session, m.supervisor) or "",
+            )
+            for m in s.moves
+        )
+        return ZReportData(
+            organisation=counter.organisation,
+            collection_point=counter.collection_point,
+            counter_code=counter.counter_code,
+            shift_id=s.id,
+            cashier=f"{s.cashier_name} ({s.cashier})",
+            opened_at=s.opened_at,
+            closed_at=s.closed_at,
+            closed_by=_named(session, s.closed_by) or "",
+            float_amount=s.float_amount,
+            float_counts=tuple(s.float_counts.items()),
+            schemes=tuple(
+                (Scheme(scheme).label, count, amount)
+                for scheme, (count, amount) in sorted(s.by_scheme.items())
+            ),
+            payments=s.payments,
+            payment_total=s.payment_total,
+            voids=s.voids,
+            void_total=s.void_total,
+            moves=moves,
+            expected=s.expected,
+            counted=s.counted,
+            counted_counts=tuple((s.counted_counts or {}).items()),
+            difference=s.difference or 0,
+            reason=s.reason,
+            supervisor=_named(session, s.supervisor),
+            unsynced=s.unsynced_at_close or 0,
+            series=counter.receipt_series,
+            first_receipt=s.first_receipt,
+            last_receipt=s.last_receipt,
+            records_hash=s.records_hash or "",
+            copy_number=copy_number,
+        )
+
+
+def print_zreport(db: Database, shift_id: str, *, by: Actor) -> ZReportData:
+    """Count a print and return what it prints: the first print is the original, every later
+    one a copy (BẢN SAO lần n)."""
+    n = record_zreport_print(db, get_shift(db, shift_id).id, by=by)
+    return zreport_data(db, shift_id, copy_number=n - 1)
