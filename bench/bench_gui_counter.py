@@ -55,6 +55,7 @@ def make_counter(folder: Path, names: int) -> Path:
         add_staff,
         cheap_password_hashing,
         init_test_counter,
+        open_test_shift,
     )
     from tests.support.keyrings import MemoryKeyring
 
@@ -64,7 +65,7 @@ def make_counter(folder: Path, names: int) -> Path:
     with cheap_password_hashing():
         db = open_database(path)
         admin = init_test_counter(db)
-        add_staff(db, admin, CASHIER)
+        open_test_shift(db, add_staff(db, admin, CASHIER))  # payments need it (docs/SHIFTS.md)
         db.close()
     print(f"setup: {names:,} participants in {time.perf_counter() - t0:.1f} s")
     return path
