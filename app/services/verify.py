@@ -387,7 +387,7 @@ def verify_ledger(
         v.orphans()
         v.receipt_numbers()
         v.voids_name_payments()
-        verify_shifts(session, v.entries, v.found)
+        verify_shifts(session, v.entries, v.payments, v.found)
         audit, macs = _verify_audit(session, key, v.found, epoch.audit_from_seq if epoch else 1)
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None and against_anchor:
@@ -491,22 +491,22 @@ def _close_sums(
 
 
 def _shift_views(
-    entries: Sequence[Row[Any]], found: list[Finding]
+    entries: Sequence[Row[Any]], amounts: Mapping[str, int], found: list[Finding]
 ) -> dict[str, dict[str, tuple[int, object]]]:
-    """Walk the ledger: each shift's row as its signed records give it (column → (seq, value)),
-    and findings for records out of place (a second open shift, an event outside its shift, a
-    payment outside its cashier's open shift)."""
+    """Walk the ledger from the first shift record on: each shift's row as its signed records
+    give it (column → (seq, value)), and findings for records out of place (a second open
+    shift, an event outside its shift, a payment outside its cashier's open shift).
+    `amounts`: payment id → amount (the `payments` rows, which `verify` checks against the
+    signed bodies), for voids of payments taken before the shift."""
     views: dict[str, dict[str, tuple[int, object]]] = {}
-    amounts: dict[str, int] = {}
     current: _OpenShift | None = None
     seen = False
-    for e in entries:
+    first = next((i for i, e in enumerate(entries) if e.kind == "shift"), len(entries))
+    for e in entries[first:]:  # records before the first shift: nothing to judge, not parsed
         body = stored_body(e.body) if e.body is not None else None
         if body is None:
             continue
         if e.kind == "payment":
-            amount = body.get("amount")
-            amounts[str(body.get("id"))] = amount if isinstance(amount, int) else 0
             if seen and (current is None or body.get("operator_id") != current.owner):
                 found.append(
                     Finding(
@@ -557,11 +557,17 @@ def _shift_views(
     return views
 
 
-def verify_shifts(session: Session, entries: Sequence[Row[Any]], found: list[Finding]) -> None:
+def verify_shifts(
+    session: Session,
+    entries: Sequence[Row[Any]],
+    payments: Mapping[int, Row[Any]],
+    found: list[Finding],
+) -> None:
     """The `shifts` table as a view of the signed shift records (docs/SHIFTS.md): every column
     recomputed, rows missing or without a record, each close's signed sums recomputed from its
     shift's records, and every payment inside its cashier's open shift."""
-    views = _shift_views(entries, found)
+    amounts = {p.id: p.amount for p in payments.values()}
+    views = _shift_views(entries, amounts, found)
     rows = {r.id: r._mapping for r in session.execute(_SHIFT_ROWS)}
     for shift_id, view in views.items():
         row = rows.get(shift_id)
