@@ -110,7 +110,7 @@ def test_supervisor_can_requeue_a_parked_item(counter: Counter) -> None:
     with counter.db.write() as s:  # parked by an earlier refusal
         s.execute(
             update(OutboxItem)
-            .where(OutboxItem.ledger_seq == 1)
+            .where(OutboxItem.ledger_seq == 2)  # receipt 1 (record 1 opened the shift)
             .values(state="rejected", last_error="[invalid] thử")
         )
     Syncer(counter.db, config=FAST).run("test")
