@@ -436,6 +436,9 @@ def shift_screens(window: MainWindow) -> None:
     save(controller.dialog, "19-shift-open")  # type: ignore[arg-type]
     controller.dialog.reject()  # type: ignore[union-attr]
     settle()
+    window.sync_now()  # the close record reaches central: signing out asks nothing
+    bridge = window.sync
+    wait_until(lambda: bridge.status is not None and bridge.status.pending == 0)
 
 
 def admin_screens(window: MainWindow) -> None:

@@ -1,8 +1,9 @@
 """Cash in the drawer counted by Vietnamese denomination (docs/SHIFTS.md).
 
 A count is a mapping denomination → number of pieces. Notes of 500.000 … 1.000 đ are always
-counted; 500 đ and 200 đ (the last small notes and coins) are optional rows. Coins of 5.000,
-2.000 and 1.000 đ count under the note of the same value.
+counted; 500, 200 and 100 đ (the last small notes and coins — BHYT amounts end in hundreds of
+đồng) are optional rows. Coins of 5.000, 2.000 and 1.000 đ count under the note of the same
+value.
 
 A count travels in a signed shift record as one text field, `counts`: pieces by denomination,
 largest first, zero rows left out — `"500000:2,100000:3,1000:5"`; `""` when the amount was
@@ -17,8 +18,9 @@ from collections.abc import Mapping
 from app.errors import ValidationError
 
 NOTES: tuple[int, ...] = (500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000)
-SMALL: tuple[int, ...] = (500, 200)  # optional rows
+SMALL: tuple[int, ...] = (500, 200, 100)  # optional rows
 DENOMINATIONS: tuple[int, ...] = NOTES + SMALL
+SMALLEST = min(DENOMINATIONS)  # a difference below it cannot be counted out in cash
 MAX_PIECES = 100_000  # per denomination: far above any drawer
 MAX_CASH = 100_000_000_000  # 100 tỷ đồng: far above any drawer
 

@@ -30,7 +30,14 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.domain.canonical import parse_utc_iso
-from app.domain.cash import MAX_CASH, check_counts, count_total, format_counts, parse_counts
+from app.domain.cash import (
+    MAX_CASH,
+    SMALLEST,
+    check_counts,
+    count_total,
+    format_counts,
+    parse_counts,
+)
 from app.domain.clock import business_date, now_utc
 from app.domain.ledger import ShiftBody, ShiftEvent, seal
 from app.domain.money import format_vnd
@@ -449,7 +456,11 @@ def close_shift(
         head, _ = _chain_head(session)
         t, hashes = _stretch(session, shift.open_seq, head)
         difference = counted - t.expected
-        why = _reason(reason, "Lý do chênh lệch") if difference else (reason or "").strip() or None
+        why = (
+            _reason(reason, "Lý do chênh lệch")
+            if abs(difference) >= SMALLEST  # below 100 đ: not countable in cash
+            else " ".join(check_text(reason or "", "reason", "Ghi chú đóng ca").split()) or None
+        )
         threshold = _threshold(session)
         if abs(difference) > threshold and supervisor is None:
             raise UserFacingError(

@@ -37,7 +37,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.canonical import CanonicalValue, parse_utc_iso
-from app.domain.cash import MAX_CASH, count_total, parse_counts
+from app.domain.cash import MAX_CASH, SMALLEST, count_total, parse_counts
 from app.domain.codes import normalise_code
 from app.domain.identifiers import validate_ma_so_bhxh
 from app.domain.ledger import SHIFT_EVENTS, SealedRecord
@@ -379,7 +379,7 @@ def _check_shift(body: Mapping[str, CanonicalValue]) -> None:
         expected = _integer(body, "expected", -MAX_CASH, MAX_CASH)
         if body.get("difference") != amount - expected:
             raise _fail("difference", "phải bằng tiền đếm trừ tiền theo sổ")
-        if amount != expected:
+        if abs(amount - expected) >= SMALLEST:
             _text(body, "reason")
         _integer(body, "payments", 0, INT64_MAX)
         _integer(body, "unsynced", 0, INT64_MAX)

@@ -81,3 +81,9 @@ def test_shift_records_are_accepted_into_the_chain() -> None:
         CounterFacts("QT-A1", COUNTER, KEY), Held({}, {}), [parse(dict(to_wire(forged)))]
     )
     assert verdict[0].reason_code == "tampered"
+
+
+def test_a_difference_below_100_dong_needs_no_reason() -> None:
+    small = replace(CLOSE, amount=999_980, counts="", difference=-20, reason=None)
+    assert problem(small) is None
+    assert "reason" in (problem(replace(small, amount=999_900, difference=-100)) or "")

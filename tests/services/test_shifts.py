@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.domain.cash import DENOMINATIONS
 from app.domain.ledger import check_record
 from app.domain.shifts import records_hash
 from app.domain.types import Role, Scheme
@@ -64,7 +65,7 @@ def bhyt(person: ParticipantView) -> PaymentRequest:
 def exact(amount: int) -> dict[int, int]:
     """The fewest pieces that make `amount`."""
     counts: dict[int, int] = {}
-    for d in (500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200):
+    for d in DENOMINATIONS:
         counts[d], amount = amount // d, amount % d
     assert amount == 0
     return counts
@@ -336,3 +337,12 @@ def test_verify_recomputes_the_signed_close(
     assert body is not None
     assert body["event"] == "close" and body["difference"] == -10_000
     assert json.loads(entry.body)["records_hash"] == shift.records_hash
+
+
+def test_a_difference_below_the_smallest_note_needs_no_reason(db: Database, clerk: Actor) -> None:
+    """Contributions are computed to the đồng; what no note makes up (< 100 đ) is signed as it
+    is, without a reason."""
+    open_shift(db, by=clerk, total=1_000_020)
+    closed = close_shift(db, by=clerk, counts=exact(1_000_000))
+    assert (closed.difference, closed.reason) == (-20, None)
+    assert verify_ledger(db).ok

@@ -306,7 +306,7 @@ class CloseShiftDialog(_EnterSubmits):
         self.body.addWidget(self.difference)
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
-        self.reason.setPlaceholderText("Bắt buộc khi có chênh lệch")
+        self.reason.setPlaceholderText("Bắt buộc khi chênh lệch từ 100 đ")
         self.form.addRow("Lý do chênh lệch:", self.reason)
         self.supervisor = _SupervisorRows(
             self, f"Giám sát (chênh lệch trên {format_vnd(threshold)}):"
