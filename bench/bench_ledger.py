@@ -206,7 +206,9 @@ def build_ledger(folder: Path, n: int) -> Path:
         )
         head = conn.execute(AUDIT_HEAD).one()
         audit_head: tuple[int | None, str | None] = (head.seq, head.mac)
-        prev = conn.execute(select(tables["ledger"].c.hash)).scalar_one()
+        prev = conn.execute(
+            select(tables["ledger"].c.hash).where(tables["ledger"].c.seq == first.ledger_seq)
+        ).scalar_one()
         batch: dict[str, list[dict[str, object]]] = {t: [] for t in tables}
         last = n + first.ledger_seq - 1  # n payments after the shift's opening record
         for seq in range(first.ledger_seq + 1, last + 1):
