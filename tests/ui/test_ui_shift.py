@@ -46,7 +46,7 @@ def test_f9_without_a_shift_offers_to_open_one(
     create_participant(db, PAYER, by=clerk)
     window = make_window()
     login(qtbot, window, "thungan1", CASHIER_PASSWORD)
-    assert window.shifts.status.text() == "Chưa mở ca (F4)"
+    assert window.shifts.status.full_text() == "Chưa mở ca (F4)"
     page = window.work.pages["payment"]
     qtbot.waitUntil(lambda: page.table is not None)
     qtbot.keyClicks(page.search, "0123456789")
@@ -61,7 +61,7 @@ def test_f9_without_a_shift_offers_to_open_one(
     press(dialog.grid.spins[100_000], Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
     wait_ops(qtbot)
-    assert "Tiền trong ngăn kéo: 800.000 đ" in window.shifts.status.text()
+    assert "Tiền trong ngăn kéo: 800.000 đ" in window.shifts.status.full_text()
     shift = current_shift(db)
     assert shift is not None and dict(shift.float_counts) == {500_000: 1, 100_000: 3}
     activate(qtbot, page)
@@ -89,7 +89,7 @@ def test_drop_then_close_with_a_count_and_the_z_report(
     window = make_window()
     login(qtbot, window, "thungan1", CASHIER_PASSWORD)
     expected = 1_000_000 + amount
-    assert f"{expected:,} đ".replace(",", ".") in window.shifts.status.text()
+    assert f"{expected:,} đ".replace(",", ".") in window.shifts.status.full_text()
 
     # F11: a drop to the safe, signed by the supervisor in the dialog.
     qtbot.keyClick(window.work, Qt.Key.Key_F11)
@@ -102,7 +102,7 @@ def test_drop_then_close_with_a_count_and_the_z_report(
     qtbot.waitUntil(lambda: not drop.isVisible(), timeout=15_000)
     wait_ops(qtbot)
     expected -= 500_000
-    assert f"{expected:,} đ".replace(",", ".") in window.shifts.status.text()
+    assert f"{expected:,} đ".replace(",", ".") in window.shifts.status.full_text()
 
     # F4: the close dialog; the difference follows the count.
     activate(qtbot, window)
@@ -123,7 +123,7 @@ def test_drop_then_close_with_a_count_and_the_z_report(
     qtbot.waitUntil(lambda: report.preview.pdf is not None, timeout=15_000)
     wait_ops(qtbot)
     assert report.status.text() == "Báo cáo Z sẵn sàng."
-    assert window.shifts.status.text() == "Chưa mở ca (F4)"
+    assert window.shifts.status.full_text() == "Chưa mở ca (F4)"
     closed = get_shift(db)
     assert (closed.counted, closed.difference, closed.supervisor) == (
         expected - short,
@@ -139,7 +139,7 @@ def test_closing_another_cashiers_shift_needs_a_supervisor(
     open_shift(db, by=clerk, total=0)
     window = make_window()
     login(qtbot, window, "giamsat", SUPERVISOR_PASSWORD)
-    assert "Ca thungan1" in window.shifts.status.text()
+    assert "Ca thungan1" in window.shifts.status.full_text()
     qtbot.keyClick(window.work, Qt.Key.Key_F4)
     close = _dialog(qtbot, window, "CloseShiftDialog")
     assert "Ca của người khác" in " ".join(w.text() for w in close.findChildren(type(close.error)))
