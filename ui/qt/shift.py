@@ -35,7 +35,7 @@ from app.domain.cash import DENOMINATIONS, MAX_PIECES, SMALL
 from app.domain.clock import format_local
 from app.domain.money import format_number, format_vnd
 from app.errors import ValidationError
-from ui.qt.basic import fkey_text, hint
+from ui.qt.basic import ElidedLabel, fkey_text, hint
 from ui.qt.operations import shifts as shift_ops
 from ui.qt.widgets import FormDialog, MoneySpinBox
 
@@ -449,11 +449,12 @@ class ZReportDialog(QDialog):
         ).failure(lambda exc: self.status.setText(_error_text(exc))).run()
 
 
-class ShiftStatus(QLabel):
-    """The status bar's word on the drawer: whose shift is open and the cash it should hold."""
+class ShiftStatus(ElidedLabel):
+    """The status bar's word on the drawer: whose shift is open and the cash it should hold.
+    It gives way (elided, the full text as tooltip) before the sync state does."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         self.setObjectName("shiftStatus")
         self.shift: ShiftSummary | None = None
         self.show_shift(None)
@@ -461,9 +462,9 @@ class ShiftStatus(QLabel):
     def show_shift(self, shift: ShiftSummary | None) -> None:
         self.shift = shift
         if shift is None:
-            self.setText(f"Chưa mở ca ({SHIFT_KEY})")
+            self.set_full_text(f"Chưa mở ca ({SHIFT_KEY})")
             return
-        self.setText(
+        self.set_full_text(
             f"Ca {shift.cashier} · Tiền trong ngăn kéo: {format_vnd(shift.expected)}"
             + (f" · {shift.unsynced_now} chưa đồng bộ" if shift.unsynced_now else "")
         )
@@ -478,7 +479,7 @@ class ShiftController:
         self.window = window
         self.state: AppState = window.state
         self.status = ShiftStatus()
-        window.statusBar().addWidget(self.status)
+        window.statusBar().addWidget(self.status, 1)
         self.dialog: QDialog | None = None
 
     def refresh(self) -> None:
