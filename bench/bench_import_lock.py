@@ -31,7 +31,7 @@ from app.services import participants
 from app.services.participants import ParticipantInput, create_participant, import_participants_csv
 from app.services.payments import PaymentRequest, record_payment
 from app.storage.db import open_database
-from tests.support.counters import cheap_password_hashing, init_test_counter
+from tests.support.counters import cheap_password_hashing, init_test_counter, open_test_shift
 from tests.support.keyrings import MemoryKeyring
 
 
@@ -58,6 +58,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qt-import-") as tmp, cheap_password_hashing():
         db = open_database(Path(tmp) / "counter.sqlite3")
         admin = init_test_counter(db)
+        open_test_shift(db, admin)  # payments need an open shift (docs/SHIFTS.md)
         payer = create_participant(
             db,
             ParticipantInput(

@@ -51,7 +51,7 @@ from app.services.sealing import AUDIT_HEAD, audit_row, ledger_key, read_heads, 
 from app.services.verify import verify_ledger
 from app.storage.db import open_database
 from app.storage.models import Base
-from tests.support.counters import init_test_counter
+from tests.support.counters import init_test_counter, open_test_shift
 from tests.support.keyrings import MemoryKeyring
 from tests.support.names import GIVEN, MIDDLE, SURNAMES
 
@@ -144,6 +144,7 @@ def bench_record(folder: Path, n: int) -> Record:
         )
         for k in range(100)
     ]
+    open_test_shift(db, admin)  # record 1: payments need an open shift (docs/SHIFTS.md)
     template = folder / "same-rows.sqlite3"
     copy = sqlite3.connect(folder / "ledger.sqlite3", isolation_level=None)
     copy.execute(f"VACUUM INTO '{template}'")  # the database as it is before the payments
@@ -205,6 +206,7 @@ def build_ledger(folder: Path, n: int) -> Path:
         ),
         by=admin,
     )
+    open_test_shift(db, admin)  # record 1 (docs/SHIFTS.md)
     first = record_payment(
         db,
         PaymentRequest(
@@ -221,20 +223,27 @@ def build_ledger(folder: Path, n: int) -> Path:
     with db.write() as session:
         conn = session.connection()
         template = dict(
-            conn.execute(select(tables["payments"]).where(tables["payments"].c.ledger_seq == 1))
+            conn.execute(
+                select(tables["payments"]).where(
+                    tables["payments"].c.ledger_seq == first.ledger_seq
+                )
+            )
             .one()
             ._mapping
         )
         head = conn.execute(AUDIT_HEAD).one()
         audit_head: tuple[int | None, str | None] = (head.seq, head.mac)
-        prev = conn.execute(select(tables["ledger"].c.hash)).scalar_one()
+        prev = conn.execute(
+            select(tables["ledger"].c.hash).where(tables["ledger"].c.seq == first.ledger_seq)
+        ).scalar_one()
         batch: dict[str, list[dict[str, object]]] = {t: [] for t in tables}
-        for seq in range(2, n + 1):
+        last = n + first.ledger_seq - 1  # n payments after the shift's opening record
+        for seq in range(first.ledger_seq + 1, last + 1):
             row = {
                 **template,
                 "id": str(uuid.uuid4()),
                 "ledger_seq": seq,
-                "receipt_number": seq,
+                "receipt_number": seq - first.ledger_seq + 1,
                 "client_request_id": str(uuid.uuid4()),
             }
             record = seal(key, seq, "payment", payment_body_v2(row).canonical(), prev)
@@ -274,7 +283,7 @@ def build_ledger(folder: Path, n: int) -> Path:
             )
             batch["audit_events"].append(entry)
             audit_head, prev = (entry["seq"], entry["mac"]), record.hash
-            if len(batch["ledger"]) == 5_000 or seq == n:
+            if len(batch["ledger"]) == 5_000 or seq == last:
                 for name, rows in batch.items():
                     conn.execute(insert(tables[name]), rows)
                     rows.clear()

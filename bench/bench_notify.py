@@ -42,6 +42,7 @@ from app.services.payments import PaymentRequest, record_payment
 from app.storage.db import Database, open_database
 from sync.notify_sms import HttpSmsSender
 from tests.notify.gateway import FakeGateway, profile_json
+from tests.support.counters import open_test_shift
 from tests.support.keyrings import MemoryKeyring
 
 _LETTERS = "ABCDEGHIKLMNOPQRSTUV"
@@ -71,6 +72,7 @@ def _counter(path: Path) -> tuple[Database, Any, list[str]]:
         ).id
         for i in range(100)
     ]
+    open_test_shift(db, admin)  # payments need an open shift (docs/SHIFTS.md)
     return db, admin, payers
 
 

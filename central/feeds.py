@@ -94,7 +94,12 @@ def participant_changes(
     with store.read() as s:
         rows = s.scalars(
             select(ParticipantChangeRow)
-            .where(ParticipantChangeRow.counter_id == auth.id, ParticipantChangeRow.cursor > cursor)
+            .where(
+                ParticipantChangeRow.counter_id == auth.id,
+                # the column is a 32-bit integer (PostgreSQL refuses a larger bound): no stored
+                # cursor lies beyond it, so a larger one asks for nothing
+                ParticipantChangeRow.cursor > min(cursor, 2**31 - 1),
+            )
             .order_by(ParticipantChangeRow.cursor)
             .limit(limit + 1)
         ).all()

@@ -3,7 +3,8 @@
 Run: `.venv/bin/python scripts/render_samples.py [--out docs/samples]`
 
 Writes receipts (new, reprint, voided — the voided one for a payer with no mã số BHXH yet) on
-the 80 mm roll and on A5, and the first page of a Mẫu 01-XN, using poppler's `pdftoppm`.
+the 80 mm roll and on A5, the first page of a Mẫu 01-XN and a shift's Z report (80 mm), using
+poppler's `pdftoppm`.
 The data is the made-up sample data of `tests/support/documents.py`.
 """
 
@@ -21,7 +22,8 @@ sys.path.insert(0, str(ROOT))  # the project's packages and tests.support
 
 from printing.receipt import ReceiptLayout, render_receipt  # noqa: E402
 from printing.xn01 import render_xn01_pdf  # noqa: E402
-from tests.support.documents import sample_receipt, sample_report  # noqa: E402
+from printing.zreport import ZReportLayout, render_zreport  # noqa: E402
+from tests.support.documents import sample_receipt, sample_report, sample_zreport  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RECEIPT_DPI = 110
@@ -76,6 +78,12 @@ def main() -> int:
                     work,
                 )
         to_png(render_xn01_pdf(sample_report(120)), out / "xn01-page1.png", REPORT_DPI, work)
+        to_png(
+            render_zreport(sample_zreport(), ZReportLayout.ROLL_80MM),
+            out / "zreport-roll80.png",
+            RECEIPT_DPI,
+            work,
+        )
     return 0
 
 

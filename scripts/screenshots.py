@@ -99,6 +99,7 @@ def seed(db_path: Path) -> dict[str, int]:
     from app.domain.types import PaymentMethod, Scheme, Sex, SupportCategory
     from app.services.participants import ParticipantInput, create_participant
     from app.services.payments import PaymentRequest, record_payment, record_reprint, void_payment
+    from app.services.shifts import close_shift, current_shift, open_shift
     from app.storage.db import open_database
 
     db = open_database(db_path)
@@ -157,10 +158,16 @@ def seed(db_path: Path) -> dict[str, int]:
     def at(hour: int, minute: int) -> datetime:
         return datetime.combine(yesterday, clock(hour, minute), tzinfo=LOCAL_TZ).astimezone(UTC)
 
+    # Yesterday's shift, opened with a float and closed with an exact count (docs/SHIFTS.md).
+    float_counts = {100_000: 5, 50_000: 6, 20_000: 10, 10_000: 10}
+    open_shift(db, by=cashier, counts=float_counts, now=at(7, 30))
     bhyt(0, 1, 12, now=at(8, 5))
     altered = bhxh(1, 1_600_000, PaymentMethod.QUARTERLY, SupportCategory.OTHER, now=at(9, 40))
     bhyt(4, 1, 6, now=at(14, 12))
     late = bhyt(2, 1, 3, now=at(16, 55))
+    expected = current_shift(db).expected  # type: ignore[union-attr]
+    close_shift(db, by=cashier, counts=notes_for(expected), now=at(17, 20))
+    open_shift(db, by=cashier, counts=float_counts)  # this morning's shift
     bhxh(1, 2_000_000, PaymentMethod.HALF_YEAR, SupportCategory.OTHER)
     first = bhyt(3, 1, 12)
     bhyt(3, 2, 12)
@@ -176,6 +183,16 @@ def seed(db_path: Path) -> dict[str, int]:
     )
     db.close()
     return {"first": first, "altered": altered, "late": late}
+
+
+def notes_for(amount: int) -> dict[int, int]:
+    """The fewest notes that make `amount` (a drawer counted exactly)."""
+    from app.domain.cash import DENOMINATIONS
+
+    counts: dict[int, int] = {}
+    for d in DENOMINATIONS:
+        counts[d], amount = divmod(amount, d)
+    return {d: n for d, n in counts.items() if n}
 
 
 def enrol_and_sync(db_path: Path, url: str, central_db: Path, receipts: dict[str, int]) -> None:
@@ -284,6 +301,7 @@ def counter_in_use(db_path: Path, receipts: dict[str, int]) -> None:
     save(window, "11-xn01")
     sync_screens(window)
     household_screens(window)
+    shift_screens(window)
     admin_screens(window)
     window.close()
     settle()
@@ -469,6 +487,40 @@ def household_screens(window: MainWindow) -> None:
     reg.reject()
     bridge = window.sync
     window.sync_now()  # the group's payments go to central: signing out asks nothing
+    wait_until(lambda: bridge.status is not None and bridge.status.pending == 0)
+
+
+def shift_screens(window: MainWindow) -> None:
+    """The cashier closes this morning's shift: the count by denomination with its difference
+    (a supervisor signs above the threshold), the Z report, then the next shift's float."""
+    from ui.qt.shift import CloseShiftDialog, OpenShiftDialog, ZReportDialog
+
+    controller = window.shifts
+    controller.refresh()
+    settle()
+    controller.close_dialog()
+    wait_until(lambda: isinstance(controller.dialog, CloseShiftDialog))
+    close: Any = controller.dialog
+    counts = notes_for(close.shift.expected - 20_000)  # a 20.000 đ note short
+    close.grid.set_counts(counts)
+    type_text(close.reason, "Thiếu 20.000 đ, chưa rõ nguyên nhân, đã báo giám sát")
+    type_text(close.supervisor.name, SUPERVISOR.username)
+    close.supervisor.password.setText(SUPERVISOR.password)
+    save(close, "20-shift-count")
+    close.submit()
+    wait_until(lambda: isinstance(controller.dialog, ZReportDialog))
+    report: Any = controller.dialog
+    wait_until(lambda: report.preview.pdf is not None)
+    save(report, "21-shift-close")
+    report.reject()
+    settle()
+    controller.open_dialog()
+    wait_until(lambda: isinstance(controller.dialog, OpenShiftDialog))
+    save(controller.dialog, "19-shift-open")  # type: ignore[arg-type]
+    controller.dialog.reject()  # type: ignore[union-attr]
+    settle()
+    window.sync_now()  # the close record reaches central: signing out asks nothing
+    bridge = window.sync
     wait_until(lambda: bridge.status is not None and bridge.status.pending == 0)
 
 

@@ -23,6 +23,7 @@ from tests.support.counters import (
     SUPERVISOR,
     add_staff,
     init_test_counter,
+    open_test_shift,
 )
 from tests.support.keyrings import MemoryKeyring
 
@@ -58,7 +59,10 @@ def admin(db: Database) -> Actor:
 
 @pytest.fixture
 def cashier(db: Database, admin: Actor) -> Actor:
-    return add_staff(db, admin, CASHIER)
+    """The cashier, signed in, with the counter's shift open (docs/SHIFTS.md)."""
+    actor = add_staff(db, admin, CASHIER)
+    open_test_shift(db, actor)
+    return actor
 
 
 @pytest.fixture

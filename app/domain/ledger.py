@@ -1,7 +1,7 @@
 """Ledger records as the canonical, signed, chained facts.
 
-A ledger is a sequence of records — payments and voids — numbered 1, 2, 3 … per counter with no
-gap. Each record is:
+A ledger is a sequence of records — payments, voids and shift events (docs/SHIFTS.md) —
+numbered 1, 2, 3 … per counter with no gap. Each record is:
 
 * its *body*: the fields below, as a flat canonical mapping (see `app.domain.canonical`);
 * its *code*: the confirmation code (for a payment, the Mã xác nhận the payer receives; for a
@@ -42,7 +42,10 @@ from app.domain.chain import link_hash
 from app.domain.codes import compute_code, verify_code
 
 BODY_VERSION = 2
-RecordKind = Literal["payment", "void"]
+RecordKind = Literal["payment", "void", "shift"]
+RECORD_KINDS: tuple[RecordKind, ...] = ("payment", "void", "shift")
+ShiftEvent = Literal["open", "drop", "pickup", "close"]
+SHIFT_EVENTS: tuple[ShiftEvent, ...] = ("open", "drop", "pickup", "close")
 CODE_LENGTH = 12  # compact confirmation code: 11 symbols + check symbol
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -176,6 +179,76 @@ class VoidBodyV2(VoidBody):
 
 
 @dataclass(frozen=True)
+class ShiftBody:
+    """A shift event (format 2 only, docs/SHIFTS.md): a cashier's shift opened with its float,
+    cash dropped to (or picked up from) the safe, or the shift closed with its count.
+
+    One shape for every event; fields that do not apply are null. `shift_id` is the id of the
+    shift's opening record. `amount`: the float (open), the cash moved (drop/pickup), the cash
+    counted (close); `counts` its pieces by denomination (`app.domain.cash`, "" for a total).
+    A close also signs what the count was judged against: `expected`, `difference` (counted −
+    expected), the shift's payments (`payments`, `first_receipt`, `last_receipt`), how many of
+    them were not yet synced (`unsynced`) and `records_hash`, the SHA-256 over the hashes of the
+    shift's records from its opening up to the close (`app.services.shifts`).
+    """
+
+    id: str
+    counter_id: str
+    shift_id: str
+    event: ShiftEvent
+    at: datetime  # aware
+    business_date: date
+    operator_id: int
+    operator: str  # username of who recorded the event
+    amount: int
+    counts: str
+    reason: str | None = None
+    supervisor_id: int | None = None
+    supervisor: str | None = None
+    expected: int | None = None
+    difference: int | None = None
+    payments: int | None = None
+    first_receipt: int | None = None
+    last_receipt: int | None = None
+    unsynced: int | None = None
+    records_hash: str | None = None
+
+    def canonical(self) -> dict[str, CanonicalValue]:
+        return {
+            "type": "shift",
+            "v": 2,
+            "id": self.id,
+            "counter_id": self.counter_id,
+            "shift_id": self.shift_id,
+            "event": self.event,
+            "at": utc_iso(self.at),
+            "business_date": date_iso(self.business_date),
+            "operator_id": self.operator_id,
+            "operator": self.operator,
+            "amount": self.amount,
+            "counts": self.counts,
+            "reason": self.reason,
+            "supervisor_id": self.supervisor_id,
+            "supervisor": self.supervisor,
+            "expected": self.expected,
+            "difference": self.difference,
+            "payments": self.payments,
+            "first_receipt": self.first_receipt,
+            "last_receipt": self.last_receipt,
+            "unsynced": self.unsynced,
+            "records_hash": self.records_hash,
+        }
+
+
+def record_kind(text: str) -> RecordKind:
+    """The kind a stored or sent kind names (ValueError for any other text)."""
+    for kind in RECORD_KINDS:
+        if text == kind:
+            return kind
+    raise ValueError(text)
+
+
+@dataclass(frozen=True)
 class SealedRecord:
     """A body with its code and its place in the chain (and, format 2, its full keyed MAC)."""
 
@@ -246,10 +319,11 @@ def check_record(key: bytes | None, record: SealedRecord) -> str | None:
 
 
 class WireRecord(TypedDict):
-    """One sealed ledger record (payment or void) as uploaded; `mac` only in format 2."""
+    """One sealed ledger record (payment, void or shift event) as uploaded; `mac` only in
+    format 2 (a shift event is always format 2)."""
 
     seq: int
-    kind: Literal["payment", "void"]
+    kind: Literal["payment", "void", "shift"]
     body: dict[str, CanonicalValue]
     code: str
     prev_hash: str
@@ -289,8 +363,10 @@ def from_wire(data: Mapping[str, object]) -> SealedRecord:
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         raise MalformedRecord("số thứ tự bản ghi (seq) phải là số nguyên dương")
     kind = data.get("kind")
-    if kind not in ("payment", "void") or body.get("type") != kind:
+    if kind not in RECORD_KINDS or body.get("type") != kind or not isinstance(kind, str):
         raise MalformedRecord("loại bản ghi không hợp lệ hoặc không khớp nội dung")
+    if kind == "shift" and body_version(body) < 2:
+        raise MalformedRecord("bản ghi ca thu phải ở định dạng 2")
     links = {}
     for name in ("prev_hash", "hash"):
         value = data.get(name)
@@ -305,7 +381,7 @@ def from_wire(data: Mapping[str, object]) -> SealedRecord:
         raise MalformedRecord("mac phải gồm 64 ký tự hex (bản ghi định dạng 2)")
     return SealedRecord(
         seq=seq,
-        kind="payment" if kind == "payment" else "void",
+        kind=record_kind(kind),
         body=body,
         code=code,
         prev_hash=links["prev_hash"],

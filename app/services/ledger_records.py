@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.domain.canonical import CanonicalValue
-from app.domain.ledger import RecordKind, SealedRecord
+from app.domain.ledger import RecordKind, SealedRecord, record_kind
 from app.services.payments import payment_body, void_body
 from app.storage.models import Payment, Void
 
@@ -72,7 +72,10 @@ class StoredContent:
 
     def record(self, entry: EntryColumns) -> SealedRecord | None:
         """The sealed record of a ledger entry, or None when its content is missing."""
-        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
+        try:
+            kind: RecordKind = record_kind(entry.kind)
+        except ValueError:
+            return None
         if entry.body is not None:
             body = stored_body(entry.body)
             if body is None:

@@ -78,6 +78,7 @@ from app.services.queries import (
     table_for_version,
 )
 from app.services.sealing import audit_row, ledger_key, note_heads, provide_key
+from app.services.shift_guard import OPEN_SHIFT_OWNER, payment_refusal
 from app.storage.db import Database
 from app.storage.driver import as_date, driver, insert_row
 from app.storage.models import (
@@ -440,7 +441,7 @@ def _append(session: Session, record: SealedRecord, record_id: str, at: datetime
 
 # Everything record_payment reads about the counter, in one round trip under the write lock
 # (through the driver: app.storage.driver).
-_WRITE_CONTEXT = """
+_WRITE_CONTEXT = f"""
     SELECT
       (SELECT receipt_number FROM payments WHERE client_request_id = :rid) AS existing_receipt,
       (SELECT participant_id FROM payments WHERE client_request_id = :rid) AS existing_participant,
@@ -452,7 +453,8 @@ _WRITE_CONTEXT = """
       (SELECT seq FROM ledger ORDER BY seq DESC LIMIT 1) AS last_seq,
       (SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1) AS last_hash,
       (SELECT seq FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_seq,
-      (SELECT mac FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_mac
+      (SELECT mac FROM audit_events ORDER BY id DESC LIMIT 1) AS audit_mac,
+      {OPEN_SHIFT_OWNER}
     FROM counter WHERE counter.id = 1
     """
 
@@ -469,6 +471,7 @@ class _WriteContext(NamedTuple):
     last_hash: str | None
     audit_seq: int | None
     audit_mac: str | None
+    shift_owner: str | None
 
 
 # What a retry must repeat exactly: (request field, payment column, Vietnamese label). A field
@@ -542,6 +545,8 @@ def record_in_session(
         return _view(session, earlier)
     if not ctx.actor_ok:
         check_actor(session, by)  # raises the refusal
+    if ctx.shift_owner != by.id:  # only inside this cashier's open shift (docs/SHIFTS.md)
+        raise payment_refusal(session, by)
     participant = _participant(session, req.participant_id)
     table = table_for_version(session, ctx.rate_version)
     quote = _quote(session, participant, req, paid_at, table)

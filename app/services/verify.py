@@ -26,7 +26,8 @@ from sqlalchemy import Row, Table, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.chain import GENESIS, Heads, keyed_link
-from app.domain.ledger import RecordKind, SealedRecord, body_version, check_record
+from app.domain.ledger import SealedRecord, body_version, check_record, record_kind
+from app.domain.shifts import records_hash, tally
 from app.services.ledger_records import StoredContent, stored_body
 from app.services.masterdata import (
     COUNTER_FIELDS,
@@ -50,7 +51,7 @@ from app.services.sealing import (
 )
 from app.storage.db import Database
 from app.storage.driver import driver
-from app.storage.models import Payment, Void
+from app.storage.models import Payment, Shift, Void
 
 __all__ = ["Finding", "VerifyReport", "verify_ledger"]
 
@@ -206,16 +207,21 @@ class _Verifier:
         if why:
             self.bad("record_invalid", why, seq)
             return
-        if body_version(record.body) >= 2:
+        if body_version(record.body) >= 2 and record.kind != "shift":  # shifts: verify_shifts
             self._columns(record, entry.record_id)
 
     def _stored(self, entry: Row[Any]) -> SealedRecord | None:
         body = stored_body(entry.body)
-        if body is None:
+        if body is None or entry.kind not in ("payment", "void", "shift"):
             return None
-        kind: RecordKind = "payment" if entry.kind == "payment" else "void"
         return SealedRecord(
-            entry.seq, kind, body, entry.code, entry.prev_hash, entry.hash, entry.mac
+            entry.seq,
+            record_kind(entry.kind),
+            body,
+            entry.code,
+            entry.prev_hash,
+            entry.hash,
+            entry.mac,
         )
 
     def _remember(self, record: SealedRecord) -> None:
@@ -232,7 +238,7 @@ class _Verifier:
                     )
                 self.receipts[number] = record.seq
                 self.payment_codes[str(body.get("id"))] = (record.code, number)
-        else:
+        elif record.kind == "void":
             self.void_targets.append((record.seq, body))
 
     def _legacy_rows(self, entry: Row[Any]) -> None:
@@ -427,6 +433,7 @@ def verify_ledger(
         v.orphans()
         v.receipt_numbers()
         v.voids_name_payments()
+        verify_shifts(session, v.entries, v.payments, v.found)
         states = SealedStates()
         audit, macs = _verify_audit(
             session, key, v.found, epoch.audit_from_seq if epoch else 1, states
@@ -502,3 +509,194 @@ def _against_anchor(
     v.found.extend(against)
     if not v.found and heads != anchor:
         write_anchor(counter_id, key, heads)  # ahead and consistent: advance the anchor
+
+
+# --- shifts (docs/SHIFTS.md) -------------------------------------------------------------------
+
+SHIFT_COLUMNS = tuple(c.name for c in cast(Table, Shift.__table__).columns)
+_SHIFT_ROWS = text(f"SELECT {', '.join(SHIFT_COLUMNS)} FROM shifts")
+# Shift columns set by the opening record and by the closing record, from their signed bodies.
+_OPEN_COLUMNS = {
+    "id": "id",
+    "operator_id": "operator_id",
+    "cashier": "operator",
+    "opened_at": "at",
+    "float_amount": "amount",
+    "float_counts": "counts",
+}
+_CLOSE_COLUMNS = {
+    "closed_at": "at",
+    "closed_by_id": "operator_id",
+    "closed_by": "operator",
+    "counted": "amount",
+    "counted_counts": "counts",
+    "expected": "expected",
+    "difference": "difference",
+    "reason": "reason",
+    "supervisor_id": "supervisor_id",
+    "supervisor": "supervisor",
+    "payments": "payments",
+    "first_receipt": "first_receipt",
+    "last_receipt": "last_receipt",
+    "unsynced": "unsynced",
+    "records_hash": "records_hash",
+}
+
+
+@dataclass
+class _OpenShift:
+    id: str
+    owner: object
+    stretch: list[tuple[int, str, Mapping[str, Any]]]
+    hashes: list[str]
+
+
+def _close_sums(
+    shift: _OpenShift, seq: int, body: Mapping[str, Any], amounts: Mapping[str, int]
+) -> list[Finding]:
+    """A close's signed sums against the shift's records: what it says it was judged on."""
+    t = tally(shift.stretch, amounts)
+    want = {
+        "expected": t.expected,
+        "payments": t.payments,
+        "first_receipt": t.first_receipt,
+        "last_receipt": t.last_receipt,
+        "records_hash": records_hash(shift.hashes),
+    }
+    found = [
+        Finding(
+            "shift_close_mismatch",
+            f"bản ghi số {seq}: đóng ca ghi {name} = {_show(body.get(name))}, các bản ghi của ca "
+            f"cho {_show(value)}",
+            seq,
+            column=name,
+        )
+        for name, value in want.items()
+        if body.get(name) != value
+    ]
+    counted, expected = body.get("amount"), body.get("expected")
+    if isinstance(counted, int) and isinstance(expected, int):
+        if body.get("difference") != counted - expected:
+            found.append(
+                Finding(
+                    "shift_close_mismatch",
+                    f"bản ghi số {seq}: chênh lệch đã ký khác tiền đếm trừ tiền theo sổ",
+                    seq,
+                    column="difference",
+                )
+            )
+    return found
+
+
+def _shift_views(
+    entries: Sequence[Row[Any]], amounts: Mapping[str, int], found: list[Finding]
+) -> dict[str, dict[str, tuple[int, object]]]:
+    """Walk the ledger from the first shift record on: each shift's row as its signed records
+    give it (column → (seq, value)), and findings for records out of place (a second open
+    shift, an event outside its shift, a payment outside its cashier's open shift).
+    `amounts`: payment id → amount (the `payments` rows, which `verify` checks against the
+    signed bodies), for voids of payments taken before the shift."""
+    views: dict[str, dict[str, tuple[int, object]]] = {}
+    current: _OpenShift | None = None
+    seen = False
+    first = next((i for i, e in enumerate(entries) if e.kind == "shift"), len(entries))
+    for e in entries[first:]:  # records before the first shift: nothing to judge, not parsed
+        body = stored_body(e.body) if e.body is not None else None
+        if body is None:
+            continue
+        if e.kind == "payment":
+            if seen and (current is None or body.get("operator_id") != current.owner):
+                found.append(
+                    Finding(
+                        "payment_outside_shift",
+                        f"bản ghi số {e.seq}: khoản thu không nằm trong ca đang mở của chính "
+                        "người thu",
+                        e.seq,
+                    )
+                )
+        elif e.kind == "shift":
+            event, shift_id = body.get("event"), str(body.get("shift_id"))
+            if event == "open":
+                if current is not None:
+                    found.append(
+                        Finding(
+                            "shift_overlap",
+                            f"bản ghi số {e.seq}: mở ca khi ca trước chưa đóng",
+                            e.seq,
+                        )
+                    )
+                seen = True
+                current = _OpenShift(shift_id, body.get("operator_id"), [], [])
+                views[shift_id] = {"open_seq": (e.seq, e.seq)} | {
+                    col: (e.seq, body.get(name)) for col, name in _OPEN_COLUMNS.items()
+                }
+                views[shift_id] |= {col: (e.seq, None) for col in _CLOSE_COLUMNS}
+                views[shift_id]["close_seq"] = (e.seq, None)
+            elif current is None or shift_id != current.id:
+                found.append(
+                    Finding(
+                        "shift_sequence",
+                        f"bản ghi số {e.seq}: sự kiện ca ({event}) không thuộc ca đang mở",
+                        e.seq,
+                    )
+                )
+                continue
+            elif event == "close":
+                found.extend(_close_sums(current, e.seq, body, amounts))
+                views[shift_id]["close_seq"] = (e.seq, e.seq)
+                views[shift_id] |= {
+                    col: (e.seq, body.get(name)) for col, name in _CLOSE_COLUMNS.items()
+                }
+                current = None
+                continue
+        if current is not None:
+            current.stretch.append((e.seq, e.kind, body))
+            current.hashes.append(e.hash)
+    return views
+
+
+def verify_shifts(
+    session: Session,
+    entries: Sequence[Row[Any]],
+    payments: Mapping[int, Row[Any]],
+    found: list[Finding],
+) -> None:
+    """The `shifts` table as a view of the signed shift records (docs/SHIFTS.md): every column
+    recomputed, rows missing or without a record, each close's signed sums recomputed from its
+    shift's records, and every payment inside its cashier's open shift."""
+    amounts = {p.id: p.amount for p in payments.values()}
+    views = _shift_views(entries, amounts, found)
+    rows = {r.id: r._mapping for r in session.execute(_SHIFT_ROWS)}
+    for shift_id, view in views.items():
+        row = rows.get(shift_id)
+        open_seq = view["open_seq"][0]
+        if row is None:
+            found.append(
+                Finding(
+                    "row_missing",
+                    f"bản ghi số {open_seq}: không còn dòng trong bảng shifts",
+                    open_seq,
+                )
+            )
+            continue
+        for column in SHIFT_COLUMNS:
+            seq, want = view[column]
+            if row[column] != want:
+                found.append(
+                    Finding(
+                        "column_mismatch",
+                        f"bản ghi số {seq}: cột shifts.{column} là {_show(row[column])}, sổ cái "
+                        f"đã ký ghi {_show(want)} (đã bị sửa)",
+                        seq,
+                        column=column,
+                    )
+                )
+    for shift_id in sorted(set(rows) - set(views)):
+        found.append(
+            Finding(
+                "row_without_record",
+                f"bảng shifts có ca {shift_id} nhưng sổ cái không có bản ghi mở ca đó (dòng bị "
+                "thêm)",
+                None,
+            )
+        )

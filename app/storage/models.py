@@ -396,3 +396,46 @@ class Notification(Base):
     @property
     def idempotency_key(self) -> str:
         return f"{self.payment_id}:{self.channel}:{self.kind}"
+
+
+class Shift(Base):
+    """A cashier's shift: a view of its signed shift records in the ledger (docs/SHIFTS.md).
+    `verify` recomputes every column from those records. Open while `close_seq` is null; one
+    open shift per counter."""
+
+    __tablename__ = "shifts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the opening record's id
+    open_seq: Mapped[int] = mapped_column(ForeignKey("ledger.seq"), unique=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    cashier: Mapped[str] = mapped_column(String(64))  # username, as signed
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    float_amount: Mapped[int] = mapped_column(Integer)
+    float_counts: Mapped[str] = mapped_column(String(200))
+    close_seq: Mapped[int | None] = mapped_column(ForeignKey("ledger.seq"), unique=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    counted: Mapped[int | None] = mapped_column(Integer)
+    counted_counts: Mapped[str | None] = mapped_column(String(200))
+    expected: Mapped[int | None] = mapped_column(Integer)
+    difference: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    supervisor: Mapped[str | None] = mapped_column(String(64))
+    payments: Mapped[int | None] = mapped_column(Integer)
+    first_receipt: Mapped[int | None] = mapped_column(Integer)
+    last_receipt: Mapped[int | None] = mapped_column(Integer)
+    unsynced: Mapped[int | None] = mapped_column(Integer)
+    records_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ShiftPrint(Base):
+    """Each print of a shift's Z report: number 1 is the original, later ones are copies."""
+
+    __tablename__ = "shift_prints"
+    __table_args__ = (UniqueConstraint("shift_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shift_id: Mapped[str] = mapped_column(ForeignKey("shifts.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,7 +19,11 @@ body makes sense. Central is the auditor, so it re-applies the counter's rules (
   say — some number from none to all of them, since the lifetime cap depends on history central
   may not hold);
 * a void: the cancelled payment's id, receipt number and confirmation code well-formed, a
-  reason given.
+  reason given;
+* a shift event (format 2 only, docs/SHIFTS.md): a known event, the shift's id a UUID, the
+  amount whole đồng within `MAX_CASH`, the count by denomination well-formed and adding up to
+  the amount; a drop or pick-up with a reason and a supervisor; a close whose difference is its
+  count minus its expected cash, with a reason for any difference.
 
 `content_problem` returns the first rule broken, in Vietnamese naming the field, or None.
 """
@@ -33,9 +37,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.canonical import CanonicalValue, parse_utc_iso
+from app.domain.cash import MAX_CASH, SMALLEST, count_total, parse_counts
 from app.domain.codes import normalise_code
 from app.domain.identifiers import validate_ma_so_bhxh
-from app.domain.ledger import SealedRecord
+from app.domain.ledger import SHIFT_EVENTS, SealedRecord
 from app.domain.quote import Quote, quote_bhxh_tn, quote_bhyt_hgd
 from app.domain.rates import RateTable
 from app.domain.types import PaymentMethod, Scheme, SupportCategory
@@ -59,8 +64,10 @@ TEXT_LIMITS = {
     "series": 20,
     "rate_version": 64,
     "code": 20,
+    "operator": 64,
+    "records_hash": 64,
 }
-NAME_FIELDS = frozenset({"payer_name", "cashier", "supervisor"})
+NAME_FIELDS = frozenset({"payer_name", "cashier", "supervisor", "operator"})
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UUID_FIELDS = ("id", "counter_id")
 
@@ -343,13 +350,53 @@ def _check_void(body: Mapping[str, CanonicalValue]) -> None:
         raise _fail("payment_code", "phải là mã xác nhận 12 ký tự dạng chuẩn") from None
 
 
+# --- shift events ----------------------------------------------------------------------------
+
+
+def _check_shift(body: Mapping[str, CanonicalValue]) -> None:
+    _check_common(body, "at")
+    if body.get("v") != 2:
+        raise _fail("v", "phải là 2 (bản ghi ca thu)")
+    event = _enum(body, "event", iter(SHIFT_EVENTS))
+    _uuid(body, "shift_id")
+    _text(body, "operator")
+    _integer(body, "operator_id", 1, INT64_MAX)
+    amount = _integer(body, "amount", 0, MAX_CASH)
+    counts_text = body.get("counts")
+    if not isinstance(counts_text, str):
+        raise _fail("counts", "phải là chuỗi ký tự")
+    try:
+        counts = parse_counts(counts_text)
+    except ValueError:
+        raise _fail("counts", "không đúng dạng mệnh giá:số tờ") from None
+    if counts and count_total(counts) != amount:
+        raise _fail("amount", "phải bằng tổng tiền đếm theo mệnh giá")
+    if event in ("drop", "pickup"):
+        _integer(body, "amount", 1, MAX_CASH)
+        _text(body, "reason")
+        _text(body, "supervisor")
+    if event == "close":
+        expected = _integer(body, "expected", -MAX_CASH, MAX_CASH)
+        if body.get("difference") != amount - expected:
+            raise _fail("difference", "phải bằng tiền đếm trừ tiền theo sổ")
+        if abs(amount - expected) >= SMALLEST:
+            _text(body, "reason")
+        _integer(body, "payments", 0, INT64_MAX)
+        _integer(body, "unsynced", 0, INT64_MAX)
+        digest = _text(body, "records_hash")
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise _fail("records_hash", "phải gồm 64 ký tự hex")
+
+
 def content_problem(record: SealedRecord, rates: RateBook) -> str | None:
     """Why the record's content breaks the domain rules (Vietnamese, naming the field), or None."""
     try:
         if record.kind == "payment":
             _check_payment(record.body, rates)
-        else:
+        elif record.kind == "void":
             _check_void(record.body)
+        else:
+            _check_shift(record.body)
     except ContentError as exc:
         return f"bản ghi số {record.seq}: {exc.reason}"
     return None

@@ -42,7 +42,7 @@ class ParsedRecord:
     canonical: str  # the body as canonical JSON text, exactly as sealed
     ledger_counter_id: str  # the counter the body names
     business_date: str
-    receipt_number: int  # the payment's, for a void the cancelled payment's
+    receipt_number: int | None  # the payment's, for a void the cancelled payment's; shift: None
     at: str  # paid_at or voided_at
     payment: PaymentFacts | None
     void: VoidFacts | None
@@ -129,11 +129,13 @@ def _parse(data: Mapping[str, object]) -> ParsedRecord:
             ma_so_bhxh=_optional_text(body, "ma_so_bhxh"),
         )
         void = None
-    else:
+    elif record.kind == "void":
         receipt_number = _integer(body, "payment_receipt_number")
         at = _text(body, "voided_at")
         payment = None
         void = VoidFacts(_text(body, "payment_id"), _text(body, "payment_code"))
+    else:  # a shift event (docs/SHIFTS.md): in the chain, in no report
+        receipt_number, at, payment, void = None, _text(body, "at"), None, None
     return ParsedRecord(
         record=record,
         id=record_id,

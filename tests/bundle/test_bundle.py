@@ -56,6 +56,7 @@ def counter(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Fro
         "--cccd",
         "019185001234",
     )
+    frozen.ok("shift", "open", *U, "--counts", "500000=2")  # payments need a shift
     payment = frozen.json(
         "pay",
         *U,
@@ -130,7 +131,7 @@ def test_report_in_three_formats(counter: tuple[Frozen, Any], tmp_path: Path) ->
 def test_verify_checks_the_chain(counter: tuple[Frozen, Any]) -> None:
     frozen, _ = counter
     out = frozen.ok("verify")
-    assert "1 bản ghi" in out
+    assert "2 bản ghi" in out  # the shift's opening and the payment
 
 
 def test_window_opens_offscreen_up_to_the_wizard(bundle: Path, tmp_path: Path) -> None:

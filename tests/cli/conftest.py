@@ -136,8 +136,11 @@ def cli(tmp_path: Path) -> Iterator[Cli]:
 
 @pytest.fixture
 def counter(cli: Cli) -> Cli:
+    """An initialised counter whose admin holds the open shift (payments need one)."""
     done = cli(*INIT_ARGS)
     assert done.returncode == 0, done.stderr
+    opened = cli("shift", "open", "--user", "quantri", "--total", "0")
+    assert opened.returncode == 0, opened.stderr
     return cli
 
 

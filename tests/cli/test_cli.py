@@ -66,7 +66,8 @@ def test_init_pay_list_verify(counter: Cli) -> None:
     assert listed["total"] == 3_168_000
 
     verified: Any = counter.json("verify")
-    assert verified == {"ok": True, "checked": 1, "head_hash": verified["head_hash"]}
+    # two records: the shift's opening (the fixture's `shift open`) and the payment
+    assert verified == {"ok": True, "checked": 2, "head_hash": verified["head_hash"]}
 
 
 def test_bhyt_and_quote(counter: Cli) -> None:
@@ -204,9 +205,9 @@ def test_verify_exit_1_names_bad_record(counter: Cli) -> None:
     con.close()
     done = counter("verify")
     assert done.returncode == 1
-    assert "số 2" in done.stderr
+    assert "số 3" in done.stderr  # receipt 2 is record 3: record 1 opened the shift
     data = json.loads(counter("verify", "--json").stdout)
-    assert data["first_bad_seq"] == 2
+    assert data["first_bad_seq"] == 3
 
 
 def test_import_and_search(counter: Cli, tmp_path: Path) -> None:
@@ -269,13 +270,14 @@ def test_every_run_writes_one_log_line_with_outcome(counter: Cli) -> None:
     assert counter("void", *U, "--receipt", "9", "--reason", "Thu nhầm").returncode == 1
     assert counter("list", "--date", "31/02/2026").returncode == 2
     runs = [line for line in counter.log_text().splitlines() if " quaythu.cli " in line]
-    assert len(runs) == 4  # init, verify, void, list
+    assert len(runs) == 5  # init, shift open (the fixture's), verify, void, list
     assert re.search(
         r" INFO \d+ quaythu\.cli .* quaythu init: exit 0, done \(\d+\.\d\d s\)$", runs[0]
     )
-    assert re.search(r" INFO .* quaythu verify: exit 0, done \(", runs[1])
-    assert re.search(r" WARNING .* quaythu void: exit 1, refused: .*9", runs[2])
-    assert re.search(r" WARNING .* quaythu list: exit 2, refused: ", runs[3])
+    assert re.search(r" INFO .* quaythu shift open: exit 0, done \(", runs[1])
+    assert re.search(r" INFO .* quaythu verify: exit 0, done \(", runs[2])
+    assert re.search(r" WARNING .* quaythu void: exit 1, refused: .*9", runs[3])
+    assert re.search(r" WARNING .* quaythu list: exit 2, refused: ", runs[4])
     assert "songcau-tn-2026" not in counter.log_text()
 
 

@@ -45,12 +45,14 @@ def test_init_pay_verify_in_separate_processes_share_db_and_log(shell: Subproces
         "019185001234",
     )
     assert added.returncode == 0, added.stderr
+    opened = shell("shift", "open", *U, "--total", "0")  # payments need a shift
+    assert opened.returncode == 0, opened.stderr
     pay: Any = shell.json(
         "pay", *U, "--participant", "019185001234", "--scheme", "bhyt_hgd", "--months", "3"
     )
     assert pay["receipt_number"] == 1
     verified: Any = shell.json("verify")
-    assert verified["ok"] is True and verified["checked"] == 1
+    assert verified["ok"] is True and verified["checked"] == 2  # the shift's opening, the payment
 
     lines = shell.log_text().splitlines()
     run = re.compile(r"^\S+ \S+ INFO (\d+) quaythu\.cli \[MainThread\] quaythu ([a-z -]+): (.*)$")
@@ -58,8 +60,9 @@ def test_init_pay_verify_in_separate_processes_share_db_and_log(shell: Subproces
     assert [command for _, command, _ in runs] == [
         "init",
         "participant add",
+        "shift open",
         "pay",
         "verify",
     ]
     assert all(outcome.startswith("exit 0, done (") for _, _, outcome in runs)
-    assert len({pid for pid, _, _ in runs}) == 4  # one process each, one file
+    assert len({pid for pid, _, _ in runs}) == 5  # one process each, one file

@@ -52,7 +52,8 @@ def void_from(thief: Counter, target_id: str, target_code: str, receipt: int) ->
         voided_at=at,
         business_date=business_date(at),
     ).canonical()
-    return dict(to_wire(seal(load_signing_key(thief.counter_id), 2, "void", body, own["hash"])))
+    key = load_signing_key(thief.counter_id)
+    return dict(to_wire(seal(key, int(own["seq"]) + 1, "void", body, own["hash"])))
 
 
 def test_a_void_of_another_counters_payment_is_refused(counter: Counter, second: Counter) -> None:

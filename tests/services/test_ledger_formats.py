@@ -24,6 +24,7 @@ from app.services.operators import authenticate
 from app.services.participants import ParticipantView
 from app.services.payments import PaymentRequest, get_payment, record_payment
 from app.services.sealing import check_heads
+from app.services.shifts import open_shift
 from app.services.verify import verify_ledger
 from app.storage.db import Database, alembic_config, open_database
 from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME, CASHIER
@@ -134,6 +135,7 @@ def test_format_1_records_verify_after_the_upgrade_and_the_chain_goes_on(
         assert report.ok, report.problems
         assert report.checked == 3 and report.audit_checked == 0
         admin = authenticate(db, ADMIN_USERNAME, ADMIN_PASSWORD)
+        open_shift(db, by=admin, total=0)  # record 4, format 2 (docs/SHIFTS.md)
         view = record_payment(
             db,
             PaymentRequest(
@@ -145,12 +147,12 @@ def test_format_1_records_verify_after_the_upgrade_and_the_chain_goes_on(
             ),
             by=admin,
         )
-        assert view.ledger_seq == 4 and view.receipt_number == 4
+        assert view.ledger_seq == 5 and view.receipt_number == 4
         report = verify_ledger(db)
         assert report.ok, report.problems
         # The keyed trail begins: the printed names sealed at the first sign-in (the counter's
-        # and the one operator's: app.services.masterdata), the login and the payment.
-        assert report.audit_checked == 4
+        # and the one operator's: app.services.masterdata), the login, the shift and the payment.
+        assert report.audit_checked == 5
         assert get_payment(db, 2).confirmation_code.replace("-", "") == codes[1]
         con = sqlite3.connect(path)
         con.execute("DROP TRIGGER payments_no_update")
@@ -170,23 +172,23 @@ def test_start_up_check_finds_a_truncated_ledger_and_advances_a_consistent_one(
     payer: ParticipantView,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    for _ in range(3):
+    for _ in range(3):  # records 2–4: record 1 opened the cashier's shift
         record_payment(db, _request(payer), by=cashier)
     assert check_heads(db) == []
     con = sqlite3.connect(db_path)
     for t in ("ledger", "payments"):
         con.execute(f"DROP TRIGGER {t}_no_delete")
-    con.execute("DELETE FROM outbox WHERE ledger_seq = 3")
-    con.execute("DELETE FROM payments WHERE ledger_seq = 3")
-    con.execute("DELETE FROM ledger WHERE seq = 3")
+    con.execute("DELETE FROM outbox WHERE ledger_seq = 4")
+    con.execute("DELETE FROM payments WHERE ledger_seq = 4")
+    con.execute("DELETE FROM ledger WHERE seq = 4")
     con.commit()
     con.close()
     [finding] = [f for f in check_heads(db) if f.kind == "ledger_truncated"]
-    assert (finding.record, finding.record_to) == (3, 3)
-    assert "số 3" in finding.message
+    assert (finding.record, finding.record_to) == (4, 4)
+    assert "số 4" in finding.message
     with caplog.at_level(logging.WARNING, logger="app.services.operators"):
         authenticate(db, CASHIER.username, CASHIER.password)
-    assert "ledger_truncated 3" in caplog.text
+    assert "ledger_truncated 4" in caplog.text
 
 
 def test_start_up_check_advances_an_anchor_left_behind_by_a_crash(
@@ -199,7 +201,7 @@ def test_start_up_check_advances_an_anchor_left_behind_by_a_crash(
     memory_keyring.entries[name] = behind  # as if the process died between commit and anchor
     assert check_heads(db) == []
     assert memory_keyring.entries[name] != behind
-    assert memory_keyring.entries[name].startswith("QTA1|2|")
+    assert memory_keyring.entries[name].startswith("QTA1|3|")  # record 1 opened the shift
 
 
 def _request(payer: ParticipantView) -> PaymentRequest:

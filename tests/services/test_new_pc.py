@@ -61,8 +61,9 @@ def test_restore_on_a_new_pc_rekey_continues_the_chain(
     ]
     for i, who in enumerate(others):
         pay(db, who, cashier, 1 + i)
-    con = sqlite3.connect(db_path)  # the first two reached central before the backup
-    con.execute("UPDATE outbox SET state='synced' WHERE ledger_seq <= 2")
+    # the shift's opening (record 1) and the first two payments reached central before the backup
+    con = sqlite3.connect(db_path)
+    con.execute("UPDATE outbox SET state='synced' WHERE ledger_seq <= 3")
     con.commit()
     con.close()
     copy = Path(make_backup(db, folder=tmp_path / "usb").path)
@@ -86,18 +87,19 @@ def test_restore_on_a_new_pc_rekey_continues_the_chain(
                 select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc())
             ).first() or (0, GENESIS)
         epoch = rekey_after_restore(new, by=admin)
-        assert epoch.from_seq == head_seq + 1 == 4 and epoch.continues_from_hash == head_hash
+        # records 1–4: the cashier's shift opening and three payments
+        assert epoch.from_seq == head_seq + 1 == 5 and epoch.continues_from_hash == head_hash
         assert get_sync_value(new, NEEDS_ENROLLMENT) == "1"
         with pytest.raises(ConfigurationError, match="đã có khóa ký"):
             rekey_after_restore(new, by=admin)
 
         new_id = pay(new, payer, cashier2, 1)
         with new.read() as s:
-            entry = s.scalars(select(LedgerEntry).where(LedgerEntry.seq == 4)).one()
+            entry = s.scalars(select(LedgerEntry).where(LedgerEntry.seq == 5)).one()
             assert entry.prev_hash == head_hash and entry.record_id == new_id
             p = s.get(Payment, new_id)
             assert p is not None
-            record = StoredContent({4: p}, {}, {p.id: p}).record(entry)
+            record = StoredContent({5: p}, {}, {p.id: p}).record(entry)
             assert record is not None
         new_key = secrets.load_signing_key(p.counter_id)
         old = next(v for (_, k), v in old_key.items() if k.startswith("signing-key:"))
@@ -107,8 +109,8 @@ def test_restore_on_a_new_pc_rekey_continues_the_chain(
         assert not verify_code(base64.b64decode(old), record.body, record.code)
         report = verify_ledger(new)  # seals from the new key on; chain and hashes throughout
         assert report.ok, report.problems
-        assert report.checked == 4
-        # nothing already synced is queued again: seq 3 (not synced) and the new one only
+        assert report.checked == 5
+        # nothing already synced is queued again: seq 4 (not synced) and the new one only
         assert pending_count(new) == 2
     finally:
         new.close()

@@ -103,9 +103,10 @@ def test_one_transaction_writes_everything(
 ) -> None:
     view = record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     with db.read() as s:
-        entry = s.scalar(select(LedgerEntry))
-        assert entry is not None and entry.record_id == view.id and entry.seq == 1
-        outbox = s.scalar(select(OutboxItem))
+        # Record 1 opened the cashier's shift (docs/SHIFTS.md); the payment is record 2.
+        entry = s.scalar(select(LedgerEntry).where(LedgerEntry.kind == "payment"))
+        assert entry is not None and entry.record_id == view.id and entry.seq == 2
+        outbox = s.scalar(select(OutboxItem).where(OutboxItem.kind == "payment"))
         assert outbox is not None and outbox.record_id == view.id and outbox.state == "pending"
         actions = s.scalars(select(AuditEvent.action)).all()
         assert "payment.record" in actions
@@ -121,7 +122,7 @@ def test_same_request_twice_returns_first_payment(
     assert again.id == first.id and again.receipt_number == first.receipt_number
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 1
-        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 1
+        assert s.scalar(select(func.count()).where(OutboxItem.kind == "payment")) == 1
 
 
 def test_receipt_numbers_are_gap_free_and_codes_differ(
@@ -153,8 +154,8 @@ def test_bad_income_names_field_and_saves_nothing(
         record_payment(db, bhxh_request(payer, income=1_520_000), by=cashier, now=PAID_AT)
     assert err.value.field == "income"
     assert "Mức thu nhập" in err.value.message
-    with db.read() as s:
-        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+    with db.read() as s:  # only the shift's opening record
+        assert s.scalars(select(LedgerEntry.kind)).all() == ["shift"]
 
 
 def test_tendered_less_than_due_refused(
@@ -175,7 +176,7 @@ def test_missing_signing_key_saves_nothing(
         record_payment(db, bhxh_request(payer), by=cashier, now=PAID_AT)
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 0
-        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == 0
+        assert s.scalars(select(LedgerEntry.kind)).all() == ["shift"]  # the shift's opening
 
 
 def test_void_by_supervisor_is_a_new_chained_record(
@@ -193,8 +194,8 @@ def test_void_by_supervisor_is_a_new_chained_record(
     assert voided.amount == view.amount  # the payment itself is untouched
     with db.read() as s:
         kinds = s.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.seq)).all()
-        assert kinds == ["payment", "void"]
-        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 2
+        assert kinds == ["shift", "payment", "void"]  # the shift's opening first
+        assert s.scalar(select(func.count()).select_from(OutboxItem)) == 3
     assert verify_ledger(db).ok
     with pytest.raises(UserFacingError, match="đã bị hủy"):
         void_payment(db, receipt_number=1, reason="Hủy lần hai", supervisor=supervisor)
@@ -243,8 +244,8 @@ def test_verify_finds_edited_amount(
     _tamper(db_path, "UPDATE payments SET amount = 1000 WHERE receipt_number = 2")
     report = verify_ledger(db)
     assert not report.ok
-    assert report.first_bad_seq == 2
-    assert any("số 2" in p for p in report.problems)
+    assert report.first_bad_seq == 3  # receipt 2 is record 3 (record 1 opened the shift)
+    assert any("số 3" in p for p in report.problems)
 
 
 def test_verify_finds_removed_record(

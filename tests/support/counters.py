@@ -22,6 +22,7 @@ from app.services.counter import init_counter
 from app.services.operators import authenticate, change_password, create_operator
 from app.services.participants import ParticipantInput, create_participant
 from app.services.payments import PaymentRequest, record_payment
+from app.services.shifts import current_shift, open_shift
 from app.storage.db import Database
 
 ORGANISATION = "Bưu điện tỉnh Thái Nguyên"
@@ -97,6 +98,18 @@ def add_staff(db: Database, admin: Actor, staff: Staff, *, log_in: bool = True) 
     return Actor(view.id, view.username, view.full_name, view.role)
 
 
+TEST_FLOAT = 1_000_000
+"""The float a test shift opens with (đ): two 500.000 đ notes."""
+
+
+def open_test_shift(db: Database, by: Actor) -> None:
+    """Open `by`'s shift on the counter (payments need one, docs/SHIFTS.md), unless `by`
+    already holds the open shift."""
+    held = current_shift(db)
+    if held is None or held.operator_id != by.id:
+        open_shift(db, by=by, counts={500_000: 2})
+
+
 def cheap_password_hasher() -> PasswordHasher:
     """argon2 at its lowest cost: for set-ups that create accounts but do not test hashing."""
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -129,6 +142,7 @@ def seed_payments(db: Database, by: Actor, n: int) -> float:
         )
         for i in range(100)
     ]
+    open_test_shift(db, by)
     t0 = time.perf_counter()
     for i in range(n):
         record_payment(

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from app.domain.codes import CROCKFORD_SYMBOLS, group_symbols
 from app.domain.documents import ReceiptData, VoidInfo, Xn01Report, Xn01Row, receipt_qr_payload
 from app.domain.money import amount_in_words
+from app.domain.shifts import ZReportData
 from tests.support.names import GIVEN, MIDDLE, SURNAMES
 
 ORGANISATION = "Bưu điện huyện Đông Anh — Tổ chức dịch vụ thu BHXH, BHYT"
@@ -219,3 +220,58 @@ def sample_report(payments: int = 40, *, seed: int = 7, void_every: int = 17) ->
             )
         )
     return report_of(rows)
+
+
+def sample_zreport(copy_number: int = 0) -> ZReportData:
+    """A closed shift of a busy morning: float counted by denomination, two schemes, a void, a
+    drop to the safe, a 20.000 đ shortfall confirmed by a supervisor, two payments unsynced."""
+    float_counts = ((100_000, 5), (50_000, 6), (20_000, 10), (10_000, 10))
+    counted = (
+        (500_000, 19),
+        (200_000, 1),
+        (100_000, 1),
+        (50_000, 1),
+        (20_000, 2),
+        (5_000, 1),
+        (1_000, 1),
+    )
+    expected = 1_000_000 + 13_584_000 - 3_168_000 - 1_500_000  # float + taken − void − drop
+    assert sum(d * n for d, n in counted) == expected - 20_000
+    return ZReportData(
+        organisation=ORGANISATION,
+        collection_point=COLLECTION_POINT,
+        counter_code="DA-UN01",
+        shift_id="6f1c2a90-4b7e-4d21-9a3c-5e8f0d2b7c14",
+        cashier="Nguyễn Thị Hằng (thungan1)",
+        opened_at=datetime(2026, 3, 15, 0, 30, tzinfo=UTC),
+        closed_at=datetime(2026, 3, 15, 4, 45, tzinfo=UTC),
+        closed_by="Nguyễn Thị Hằng (thungan1)",
+        float_amount=1_000_000,
+        float_counts=float_counts,
+        schemes=(("BHXH tự nguyện", 3, 9_504_000), ("BHYT hộ gia đình", 4, 4_080_000)),
+        payments=7,
+        payment_total=13_584_000,
+        voids=1,
+        void_total=3_168_000,
+        moves=(
+            (
+                datetime(2026, 3, 15, 2, 10, tzinfo=UTC),
+                "Nộp về két",
+                1_500_000,
+                "Nộp két giữa ca",
+                "Phạm Văn Đức (giamsat)",
+            ),
+        ),
+        expected=expected,
+        counted=expected - 20_000,
+        counted_counts=counted,
+        difference=-20_000,
+        reason="Thiếu 20.000 đ, chưa rõ nguyên nhân, đã báo giám sát",
+        supervisor="Phạm Văn Đức (giamsat)",
+        unsynced=2,
+        series="C01",
+        first_receipt=1041,
+        last_receipt=1047,
+        records_hash="9c0e5b1f7a3d2e4c6b8a0f1e3d5c7b9a2e4f6a8c0b1d3e5f7a9c2b4d6e8f0a1c",
+        copy_number=copy_number,
+    )

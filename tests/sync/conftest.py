@@ -40,9 +40,16 @@ from central.models import CentralCounter, LedgerRecord
 from central.store import CentralStore
 from sync.backoff import RetryPolicy
 from sync.config import SyncConfig
+from sync.engine import Syncer
 from sync.enroll import enroll_counter
 from tests.central.postgres import PostgresServer
-from tests.support.counters import CASHIER, SUPERVISOR, add_staff, cheap_password_hasher
+from tests.support.counters import (
+    CASHIER,
+    SUPERVISOR,
+    add_staff,
+    cheap_password_hasher,
+    open_test_shift,
+)
 from tests.support.processes import ROOT as ROOT  # the sync tests import it from here
 from tests.support.processes import child_env
 
@@ -186,9 +193,10 @@ class Counter:
         return admin.list_flags(self.central.store, counter=self.counter_id)
 
     def states(self) -> dict[str, int]:
+        """The outbox states of the payments and voids (shift records aside)."""
         with self.db.read() as s:
             out: dict[str, int] = {}
-            for state in s.scalars(select(OutboxItem.state)):
+            for state in s.scalars(select(OutboxItem.state).where(OutboxItem.kind != "shift")):
                 out[state] = out.get(state, 0) + 1
             return out
 
@@ -216,6 +224,7 @@ def make_counter(
 ) -> Counter:
     cashier = add_staff(db, admin, CASHIER, log_in=False)
     supervisor = add_staff(db, admin, SUPERVISOR, log_in=False)
+    open_test_shift(db, cashier)  # record 1 (docs/SHIFTS.md)
     payer = create_participant(
         db,
         ParticipantInput(full_name="Lê Thị Mỹ Đào", ma_so_bhxh=f"{uuid.uuid4().int % 10**10:010d}"),
@@ -225,6 +234,7 @@ def make_counter(
     if enroll:
         code = enrollment_code(central.store, db, label="test")
         enroll_counter(db, central.url, code, config=FAST)
+        Syncer(db, config=FAST).run("set-up")  # the shift's opening is at central already
     return Counter(db, admin, cashier, supervisor, payer, counter_id, central)
 
 

@@ -168,25 +168,28 @@ def test_tampered_record_is_flagged_parked_and_the_rest_synced(
     assert states == {"synced": 4, "rejected": 1}
     with counter.db.read() as s:
         parked = s.scalars(select(OutboxItem).where(OutboxItem.state == "rejected")).one()
-    assert parked.ledger_seq == 2 and parked.last_error and "tampered" in parked.last_error
+    # receipt 2 is record 3: record 1 opened the shift (docs/SHIFTS.md)
+    assert parked.ledger_seq == 3 and parked.last_error and "tampered" in parked.last_error
     kinds = sorted(str(f["kind"]) for f in counter.flags())
-    assert kinds == ["gap", "tampered"]  # seq 2 never arrived: seq 3 shows a gap
+    assert kinds == ["gap", "tampered"]  # seq 3 never arrived: seq 4 shows a gap
     gap = next(f for f in counter.flags() if f["kind"] == "gap")
-    assert (gap["seq"], gap["seq_to"]) == (2, 2)
+    assert (gap["seq"], gap["seq_to"]) == (3, 3)
     assert_consistent(counter, complete=False)
     assert len(central_payments(counter)) == 4
 
 
 def test_gap_is_flagged_stored_anyway_and_resolved_when_filled(counter: Counter) -> None:
     counter.pay(4)
-    with counter.db.write() as s:  # record 2 goes missing from the upload (a misbehaving client)
-        s.execute(update(OutboxItem).where(OutboxItem.ledger_seq == 2).values(state="held"))
+    # record 3 (the second payment; record 1 opened the shift) goes missing from the upload (a
+    # misbehaving client)
+    with counter.db.write() as s:
+        s.execute(update(OutboxItem).where(OutboxItem.ledger_seq == 3).values(state="held"))
     Syncer(counter.db, config=FAST).run("test")
     assert len(central_payments(counter)) == 3
     [gap] = [f for f in counter.flags() if f["kind"] == "gap"]
-    assert (gap["seq"], gap["seq_to"], gap["resolved_at"]) == (2, 2, None)
+    assert (gap["seq"], gap["seq_to"], gap["resolved_at"]) == (3, 3, None)
     with counter.db.write() as s:
-        s.execute(update(OutboxItem).where(OutboxItem.ledger_seq == 2).values(state="pending"))
+        s.execute(update(OutboxItem).where(OutboxItem.ledger_seq == 3).values(state="pending"))
     Syncer(counter.db, config=FAST).run("test")
     [gap] = [f for f in counter.flags() if f["kind"] == "gap"]
     assert gap["resolved_at"] is not None
@@ -196,17 +199,17 @@ def test_gap_is_flagged_stored_anyway_and_resolved_when_filled(counter: Counter)
 
 def test_fork_and_chain_break_are_flagged(counter: Counter) -> None:
     counter.pay(2)
-    records = pending_wire(counter)
+    records = pending_wire(counter)  # records 2 and 3 (1, the shift's opening, is synced)
     client = client_of(counter)
     client.upload(records)
     key = load_signing_key(counter.counter_id)
-    # another record claiming seq 2: refused as a fork
+    # another record claiming seq 3: refused as a fork
     body = {**records[1]["body"], "id": "11111111-1111-4111-8111-111111111111"}
-    fork = to_wire(seal(key, 2, "payment", body, records[0]["hash"]))
+    fork = to_wire(seal(key, 3, "payment", body, records[0]["hash"]))
     assert client.upload([fork])[0]["reason_code"] == "fork"
-    # seq 3 that does not link to seq 2: stored, flagged
-    body3 = {**records[1]["body"], "id": "22222222-2222-4222-8222-222222222222"}
-    broken = to_wire(seal(key, 3, "payment", body3, "f" * 64))
+    # seq 4 that does not link to seq 3: stored, flagged
+    body4 = {**records[1]["body"], "id": "22222222-2222-4222-8222-222222222222"}
+    broken = to_wire(seal(key, 4, "payment", body4, "f" * 64))
     assert client.upload([broken])[0]["status"] == "accepted"
     kinds = sorted(str(f["kind"]) for f in counter.flags())
     assert kinds == ["chain_break", "fork"]

@@ -64,7 +64,7 @@ def test_enroll_then_sync_then_status(
     assert token.encode() not in db_path.read_bytes()
     done = sh.run("sync")
     assert done.returncode == 0, done.stderr
-    assert "gửi 2 bản ghi mới" in done.stdout
+    assert "gửi 3 bản ghi mới" in done.stdout  # the shift's opening and the two payments
     status = json.loads(sh.run("sync-status", "--json").stdout)
     assert status["status"]["pending"] == 0 and status["status"]["state"] == "idle"
     assert status["status"]["last_success"]

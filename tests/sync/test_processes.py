@@ -84,7 +84,9 @@ def test_two_processes_never_sync_at_once(
     counter: Counter, proxy: FaultProxy, shell: Shell
 ) -> None:
     counter.pay(4)
-    proxy.inject(*[Fault.slow(0.5)] * 4)
+    # 4 × 1 s of uploads: the first process holds the lease well past the second's start-up
+    # (the counter's feeds are already pulled at set-up, so nothing else keeps it busy)
+    proxy.inject(*[Fault.slow(1.0)] * 4)
     first = shell.start("sync", "--batch-size", "1")
     try:
         wait_for(lambda: current_lease(counter.db) is not None, timeout=30)

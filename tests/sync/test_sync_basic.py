@@ -60,7 +60,7 @@ def test_uploads_everything_in_batches_oldest_first(counter: Counter) -> None:
     assert [b.pending for b in batches] == [5, 2, 0]  # type: ignore[attr-defined]
     assert_consistent(counter)
     held = central_record_ids(counter)
-    assert len(held) == 8
+    assert len(held) == 9  # and the shift's opening, synced at set-up
     assert not counter.flags()
     # a second pass sends nothing
     again = Syncer(counter.db, config=FAST).run("test")
@@ -110,7 +110,7 @@ def test_supervisor_can_requeue_a_parked_item(counter: Counter) -> None:
     with counter.db.write() as s:  # parked by an earlier refusal
         s.execute(
             update(OutboxItem)
-            .where(OutboxItem.ledger_seq == 1)
+            .where(OutboxItem.ledger_seq == 2)  # receipt 1 (record 1 opened the shift)
             .values(state="rejected", last_error="[invalid] thử")
         )
     Syncer(counter.db, config=FAST).run("test")

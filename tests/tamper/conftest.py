@@ -4,8 +4,9 @@ The attacker has the database file and a SQLite shell but not the signing key (i
 keyring). `Attack` drops the append-only triggers first, as such a person would.
 
 The books (ledger seq → record):
-  1 payment #1 · 2 payment #2 · 3 payment #3 (cash tendered) · 4 void of #2 · 5 payment #4 ·
-  6 payment #5 · 7 void of #4 · 8–12 payments #6–#10
+  1 the cashier's shift opened (docs/SHIFTS.md) · 2 payment #1 · 3 payment #2 · 4 payment #3
+  (cash tendered) · 5 void of #2 · 6 payment #4 · 7 payment #5 · 8 void of #4 ·
+  9–13 payments #6–#10
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from tests.support.counters import (
     add_staff,
     cheap_password_hashing,
     init_test_counter,
+    open_test_shift,
 )
 from tests.support.names import GIVEN
 from ui.logs import stop_logging
@@ -143,6 +145,7 @@ def books(db: Database, db_path: Path, tmp_path: Path) -> Iterator[Books]:
         admin = init_test_counter(db)
         cashier = add_staff(db, admin, CASHIER)
         supervisor = add_staff(db, admin, SUPERVISOR)
+    open_test_shift(db, cashier)
     payer = create_participant(db, PAYER, by=cashier)
     others = [
         create_participant(

@@ -47,27 +47,27 @@ def _drop_tail(a: Attack, first_seq: int) -> int:
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
 def test_deleting_the_newest_payments(books: Books, k: int) -> None:
     a = books.attack()
-    lost_audit = _drop_tail(a, 13 - k)
+    lost_audit = _drop_tail(a, 14 - k)
     a.done()
-    books.caught("ledger_truncated", 13 - k, record_to=12)
+    books.caught("ledger_truncated", 14 - k, record_to=13)
     books.caught("audit_truncated", lost_audit)
     # The counter goes on and reissues the same receipt number with another code: the anchor
     # is not moved over the evidence, and verify keeps failing.
     assert books.pay() == 11 - k
     if k == 1:
-        books.caught("ledger_rewritten", 12)
+        books.caught("ledger_rewritten", 13)
     else:
-        books.caught("ledger_truncated", 14 - k, record_to=12)
+        books.caught("ledger_truncated", 15 - k, record_to=13)
 
 
 def test_deleting_the_last_void(books: Books) -> None:
-    books.void(9)  # seq 13
+    books.void(9)  # seq 14
     assert verify_ledger(books.db).ok
     a = books.attack()
-    _drop_tail(a, 13)
+    _drop_tail(a, 14)
     a.done()
     assert not books.pay_view(9).voided  # what the fraud is for: #9 counts again
-    books.caught("ledger_truncated", 13, record_to=13)
+    books.caught("ledger_truncated", 14, record_to=14)
 
 
 def _renumber_without_key(a: Attack, gone: int) -> None:
@@ -94,43 +94,43 @@ def _renumber_without_key(a: Attack, gone: int) -> None:
 
 def test_deleting_a_middle_void_renumbered_and_rechained(books: Books) -> None:
     a = books.attack()
-    a("DELETE FROM outbox WHERE ledger_seq = 7")
-    a("DELETE FROM voids WHERE ledger_seq = 7")
-    a("DELETE FROM ledger WHERE seq = 7")
-    _renumber_without_key(a, 7)
+    a("DELETE FROM outbox WHERE ledger_seq = 8")
+    a("DELETE FROM voids WHERE ledger_seq = 8")
+    a("DELETE FROM ledger WHERE seq = 8")
+    _renumber_without_key(a, 8)
     a.done()
     assert not books.pay_view(4).voided  # #4 counts again
-    books.caught("record_invalid", 7)  # its code and MAC covered seq 8 and the old prev_hash
-    books.caught("ledger_truncated", 12, record_to=12)  # and the anchor says 12 records
+    books.caught("record_invalid", 8)  # its code and MAC covered seq 9 and the old prev_hash
+    books.caught("ledger_truncated", 13, record_to=13)  # and the anchor says 13 records
 
 
 def test_deleting_a_middle_payment(books: Books) -> None:
     a = books.attack()
-    a("DELETE FROM outbox WHERE ledger_seq = 5")
-    a("DELETE FROM payments WHERE ledger_seq = 5")
-    a("DELETE FROM ledger WHERE seq = 5")
+    a("DELETE FROM outbox WHERE ledger_seq = 6")
+    a("DELETE FROM payments WHERE ledger_seq = 6")
+    a("DELETE FROM ledger WHERE seq = 6")
     a.done()
-    books.caught("ledger_gap", 5, record_to=5)
-    report = books.caught("receipt_gap", 6)  # the record after the gap: receipt #5 at seq 6
+    books.caught("ledger_gap", 6, record_to=6)
+    report = books.caught("receipt_gap", 7)  # the record after the gap: receipt #5 at seq 7
     assert any("thiếu số 4" in p for p in report.problems)
 
 
 def test_deleting_two_middle_payments_names_both_receipt_numbers(books: Books) -> None:
     a = books.attack()
-    for seq in (5, 9):
+    for seq in (6, 10):
         a("DELETE FROM outbox WHERE ledger_seq = ?", seq)
         a("DELETE FROM payments WHERE ledger_seq = ?", seq)
         a("DELETE FROM ledger WHERE seq = ?", seq)
     a.done()
-    report = books.caught("ledger_gap", 9, record_to=9)
+    report = books.caught("ledger_gap", 10, record_to=10)
     assert any("thiếu số 4, 7" in p for p in report.problems)
 
 
 def test_deleting_only_the_payment_row(books: Books) -> None:
     a = books.attack()
-    a("DELETE FROM payments WHERE ledger_seq = 6")
+    a("DELETE FROM payments WHERE ledger_seq = 7")
     a.done()
-    books.caught("row_missing", 6)
+    books.caught("row_missing", 7)
 
 
 def test_a_payment_row_without_a_record(books: Books) -> None:
@@ -141,7 +141,7 @@ def test_a_payment_row_without_a_record(books: Books) -> None:
         " period_to, income, support_category, member_order, gross_per_month,"
         " support_per_month, total_gross, total_support, support_months, amount, tendered,"
         " rate_version, paid_at, business_date, operator_id, cashier, confirmation_code"
-        " FROM payments WHERE ledger_seq = 1"
+        " FROM payments WHERE ledger_seq = 2"
     )
     a.done()
     books.caught("row_without_record", 99)
@@ -161,19 +161,19 @@ def _changed(value: Any, column: str) -> Any:
 @pytest.mark.parametrize("column", [c for c in PAYMENT_COLUMNS if c != "ledger_seq"])
 def test_changing_any_payment_column(books: Books, column: str) -> None:
     a = books.attack()
-    old = a.one(f"SELECT {column} FROM payments WHERE ledger_seq = 3")
-    a(f"UPDATE payments SET {column} = ? WHERE ledger_seq = 3", _changed(old, column))
+    old = a.one(f"SELECT {column} FROM payments WHERE ledger_seq = 4")
+    a(f"UPDATE payments SET {column} = ? WHERE ledger_seq = 4", _changed(old, column))
     a.done()
-    books.caught("column_mismatch", 3, column)
+    books.caught("column_mismatch", 4, column)
 
 
 @pytest.mark.parametrize("column", [c for c in VOID_COLUMNS if c != "ledger_seq"])
 def test_changing_any_void_column(books: Books, column: str) -> None:
     a = books.attack()
-    old = a.one(f"SELECT {column} FROM voids WHERE ledger_seq = 4")
-    a(f"UPDATE voids SET {column} = ? WHERE ledger_seq = 4", _changed(old, column))
+    old = a.one(f"SELECT {column} FROM voids WHERE ledger_seq = 5")
+    a(f"UPDATE voids SET {column} = ? WHERE ledger_seq = 5", _changed(old, column))
     a.done()
-    books.caught("column_mismatch", 4, column)
+    books.caught("column_mismatch", 5, column)
 
 
 @pytest.mark.parametrize(
@@ -195,24 +195,24 @@ def test_changing_a_column_outside_the_format_1_signature(
     if value == "supervisor":
         value = books.supervisor.id
     a = books.attack()
-    a(f"UPDATE payments SET {column} = ? WHERE ledger_seq = 3", value)
+    a(f"UPDATE payments SET {column} = ? WHERE ledger_seq = 4", value)
     a.done()
-    books.caught("column_mismatch", 3, column)
+    books.caught("column_mismatch", 4, column)
 
 
 def test_changing_the_void_supervisor(books: Books) -> None:
     a = books.attack()
-    a("UPDATE voids SET supervisor_id = ? WHERE ledger_seq = 7", books.cashier.id)
+    a("UPDATE voids SET supervisor_id = ? WHERE ledger_seq = 8", books.cashier.id)
     a.done()
-    books.caught("column_mismatch", 7, "supervisor_id")
+    books.caught("column_mismatch", 8, "supervisor_id")
 
 
 def test_moving_a_row_to_another_record(books: Books) -> None:
     a = books.attack()
-    a("UPDATE payments SET ledger_seq = 4 WHERE ledger_seq = 3")  # 4 is a void
+    a("UPDATE payments SET ledger_seq = 5 WHERE ledger_seq = 4")  # 5 is a void
     a.done()
-    books.caught("row_missing", 3)
-    books.caught("row_without_record", 4)
+    books.caught("row_missing", 4)
+    books.caught("row_without_record", 5)
 
 
 # --- changing the ledger itself --------------------------------------------------------------
@@ -220,42 +220,42 @@ def test_moving_a_row_to_another_record(books: Books) -> None:
 
 def test_changing_the_signed_body(books: Books) -> None:
     a = books.attack()
-    a("UPDATE ledger SET body = json_set(body, '$.amount', 1000) WHERE seq = 3")
-    a("UPDATE payments SET amount = 1000 WHERE ledger_seq = 3")
+    a("UPDATE ledger SET body = json_set(body, '$.amount', 1000) WHERE seq = 4")
+    a("UPDATE payments SET amount = 1000 WHERE ledger_seq = 4")
     a.done()
-    books.caught("record_invalid", 3)
+    books.caught("record_invalid", 4)
 
 
 def test_changing_the_signed_body_and_its_hash(books: Books) -> None:
     a = books.attack()
-    text, code, mac, prev = a("SELECT body, code, mac, prev_hash FROM ledger WHERE seq = 3")[0]
+    text, code, mac, prev = a("SELECT body, code, mac, prev_hash FROM ledger WHERE seq = 4")[0]
     body = {**json.loads(text), "amount": 1000}
     link = link_hash(prev, {**body, "code": code, "mac": mac})
     a(
-        "UPDATE ledger SET body = ?, hash = ? WHERE seq = 3",
+        "UPDATE ledger SET body = ?, hash = ? WHERE seq = 4",
         canonical_bytes(body).decode(),
         link,
     )
-    a("UPDATE ledger SET prev_hash = ? WHERE seq = 4", link)
+    a("UPDATE ledger SET prev_hash = ? WHERE seq = 5", link)
     a.done()
-    books.caught("record_invalid", 3)  # the code and the MAC need the key
-    books.caught("record_invalid", 4)  # seq 4's MAC covers its old prev_hash
+    books.caught("record_invalid", 4)  # the code and the MAC need the key
+    books.caught("record_invalid", 5)  # seq 5's MAC covers its old prev_hash
 
 
 def test_changing_a_code(books: Books) -> None:
     a = books.attack()
-    other = a.one("SELECT code FROM ledger WHERE seq = 5")
-    a("UPDATE ledger SET code = ? WHERE seq = 3", other)
+    other = a.one("SELECT code FROM ledger WHERE seq = 6")
+    a("UPDATE ledger SET code = ? WHERE seq = 4", other)
     a.done()
-    books.caught("record_invalid", 3)
+    books.caught("record_invalid", 4)
 
 
 def test_a_void_pointed_at_another_payment(books: Books) -> None:
     a = books.attack()
     pid = a.one("SELECT id FROM payments WHERE receipt_number = 9")
-    a("UPDATE voids SET payment_id = ? WHERE ledger_seq = 4", pid)
+    a("UPDATE voids SET payment_id = ? WHERE ledger_seq = 5", pid)
     a.done()
-    books.caught("column_mismatch", 4, "payment_id")
+    books.caught("column_mismatch", 5, "payment_id")
 
 
 # --- the audit trail -------------------------------------------------------------------------
@@ -343,4 +343,4 @@ def test_a_forged_anchor(books: Books, memory_keyring: Any) -> None:
 
 def test_nothing_changed_nothing_found(books: Books) -> None:
     report = verify_ledger(books.db)
-    assert report.ok and report.checked == 12 and report.audit_checked > 12
+    assert report.ok and report.checked == 13 and report.audit_checked > 13

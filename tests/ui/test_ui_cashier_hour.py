@@ -483,12 +483,21 @@ def test_no_printer_chosen_the_done_screen_says_so_and_offers_one(
 def test_printer_chosen_prints_with_no_dialog_and_settings_prints_a_test_page(
     qtbot: Any,
     make_window: Any,
+    db: Any,
+    admin: Any,
+    cashier: Any,
     payer: ParticipantView,
     printed: list[Path],
     tmp_path: Path,
 ) -> None:
     import shutil
     import subprocess
+
+    from app.services.shifts import close_shift, open_shift
+
+    # The administrator takes the payment below: the cashier hands the drawer over first.
+    close_shift(db, by=cashier, counts={500_000: 2})
+    open_shift(db, by=admin, counts={500_000: 2})
 
     from tests.support.counters import ADMIN_PASSWORD, ADMIN_USERNAME
     from tests.ui.conftest import login

@@ -35,6 +35,7 @@ from ui.cli.operators import register as operator_commands
 from ui.cli.participants import register as participant_commands
 from ui.cli.payments import register as payment_commands
 from ui.cli.reports import register as report_commands
+from ui.cli.shift import register as shift_commands
 from ui.cli.sync import register as sync_commands
 
 log = logging.getLogger("quaythu.cli")
@@ -45,6 +46,7 @@ AREAS: tuple[Area, ...] = (
     counter_commands,
     payment_commands,
     household_commands,
+    shift_commands,
     report_commands,
     participant_commands,
     operator_commands,

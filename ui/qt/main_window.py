@@ -7,7 +7,8 @@ queues behind the opening op. Screens other than login are built on first use, s
 (SQLAlchemy-backed services, PDF, printing) stay off the start-up path.
 
 Keyboard: F5 new payment, F10 today's payments, F7 Mẫu 01-XN, F6 sync, F8 settings, F12 sync
-now, Ctrl+L lock, Ctrl+Shift+Q sign out, Ctrl+Shift+P reprint the last receipt (BẢN SAO).
+now, F4 open/close the shift and F11 cash drop (docs/SHIFTS.md, `ui/qt/shift.py`), Ctrl+L
+lock, Ctrl+Shift+Q sign out, Ctrl+Shift+P reprint the last receipt (BẢN SAO).
 Each screen adds its own keys (F2 search, F9 take payment, Esc cancel…) and shows them on
 buttons.
 
@@ -451,6 +452,8 @@ class MainWindow(QMainWindow):
     def _changed(self, changes: OpChanges) -> None:
         """Ops that queue records for central make the pending count move (recounted on the
         database thread, after the op); others — a reprint — leave it alone."""
+        if changes.payments and self.work is not None:
+            self.shifts.refresh()  # the drawer's expected cash moved
         if changes.sync and self._sync is not None:
             self._sync.local_change()
         if (changes.sync or changes.notify) and self._notify is not None:
@@ -492,6 +495,7 @@ class MainWindow(QMainWindow):
             self._add_shortcut(LOGOUT_KEY, self._shortcut_logout)
             self._add_shortcut(REPRINT_LAST_KEY, self._shortcut_reprint_last)
             self._add_shortcut(SYNC_NOW_KEY, self._shortcut_sync_now)
+            self._add_shifts()
         return self.work
 
     def prepare_screens(self) -> None:
@@ -535,6 +539,19 @@ class MainWindow(QMainWindow):
 
         ops.defer(self, PREPARE_STEP_MS, step)
 
+    def _add_shifts(self) -> None:
+        from ui.qt.shift import CASH_MOVE_KEY, SHIFT_KEY, ShiftController
+
+        self.shifts = ShiftController(self)
+        self._add_shortcut(SHIFT_KEY, lambda: self._work_key(self.shifts.shift_key))
+        self._add_shortcut(CASH_MOVE_KEY, lambda: self._work_key(self.shifts.cash_move_dialog))
+        self.work.page("payment").before_payment = self.shifts.gate  # type: ignore[union-attr]
+
+    def _work_key(self, slot: Any) -> None:
+        if self.work is not None and self.stack.currentWidget() is self.work:
+            if not self._dialog_open():
+                slot()
+
     def _logged_in(self, actor: Actor) -> None:
         previous = self.state.actor
         switched = previous is not None and previous.id != actor.id
@@ -546,6 +563,7 @@ class MainWindow(QMainWindow):
             work.reset_pages()
         self.state.set_actor(actor)
         work.set_actor(actor)
+        self.shifts.refresh()
         self.stack.setCurrentWidget(work)
         if resumed and work.current_key():
             page = work.pages[work.current_key() or "payment"]

@@ -23,6 +23,7 @@ printed at once when a printer is configured and "print after payment" is on, el
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +146,9 @@ class PaymentPage(QWidget):
         self._confirm_when_quoted = False
         self._search_seq = 0
         self._loading_table = False
+        # Asked before F9 (the window's shift controller): False when the operator holds no
+        # open shift; it offers to open one (docs/SHIFTS.md).
+        self.before_payment: Callable[[], bool] | None = None
 
         self.pages = QStackedWidget()
         outer = QVBoxLayout(self)
@@ -1002,6 +1006,8 @@ class PaymentPage(QWidget):
             return None
         if self.confirm_dialog is not None:
             return self.confirm_dialog
+        if self.before_payment is not None and not self.before_payment():
+            return None
         if not self.quote_is_current():
             # The quote for what is on screen is still coming: confirm as soon as it arrives.
             self._confirm_when_quoted = True
