@@ -471,7 +471,7 @@ class _WriteContext(NamedTuple):
     last_hash: str | None
     audit_seq: int | None
     audit_mac: str | None
-    shift_owner: str | None
+    shift_owner: int | None
 
 
 # What a retry must repeat exactly: (request field, payment column, Vietnamese label). A field
