@@ -78,7 +78,11 @@ from app.services.queries import (
     table_for_version,
 )
 from app.services.sealing import audit_row, ledger_key, note_heads, provide_key
-from app.services.shift_guard import OPEN_SHIFT_OWNER, payment_refusal
+from app.services.shift_guard import (
+    OPEN_SHIFT_OWNER,
+    payment_refusal,
+    require_open_shift_for_void,
+)
 from app.storage.db import Database
 from app.storage.driver import as_date, driver, insert_row
 from app.storage.models import (
@@ -657,6 +661,7 @@ def void_payment(
             )
         if counter.counter_id != counter_id:
             raise AssertionError("the counter's id changed under a running program")
+        require_open_shift_for_void(session, receipt_number)  # the refund's drawer
         at = now or now_utc()
         last_seq, prev_hash = _chain_head(session)
         void = Void(

@@ -1,6 +1,7 @@
-"""The one rule a payment checks about shifts (docs/SHIFTS.md): it is taken inside the open
-shift of this counter, by the cashier who opened it. `record_in_session` reads the open shift's
-owner in its one context query and asks here for the refusal."""
+"""The rules payments and voids check about shifts (docs/SHIFTS.md): a payment is taken inside
+the open shift of this counter, by the cashier who opened it (`record_in_session` reads the open
+shift's owner in its one context query and asks here for the refusal); a void needs an open
+shift, whoever's, because the cash handed back leaves that shift's drawer."""
 
 from __future__ import annotations
 
@@ -33,3 +34,13 @@ def payment_refusal(session: Session, by: Actor) -> UserFacingError:
         "(đếm tiền), rồi mở ca mới của mình.",
         message_en="the open shift belongs to another cashier: hand over first",
     )
+
+
+def require_open_shift_for_void(session: Session, receipt_number: int) -> None:
+    """Refuse a void while no shift is open: the refund would leave no drawer's count."""
+    if session.execute(_OWNER).first() is None:
+        raise UserFacingError(
+            f"Chưa mở ca thu tiền trên quầy này, nên chưa hủy biên lai số {receipt_number}: "
+            "tiền trả lại người nộp lấy từ két của ca đang mở. Hãy mở ca trước khi hủy.",
+            message_en="no open shift: a void refunds from the open shift's drawer",
+        )

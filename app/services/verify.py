@@ -614,6 +614,16 @@ def _shift_views(
                         e.seq,
                     )
                 )
+        elif e.kind == "void":
+            if seen and current is None:
+                found.append(
+                    Finding(
+                        "void_outside_shift",
+                        f"bản ghi số {e.seq}: lệnh hủy không nằm trong ca nào đang mở (tiền trả "
+                        "lại không thuộc két của ca nào)",
+                        e.seq,
+                    )
+                )
         elif e.kind == "shift":
             event, shift_id = body.get("event"), str(body.get("shift_id"))
             if event == "open":

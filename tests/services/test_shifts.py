@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.cash import DENOMINATIONS
 from app.domain.ledger import check_record
@@ -176,6 +176,42 @@ def test_void_in_the_shift_refunds_from_the_drawer(
     assert now is not None
     assert (now.voids, now.void_total) == (1, paid.amount)
     assert now.expected == 1_000_000
+
+
+def test_no_void_without_an_open_shift_and_the_next_shift_refunds(
+    db: Database, admin: Actor, clerk: Actor, supervisor: Actor, person: ParticipantView
+) -> None:
+    """The cash handed back leaves a drawer: with no shift open the void is refused and nothing
+    is written; the next shift (another cashier's too) pays the refund and counts it."""
+    _closed_shift(db, clerk, person)
+    with db.read() as s:
+        before = s.scalar(select(func.count()).select_from(LedgerEntry))
+    with pytest.raises(UserFacingError, match=r"Chưa mở ca.*biên lai số 1"):
+        void_payment(db, receipt_number=1, reason="nhập sai người", supervisor=supervisor)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(LedgerEntry)) == before
+    open_shift(db, by=add_staff(db, admin, OTHER), counts={500_000: 2})
+    voided = void_payment(db, receipt_number=1, reason="nhập sai người", supervisor=supervisor)
+    now = current_shift(db)
+    assert now is not None
+    assert (now.voids, now.void_total) == (1, voided.amount)
+    assert now.expected == 1_000_000 - voided.amount
+    assert verify_ledger(db).ok
+
+
+def test_verify_finds_a_void_outside_any_shift(
+    db: Database, db_path: Path, clerk: Actor, supervisor: Actor, person: ParticipantView
+) -> None:
+    """A void sealed after the close (possible only by editing the shifts table so the guard
+    saw an open shift) is named."""
+    shift_id = _closed_shift(db, clerk, person)
+    _raw(db_path, "UPDATE shifts SET close_seq = NULL WHERE id = ?", shift_id)
+    voided = void_payment(db, receipt_number=1, reason="nhập sai người", supervisor=supervisor)
+    found = verify_ledger(db).findings
+    outside = [f for f in found if f.kind == "void_outside_shift"]
+    with db.read() as s:
+        void_seq = s.scalar(select(func.max(LedgerEntry.seq)))
+    assert voided.voided and [f.record for f in outside] == [void_seq]
 
 
 def test_close_exact_count_needs_no_reason(
