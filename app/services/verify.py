@@ -502,7 +502,11 @@ def _pricing_message(d: Difference, names: Mapping[str, str]) -> str:
             "(dòng bị thêm bằng tay: làm sai giá hoặc quy tắc trùng kỳ của lần thu sau)"
         )
     if d.kind.endswith("_missing"):
-        period = "" if d.want is None else f" {_show(d.want)}"
+        period = (
+            f" {d.want[0]} {d.want[1]}–{d.want[2]}"
+            if isinstance(d.want, list) and len(d.want) == 3
+            else ""
+        )
         return (
             f"{what}: nhật ký{entry} ghi dòng{period} này nhưng bảng {d.table} không còn "
             "(đã bị xóa: làm sai giá hoặc quy tắc trùng kỳ của lần thu sau)"
