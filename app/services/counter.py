@@ -23,6 +23,7 @@ from app.secrets import make_signing_key, store_signing_key
 from app.services.common import Actor, actor_of
 from app.services.masterdata import seal_counter, seal_operator
 from app.services.operators import validate_account
+from app.services.pricing_state import seal_unsealed_pricing
 from app.services.queries import add_operator_row, audit, install_table, require_counter
 from app.services.sealing import provide_key
 from app.storage.db import Database
@@ -127,6 +128,8 @@ def init_counter(
         # The names every receipt prints, sealed in the audit trail (app.services.masterdata).
         seal_counter(session, counter, actor=admin)
         seal_operator(session, admin_row, actor=admin)
+        # No household, no central period yet: they are sealed from here on (pricing_state).
+        seal_unsealed_pricing(session, actor=admin)
         install_table(session, load_default_rate_table(), source="shipped", by=admin)
         audit(
             session,

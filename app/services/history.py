@@ -24,6 +24,7 @@ from app.domain.quote import CardWindow, bhyt_card_window
 from app.domain.types import Scheme
 from app.errors import NotFoundError, ValidationError
 from app.services.common import Actor
+from app.services.pricing_state import PAID_PERIODS, period_sets
 from app.services.queries import audit, current_table
 from app.services.sealing import ledger_key, provide_key
 from app.storage.db import Database
@@ -244,6 +245,7 @@ def record_central_paid_periods(
     Meant for the sync pull; returns how many were new. Unknown participants are refused.
     """
     added = 0
+    stored: list[CentralPeriod] = []
     at = now_utc()
     with db.write() as session:
         for period in periods:
@@ -278,8 +280,16 @@ def record_central_paid_periods(
                 )
             )
             added += 1
+            stored.append(period)
         if added:
-            audit(session, "central.paid_periods", actor=by, added=added)
+            changed = {p.participant_id for p in stored}
+            audit(
+                session,
+                PAID_PERIODS,
+                actor=by,
+                added=added,
+                periods=period_sets(session, changed),
+            )
     return added
 
 
@@ -343,15 +353,16 @@ def replace_central_paid_periods(
                 )
             )
         if fresh or gone:
+            changed = {p.participant_id for p in fresh} | {r.participant_id for r in gone}
             audit(
                 session,
-                "central.paid_periods",
+                PAID_PERIODS,
                 actor=None,
                 added=len(fresh),
                 removed=len(gone),
-                participants=sorted(
-                    {p.participant_id for p in fresh} | {r.participant_id for r in gone}
-                ),
+                participants=sorted(changed),
+                # the sets now stored, which verify compares (app.services.pricing_state)
+                periods=period_sets(session, changed),
             )
     return len(fresh), len(gone)
 

@@ -3,7 +3,8 @@
 A household is a head and members, each a participant; a participant belongs to at most one
 household at a time. The member order a BHYT payment is priced at comes from here
 (`household_member_order`), worked out from the household and the fiscal year — never typed.
-Every change is an audit event.
+Every change is an audit event, and writes the households it changed as they now are
+(`app.services.pricing_state.seal_household`): `verify` compares them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from app.domain.types import Scheme
 from app.errors import NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor
 from app.services.history import bhyt_cards, last_bhyt_card_end
+from app.services.pricing_state import seal_household
 from app.services.queries import audit, load_actor
 from app.storage.db import Database
 from app.storage.driver import driver
@@ -158,7 +160,7 @@ def create_household(
         session.flush()
         _join(session, h.id, head.id, "Chủ hộ", at)
         audit(session, "household.create", actor=by, subject=h.id, head=head.id)
-        session.flush()
+        seal_household(session, h.id, actor=by)
         return _view(session, h)
 
 
@@ -208,7 +210,9 @@ def add_member(
             participant=p.id,
             moved_from=left,
         )
-        session.flush()
+        if left:
+            seal_household(session, left, actor=by)
+        seal_household(session, h.id, actor=by)
         return _view(session, h)
 
 

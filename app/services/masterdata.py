@@ -127,7 +127,7 @@ class Difference:
 
     kind: str  # operator_/counter_/reprint_ + mismatch, unsealed, missing
     table: str
-    row: int | None
+    row: int | str | None  # the row's id (a household's, a member's: the participant's)
     column: str | None
     got: Any = None
     want: Any = None

@@ -49,6 +49,7 @@ from app.domain.types import Role
 from app.errors import ConfigurationError, NotFoundError, UserFacingError, ValidationError
 from app.services.common import Actor, actor_of
 from app.services.masterdata import seal_operator, seal_unsealed
+from app.services.pricing_state import seal_unsealed_pricing
 from app.services.queries import add_operator_row, audit, load_actor
 from app.services.sealing import check_heads, counter_id_of, ledger_key
 from app.storage.db import Database
@@ -355,6 +356,7 @@ def _sign_in(db: Database, username: str, password: str, now: datetime, sealed: 
         if sealed:
             # A database from before the printed names were sealed: seal them now, once.
             seal_unsealed(session, actor=actor)
+            seal_unsealed_pricing(session, actor=actor)
         _login_audit(
             session,
             "login",

@@ -287,7 +287,8 @@ def write_anchor(counter_id: str, key: bytes, heads: Heads) -> None:
 class Finding:
     """One thing `verify` found wrong. `record` is the ledger seq (for kind `audit_*`, the
     audit entry's seq; None when the finding is not about one record), `column` the column;
-    for `operator_*` / `counter_*` kinds, `table` and `row` name the row (its id)."""
+    for `operator_*` / `counter_*` / `household_*` / `paid_periods_*` kinds, `table` and `row`
+    name the row (its id; a household member's is the participant's)."""
 
     kind: str
     message: str
@@ -296,7 +297,7 @@ class Finding:
     record_to: int | None = None  # the end of a missing range
     # A finding about a master-data row (an operator, the counter): its table and id.
     table: str | None = None
-    row: int | None = None
+    row: int | str | None = None
 
 
 def _range(lo: int, hi: int) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, select, text
+from sqlalchemy import Row, Table, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from app.domain.chain import GENESIS, Heads, keyed_link
@@ -38,6 +38,15 @@ from app.services.masterdata import (
     SealedStates,
     compare_reprints,
     compare_states,
+)
+from app.services.pricing_state import (
+    HOUSEHOLD_ROWS,
+    MEMBER_ROWS,
+    PERIOD_ROWS,
+    PRICING_ACTIONS,
+    PricingStates,
+    compare_households,
+    compare_paid_periods,
 )
 from app.services.queries import require_counter
 from app.services.relocation import key_epoch
@@ -351,6 +360,7 @@ def _verify_audit(
     found: list[Finding],
     keyed_from: int = 1,
     states: SealedStates | None = None,
+    pricing: PricingStates | None = None,
 ) -> tuple[_AuditState, dict[int, str]]:
     """The keyed audit chain: entries before the first keyed one are the unsealed past. The
     sealed states of the printed names (`app.services.masterdata`) are gathered on the way."""
@@ -412,6 +422,8 @@ def _verify_audit(
             )
         if states is not None and row.action in STATE_ACTIONS:
             states.take(seq, row.action, row.subject, row.details)
+        if pricing is not None and row.action in PRICING_ACTIONS:
+            pricing.take(seq, row.action, row.subject, row.details)
         macs[seq] = row.mac
         expected, prev = seq + 1, row.mac or GENESIS
         state.head_seq, state.head_mac = seq, row.mac or GENESIS
@@ -434,9 +446,9 @@ def verify_ledger(
         v.receipt_numbers()
         v.voids_name_payments()
         verify_shifts(session, v.entries, v.payments, v.found)
-        states = SealedStates()
+        states, pricing = SealedStates(), PricingStates()
         audit, macs = _verify_audit(
-            session, key, v.found, epoch.audit_from_seq if epoch else 1, states
+            session, key, v.found, epoch.audit_from_seq if epoch else 1, states, pricing
         )
         counter_row = session.execute(_COUNTER_ROW).first()
         operator_rows = [r._mapping for r in session.execute(_OPERATOR_ROWS)]
@@ -446,16 +458,77 @@ def verify_ledger(
         receipts = {p.id: p.receipt_number for p in v.payments.values()}
         reprint_rows = [r._mapping for r in session.execute(_REPRINT_ROWS)]
         differences += compare_reprints(states, reprint_rows, receipts)
+        differences += compare_households(
+            pricing,
+            [r._mapping for r in session.execute(text(HOUSEHOLD_ROWS))],
+            [r._mapping for r in session.execute(text(MEMBER_ROWS))],
+        )
+        differences += compare_paid_periods(
+            pricing, [r._mapping for r in session.execute(text(PERIOD_ROWS))]
+        )
+        names = _participant_names(session, differences)
         for difference in differences:
-            v.found.append(_printed_finding(difference))
+            v.found.append(_printed_finding(difference, names))
     heads = Heads(v.entries[-1].seq if v.entries else 0, head_hash, audit.head_seq, audit.head_mac)
     if sealing is not None and against_anchor:
         _against_anchor(sealing, heads, v, macs)
     return VerifyReport(len(v.entries), tuple(v.found), head_hash, audit.checked)
 
 
-def _printed_finding(d: Difference) -> Finding:
-    """A printed name's row against its sealed state, in words."""
+_PARTICIPANT_NAMES = text("SELECT id, full_name FROM participants WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
+def _participant_names(session: Session, differences: list[Difference]) -> dict[str, str]:
+    """The full names of the participants the household and paid-period findings name."""
+    ids = sorted(
+        {str(d.row) for d in differences if d.table == "household_members"}
+        | {d.label for d in differences if d.table == "central_paid_periods"}
+    )
+    if not ids:
+        return {}
+    return {r.id: r.full_name for r in session.execute(_PARTICIPANT_NAMES, {"ids": ids})}
+
+
+def _pricing_message(d: Difference, names: Mapping[str, str]) -> str:
+    """A household's or a central period's row against its sealed state, in words."""
+    entry = "" if d.audit_seq is None else f" (mục số {d.audit_seq})"
+    if d.table == "households":
+        what = f"hộ gia đình {d.row}"
+    elif d.table == "household_members":
+        who = names.get(str(d.row), "?")
+        what = f"thành viên {who} (người tham gia {d.row}) của hộ {d.label or '?'}"
+    else:
+        who = names.get(d.label, "?")
+        row = "" if d.row is None else f"dòng {d.row}, "
+        what = f"kỳ đã đóng do hệ thống trung tâm báo ({row}người tham gia {who}, {d.label})"
+    if d.kind.endswith("_unsealed"):
+        return (
+            f"{what}: không có mục nhật ký có khóa nào ghi dòng này của bảng {d.table} "
+            "(dòng bị thêm bằng tay: làm sai giá hoặc quy tắc trùng kỳ của lần thu sau)"
+        )
+    if d.kind.endswith("_missing"):
+        period = (
+            f" {d.want[0]} {d.want[1]}–{d.want[2]}"
+            if isinstance(d.want, list) and len(d.want) == 3
+            else ""
+        )
+        return (
+            f"{what}: nhật ký{entry} ghi dòng{period} này nhưng bảng {d.table} không còn "
+            "(đã bị xóa: làm sai giá hoặc quy tắc trùng kỳ của lần thu sau)"
+        )
+    return (
+        f"{what}: cột {d.table}.{d.column} là {_show(d.got)}, nhật ký đã ký{entry} ghi "
+        f"{_show(d.want)} (đã bị sửa)"
+    )
+
+
+def _printed_finding(d: Difference, names: Mapping[str, str]) -> Finding:
+    """A printed name's (or a pricing row's) row against its sealed state, in words."""
+    if d.table in ("households", "household_members", "central_paid_periods"):
+        message = _pricing_message(d, names)
+        return Finding(d.kind, message, None, column=d.column, table=d.table, row=d.row)
     if d.table == "counter":
         what = "thông tin quầy"
     elif d.table == "reprints":

@@ -151,8 +151,10 @@ def test_format_1_records_verify_after_the_upgrade_and_the_chain_goes_on(
         report = verify_ledger(db)
         assert report.ok, report.problems
         # The keyed trail begins: the printed names sealed at the first sign-in (the counter's
-        # and the one operator's: app.services.masterdata), the login, the shift and the payment.
-        assert report.audit_checked == 5
+        # and the one operator's: app.services.masterdata), the mark that households and
+        # central's periods are sealed (none here: app.services.pricing_state), the login, the
+        # shift and the payment.
+        assert report.audit_checked == 6
         assert get_payment(db, 2).confirmation_code.replace("-", "") == codes[1]
         con = sqlite3.connect(path)
         con.execute("DROP TRIGGER payments_no_update")
