@@ -321,3 +321,33 @@ def test_settings_password_policy(qtbot: Any, make_window: Any, db: Database, ad
     saved = load_policy(db)
     assert saved.max_age_days == 90 and saved.lockout_minutes == 30
     assert "chính sách" in page.user_status.text()
+
+
+def test_navigation_bar_whole_for_an_administrator_at_1366_and_1100(
+    qtbot: Any, make_window: Any, db: Database, admin: Actor
+) -> None:
+    """The administrator sees every screen's button: at 1366×768 and at the 1100×680 minimum
+    none is cut, and the own-account actions are one menu under the operator's name."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    window = make_window()
+    login(qtbot, window, ADMIN_USERNAME, ADMIN_PASSWORD)
+    activate(qtbot, window)
+    work = window.work
+    assert work.nav_buttons["settings"].isVisibleTo(window)
+    menu = work.operator_button.menu()
+    assert [a.text().split("\t")[0] for a in menu.actions()] == ["Đổi mật khẩu", "Đăng xuất"]
+    for width, height in ((1366, 768), (1100, 680)):
+        window.showNormal()
+        window.resize(width, height)
+        qtbot.waitUntil(lambda w=width, h=height: (window.width(), window.height()) == (w, h))
+        qtbot.wait(20)
+        shown = [
+            b for b in work.findChildren(QAbstractButton) if b.isVisibleTo(window) and b.text()
+        ]
+        nav = [b for b in shown if b.parentWidget() is work.nav_buttons["payment"].parentWidget()]
+        assert work.operator_button in nav and work.lock_button in nav
+        for button in nav:
+            right = button.mapTo(window, button.rect().topRight()).x()
+            assert right <= window.width(), (width, button.text())
+            assert button.width() >= button.sizeHint().width(), (width, button.text())

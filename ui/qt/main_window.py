@@ -124,6 +124,35 @@ class StartPage(QWidget):
         self.quit_button.setFocus()
 
 
+class NavBar(QFrame):
+    """The navigation bar. Each button shows its key ("Thu tiền  [F5]"); when the window is too
+    narrow for all of them (the 1100 px minimum with an administrator's screens), the keys move
+    to the tooltips so that every caption stays whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("navBar")
+        self.keyed: list[tuple[QPushButton, str, str]] = []  # (button, caption, key)
+
+    def add_keyed(self, caption: str, key: str) -> QPushButton:
+        button = QPushButton(fkey_text(caption, key))
+        button.setToolTip(key)
+        self.keyed.append((button, caption, key))
+        return button
+
+    def fit(self) -> None:
+        for button, caption, key in self.keyed:
+            button.setText(fkey_text(caption, key))
+        layout = self.layout()
+        if layout is not None and layout.sizeHint().width() > self.width():
+            for button, caption, _key in self.keyed:
+                button.setText(caption)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+
 class WorkArea(QWidget):
     """Navigation bar, message bar and the working screens (built on first use)."""
 
@@ -140,15 +169,15 @@ class WorkArea(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
 
-        nav = QFrame()
-        nav.setObjectName("navBar")
+        nav = NavBar()
+        self.nav = nav
         nav_row = QHBoxLayout(nav)
         nav_row.setContentsMargins(8, 4, 8, 4)
         self.nav_group = QButtonGroup(self)
         self.nav_group.setExclusive(True)
         self.nav_buttons: dict[str, QPushButton] = {}
         for key, caption, shortcut in SCREENS:
-            button = QPushButton(fkey_text(caption, shortcut))
+            button = nav.add_keyed(caption, shortcut)
             button.setCheckable(True)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setObjectName(f"nav_{key}")
@@ -170,7 +199,7 @@ class WorkArea(QWidget):
         self.logout_action.triggered.connect(window.logout)
         self.operator_button.setMenu(menu)
         nav_row.addWidget(self.operator_button)
-        self.lock_button = QPushButton(fkey_text("Khóa", "Ctrl+L"))
+        self.lock_button = nav.add_keyed("Khóa", "Ctrl+L")
         self.lock_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.lock_button.clicked.connect(window.lock)
         nav_row.addWidget(self.lock_button)
@@ -254,6 +283,7 @@ class WorkArea(QWidget):
             f"Tên đăng nhập: {actor.username} — đổi mật khẩu, đăng xuất ({LOGOUT_KEY})"
         )
         self.nav_buttons["settings"].setVisible(self._is_admin())
+        self.nav.fit()
 
     def reset_pages(self) -> None:
         for page in self.pages.values():
