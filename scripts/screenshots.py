@@ -506,17 +506,17 @@ def shift_screens(window: MainWindow) -> None:
     type_text(close.reason, "Thiếu 20.000 đ, chưa rõ nguyên nhân, đã báo giám sát")
     type_text(close.supervisor.name, SUPERVISOR.username)
     close.supervisor.password.setText(SUPERVISOR.password)
-    save(close, "20-shift-count")
+    save(close, "24-shift-count")
     close.submit()
     wait_until(lambda: isinstance(controller.dialog, ZReportDialog))
     report: Any = controller.dialog
     wait_until(lambda: report.preview.pdf is not None)
-    save(report, "21-shift-close")
+    save(report, "25-shift-close")
     report.reject()
     settle()
     controller.open_dialog()
     wait_until(lambda: isinstance(controller.dialog, OpenShiftDialog))
-    save(controller.dialog, "19-shift-open")  # type: ignore[arg-type]
+    save(controller.dialog, "23-shift-open")  # type: ignore[arg-type]
     controller.dialog.reject()  # type: ignore[union-attr]
     settle()
     window.sync_now()  # the close record reaches central: signing out asks nothing
@@ -572,7 +572,7 @@ def notify_settings_shots(window: MainWindow, gateway: Any) -> None:
     type_text(panel.test_phone, "0912 345 678")
     panel.send_test_sms()
     wait_until(lambda: panel.test_sms_button.isEnabled())
-    save(window, "19-settings-notify")
+    save(window, "26-settings-notify")
     saved_template = panel.sms_template.text()
     editor = panel.sms_template.editor
     editor.setFocus()
@@ -580,7 +580,7 @@ def notify_settings_shots(window: MainWindow, gateway: Any) -> None:
     type_text(panel.sms_template.editor, " Trân trọng cảm ơn quý khách!")
     panel.save()
     settle()
-    save(window, "20-settings-notify-too-long")
+    save(window, "27-settings-notify-too-long")
     panel.sms_template.set_text(saved_template)
 
 
@@ -603,7 +603,7 @@ def notify_payment_shots(window: MainWindow, gateway: Any) -> None:
     dialog.notify_phone.selectAll()
     type_text(dialog.notify_phone, "024 3826 1234")
     dialog.confirm()
-    save(dialog, "21-confirm-notify")
+    save(dialog, "28-confirm-notify")
     dialog.notify_phone.selectAll()
     type_text(dialog.notify_phone, "0987 654 321")
     dialog.keep_contact.setChecked(True)
@@ -615,10 +615,10 @@ def notify_payment_shots(window: MainWindow, gateway: Any) -> None:
     settle()
     today.select_receipt(receipt)
     wait_until(lambda: "Không gửi được" in today.notice_line.text())
-    save(window, "22-today-notices")
+    save(window, "29-today-notices")
     resend = today.resend_selected()
     assert resend is not None
-    save(resend, "23-resend-notice")
+    save(resend, "30-resend-notice")
     resend.reject()
 
 
