@@ -420,7 +420,7 @@ def sync_screens(window: MainWindow) -> None:
 
 
 def household_screens(window: MainWindow) -> None:
-    """4. The history (F4) and household (Ctrl+H) screens: Lê Thị Mỹ Đào's payments, then her
+    """4. The history (Ctrl+I) and household (Ctrl+H) screens: Lê Thị Mỹ Đào's payments, then her
     household made and two members paid in one cash transaction; a household chosen at
     registration. After the sync screens, which count the payments waiting."""
     from app.domain.types import Sex

@@ -54,7 +54,8 @@ def counts(db: Database) -> tuple[int, int, int]:
     with db.read() as s:
         return (
             s.scalar(select(func.count()).select_from(Payment)) or 0,
-            s.scalar(select(func.count()).select_from(OutboxItem)) or 0,
+            # the payments' outbox rows (the shift's opening record waits there too)
+            s.scalar(select(func.count()).where(OutboxItem.kind == "payment")) or 0,
             s.scalar(select(func.count()).where(AuditEvent.action == AUDIT_ACTION)) or 0,
         )
 

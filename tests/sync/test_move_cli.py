@@ -27,8 +27,8 @@ def test_the_admin_approves_on_the_command_line(counter: Counter) -> None:
         counter,
         enrollment_code(central.store, counter.db),
         os.urandom(32),
-        key_from_seq=2,
-        continues_from_seq=1,
+        key_from_seq=chain[-1][0] + 1,  # after the shift's opening and the payment
+        continues_from_seq=chain[-1][0],
         continues_from_hash=chain[-1][3],
     )
     assert enrolled.status_code == 200
@@ -48,7 +48,7 @@ def test_the_admin_approves_on_the_command_line(counter: Counter) -> None:
     listed = cli("list-moves", "--pending", "--json")
     assert listed.returncode == 0, listed.stderr
     mine = [m for m in json.loads(listed.stdout) if m["counter"] == counter.central_counter_id()]
-    assert [(m["from_seq"], m["status"]) for m in mine] == [(2, "pending")]
+    assert [(m["from_seq"], m["status"]) for m in mine] == [(chain[-1][0] + 1, "pending")]
     no_name = cli("approve-move", counter.counter_id, "--by", " ")
     assert no_name.returncode == 1 and "người duyệt" in no_name.stderr
     here = get_counter(counter.db)  # another counter with the same code at central:

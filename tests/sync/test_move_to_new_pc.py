@@ -169,7 +169,7 @@ def _old_pc_is_refused(
     old_key = _old_key(old_ring, counter.counter_id)
     token = ring.entries[("QuayThu", f"api-token:{counter.counter_id}")]
     sim = SimCounter(0, key=old_key, counter_id=counter.counter_id)
-    late = sim.payment(9, head_hash)
+    late = sim.payment(10, head_hash)  # after record 1 (the shift) and payments 2–9
     resp = _upload(moved, token, [late])
     assert resp.status_code == 200
     [item] = resp.json()["results"]
@@ -177,7 +177,7 @@ def _old_pc_is_refused(
     assert "khóa cũ" in item["reason"]
     kinds = [f["kind"] for f in admin.list_flags(central.store, counter=counter.counter_id)]
     assert kinds == ["old_key_after_move"]
-    assert len(_central_chain(counter)) == 8
+    assert len(_central_chain(counter)) == 9
     refused = _post_enroll(moved, enrollment_code(central.store, moved.db), old_key)
     assert refused.status_code == 409 and "khóa cũ" in refused.json()["detail"]
 
@@ -188,21 +188,21 @@ def test_moved_counter_continues_after_approval_and_nothing_is_stored_twice(
     central = counter.central
     counter.pay(4)
     Syncer(counter.db, config=FAST).run("test")
-    counter.pay(2)  # 5 and 6: in the backup as pending …
+    counter.pay(2)  # 6 and 7 (record 1 is the shift's opening): in the backup as pending …
     moved, old_ring = _move_to_new_pc(counter, tmp_path, memory_keyring)
     old_db = counter.db
     try:
         # … and synced by the old PC after the backup was taken (its keyring still has them)
-        assert len(_central_chain(counter)) == 4
+        assert len(_central_chain(counter)) == 5
         memory_keyring.entries, kept = dict(old_ring), memory_keyring.entries
         secrets.forget_signing_keys()
         Syncer(old_db, config=FAST).run("test")
         memory_keyring.entries = kept
         secrets.forget_signing_keys()
-        assert len(_central_chain(counter)) == 6
+        assert len(_central_chain(counter)) == 7
 
-        moved.pay(2)  # 7 and 8, sealed with the new key
-        assert pending_count(moved.db) == 4  # 5, 6 (pending in the copy), 7, 8
+        moved.pay(2)  # 8 and 9, sealed with the new key
+        assert pending_count(moved.db) == 4  # 6, 7 (pending in the copy), 8, 9
         result = enroll_counter(
             moved.db, central.url, enrollment_code(central.store, moved.db), config=FAST
         )
@@ -211,14 +211,14 @@ def test_moved_counter_continues_after_approval_and_nothing_is_stored_twice(
         [asked] = moves.list_moves(central.store, pending_only=True)
         assert (asked["counter"], asked["from_seq"], asked["status"]) == (
             result.central_counter_id,
-            7,
+            8,
             "pending",
         )
 
         # refused until the admin approves: nothing stored, nothing parked, all still queued
         with pytest.raises(ProtocolError, match="chờ quản trị trung tâm duyệt"):
             Syncer(moved.db, config=FAST).run("test")
-        assert len(_central_chain(counter)) == 6
+        assert len(_central_chain(counter)) == 7
         assert pending_count(moved.db) == 4 and not rejected_items(moved.db)
 
         approved = moves.approve_move(central.store, counter.counter_id, by="Trần Văn Duyệt")
@@ -228,8 +228,8 @@ def test_moved_counter_continues_after_approval_and_nothing_is_stored_twice(
         assert pending_count(moved.db) == 0
 
         chain = _central_chain(counter)
-        assert [r[0] for r in chain] == list(range(1, 9))
-        assert len({r[1] for r in chain}) == 8  # every record once
+        assert [r[0] for r in chain] == list(range(1, 10))
+        assert len({r[1] for r in chain}) == 9  # every record once
         _verify_at_central(moved)
         assert_consistent(moved)
         assert not admin.list_flags(central.store, counter=counter.counter_id)
@@ -300,17 +300,17 @@ def test_unapproved_key_is_refused_until_a_decision_and_refusal_keeps_the_old_ke
         counter,
         enrollment_code(central.store, counter.db),
         new_key,
-        key_from_seq=3,
-        continues_from_seq=2,
+        key_from_seq=4,  # record 1 is the shift's opening, 2 and 3 the payments
+        continues_from_seq=3,
         continues_from_hash=chain[-1][3],
     )
     assert enrolled.status_code == 200 and enrolled.json()["key_status"] == "pending"
     token = enrolled.json()["api_token"]
     sim = SimCounter(0, key=new_key, counter_id=counter.counter_id)
-    third = sim.payment(3, chain[-1][3])
+    third = sim.payment(4, chain[-1][3])
     held = _upload(counter, token, [third])
     assert held.status_code == 423 and "chờ quản trị" in held.json()["detail"]
-    assert len(_central_chain(counter)) == 2
+    assert len(_central_chain(counter)) == 3
 
     refused = moves.refuse_move(central.store, counter.counter_id, by="Lê Kiểm", reason="không rõ")
     assert refused["status"] == "refused"
@@ -320,7 +320,7 @@ def test_unapproved_key_is_refused_until_a_decision_and_refusal_keeps_the_old_ke
     resp = _upload(counter, token, [third])
     [item] = resp.json()["results"]
     assert (item["status"], item["reason_code"]) == ("rejected", "tampered")
-    assert len(_central_chain(counter)) == 2
+    assert len(_central_chain(counter)) == 3
     with central.store.read() as s:
         statuses = s.scalars(
             select(CounterKey.status).where(CounterKey.counter_id == counter.central_counter_id())

@@ -577,13 +577,14 @@ def _finish_wizard(qtbot: Any, window: Any, wizard: Any) -> None:
 def _first_payment(qtbot: Any, window: Any) -> Any:
     """A cashier and a payer added, the cashier signed in, one BHXH payment taken."""
     from app.services.participants import create_participant
-    from tests.support.counters import CASHIER, PAYER, add_staff
+    from tests.support.counters import CASHIER, PAYER, add_staff, open_test_shift
     from tests.ui.conftest import login
     from tests.ui.test_ui_payment import find_by_typing, wait_quote
 
     db = window.state.db
     cashier = add_staff(db, _admin_actor(db), CASHIER)
     create_participant(db, PAYER, by=cashier)
+    open_test_shift(db, cashier)  # payments need the cashier's open shift (docs/SHIFTS.md)
     window.login.username.clear()
     login(qtbot, window, CASHIER.username, CASHIER.password)
     page = window.work.pages["payment"]

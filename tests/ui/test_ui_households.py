@@ -1,4 +1,4 @@
-"""The history (F4) and household (Ctrl+H) screens through the real window, on a real file:
+"""The history (Ctrl+I) and household (Ctrl+H) screens through the real window, on a real file:
 "am I paid up?", creating a household, adding and moving members, member orders shown and
 never typed, several members paid in one cash transaction, a household chosen at registration."""
 
@@ -42,7 +42,7 @@ def test_history_f4_answers_am_i_paid_up(
     )
     _window, page = signed_in_payment_page(qtbot, make_window)
     find_by_typing(qtbot, page, "0123456789")
-    qtbot.keyClick(page.scheme, Qt.Key.Key_F4)
+    qtbot.keyClick(page.scheme, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: page.history_dialog is not None)
     dialog = page.history_dialog
     qtbot.waitUntil(lambda: dialog.history is not None, timeout=10_000)

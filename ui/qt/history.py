@@ -1,4 +1,4 @@
-"""A participant's history — "am I paid up?" — opened from the payment screen with F4.
+"""A participant's history — "am I paid up?" — opened from the payment screen with Ctrl+I.
 
 Shows, per scheme, the months paid (this counter's payments not voided, and what central
 reported from other counters), the next unpaid month and the gaps up to now; the state-support
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from app.services.participants import ParticipantView
     from ui.qt.state import AppState
 
-HISTORY_KEY = "F4"
+HISTORY_KEY = "Ctrl+I"
 
 
 def scheme_answer(s: SchemeHistory, today: date) -> str:

@@ -1,6 +1,6 @@
 """Payment entry, keyboard first: find the payer, choose what they pay, see the quote, take cash.
 
-Keys (shown on the buttons): F2 search box, F3 register a new participant, F4 the selected
+Keys (shown on the buttons): F2 search box, F3 register a new participant, Ctrl+I the selected
 participant's history ("am I paid up?", ui/qt/history.py), Ctrl+H their household (members,
 cards, several members paid at once: ui/qt/household.py), F5 new payment, F9 take the payment
 (opens the confirm step), Esc cancel the payment being entered, Enter moves to the next field
@@ -177,7 +177,7 @@ class PaymentPage(QWidget):
 
         key("F2", self.focus_search)
         key("F3", self.open_registration)
-        key("F4", self.open_history)
+        key("Ctrl+I", self.open_history)  # F4 is the shift (ui/qt/shift.py)
         key("Ctrl+H", self.open_household)
         key("F9", self.take_payment)
         key("Escape", self.cancel)
@@ -238,7 +238,7 @@ class PaymentPage(QWidget):
         self.edit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.edit_button.clicked.connect(self.open_edit)
         who_buttons.addWidget(self.edit_button)
-        self.history_button = QPushButton(fkey_text("Lịch sử đóng", "F4"))
+        self.history_button = QPushButton(fkey_text("Lịch sử đóng", "Ctrl+I"))
         self.history_button.setObjectName("historyButton")
         self.history_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.history_button.clicked.connect(self.open_history)
@@ -799,7 +799,7 @@ class PaymentPage(QWidget):
             self._form_changed()
 
     def open_history(self) -> HistoryDialog | None:
-        """F4: the selected participant's paid periods, support months, last receipts."""
+        """Ctrl+I: the selected participant's paid periods, support months, last receipts."""
         if self.participant is None:
             self._notify("Chưa chọn người nộp (F2 để tìm).", "error")
             return None
