@@ -587,8 +587,13 @@ def notify_settings_shots(window: MainWindow, gateway: Any) -> None:
 def notify_payment_shots(window: MainWindow, gateway: Any) -> None:
     """The confirm step refusing a landline; Today with a refused SMS; the resend dialog."""
     from app.domain.types import Scheme
+    from app.services.shifts import open_shift
 
     gateway.state.script.append("400")  # the provider refuses the next SMS
+    # The administrator takes this payment: in their own shift (docs/SHIFTS.md).
+    open_shift(window.state.db, by=window.state.require_actor(), counts={500_000: 2})
+    window.shifts.refresh()
+    settle()
     page: Any = work_area(window).show_screen("payment")
     page.new_payment()
     type_text(page.search, "hoang van thang")
