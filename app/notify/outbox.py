@@ -153,7 +153,8 @@ class NotifyContact:
 
 
 def prepare_contact(contact: NotifyContact | None) -> NotifyContact | None:
-    """Validate and normalise the typed addresses (before any transaction starts)."""
+    """Validate and normalise the typed addresses (pure, no database: a refusal inside the
+    payment's transaction rolls it back, so nothing is half-saved)."""
     if contact is None:
         return None
     phone, email = contact.phone, contact.email
