@@ -234,9 +234,9 @@ def check_bhxh_period(
     lag = p - s
     if lag < 0:
         return
-    # R2: monthly within the month, 6-monthly within the first 4 months, 12-monthly within the
-    # first 7 (Decree 159/2025/NĐ-CP as summarised); 3-monthly within the first 2 is our reading,
-    # unconfirmed (docs/RULES.md says what was searched). The figures are rate-table data.
+    # R2: monthly within the month, 3-monthly within its 3 months, 6-monthly within the first 4,
+    # 12-monthly within the first 7 (Decree 134/2015/NĐ-CP Art. 12(1), Decision 595/QĐ-BHXH
+    # Art. 11(1); docs/RULES.md R2). The figures are rate-table data.
     deadline = table.payment_deadline_months(method, paid_on)
     if lag < deadline:
         return
@@ -244,8 +244,9 @@ def check_bhxh_period(
         return  # R4: the table's switch allows back-payment (off in the shipped table)
     if lag >= length:
         raise _refuse(
-            f"kỳ đóng {wanted.text} đã qua: quầy không thu đóng bù cho các tháng đã qua "
-            f"(chưa có quy định cho phép; bảng mức đóng {table.version}, "
+            f"kỳ đóng {wanted.text} đã qua: quầy không thu đóng bù cho các tháng đã qua. Người "
+            "quá hạn đóng phải đăng ký lại phương thức đóng với cơ quan BHXH, tiền đóng bù có tính "
+            f"lãi (Quyết định 595/QĐ-BHXH, Điều 11 khoản 3; bảng mức đóng {table.version}, "
             f"mục back_payment_allowed). Kỳ đóng sớm nhất có thể bắt đầu từ {month_text(current)}",
             "back-payment for a past period is not allowed at the counter",
         )

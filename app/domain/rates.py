@@ -654,11 +654,10 @@ class RateTable:
     def payment_deadline_months(self, method: PaymentMethod, on: date) -> int:
         """A payment by fixed `method` is due within the first n months of its period.
 
-        Monthly 1 (within the month), 3-monthly 2, 6-monthly 4, 12-monthly 7 in the shipped table.
-        Sources (docs/RULES.md R2): monthly, 6- and 12-monthly from the summaries of Decree
-        159/2025/NĐ-CP; 3-monthly is our reading, NOT confirmed — no source found yet (Decree
-        134/2015/NĐ-CP and Decision 595/QĐ-BHXH are the texts to check). Not defined for the
-        lump sum (it pays future months only).
+        Monthly 1 (within the month), 3-monthly 3 (within its 3 months), 6-monthly 4, 12-monthly 7
+        in the shipped table. Source (docs/RULES.md R2): Decree 134/2015/NĐ-CP Art. 12(1) and
+        VSS Decision 595/QĐ-BHXH Art. 11(1); the summaries of Decree 159/2025/NĐ-CP keep the 4 and
+        the 7. Not defined for the lump sum (it pays future months only).
         """
         rows = self.deadline_rows or _shipped().deadline_rows
         pairs = self._at(rows, on, "thời hạn đóng theo phương thức", "payment deadlines")

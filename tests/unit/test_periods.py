@@ -73,15 +73,15 @@ def with_back_payment(on: bool) -> RateTable:
 
 def test_deadlines_and_switch_are_table_data() -> None:
     on = date(2026, 12, 1)
-    assert [TABLE.payment_deadline_months(m, on) for m in FIXED_LENGTH] == [1, 2, 4, 7]
+    assert [TABLE.payment_deadline_months(m, on) for m in FIXED_LENGTH] == [1, 3, 4, 7]
     assert TABLE.back_payment_allowed(on) is False
     d: dict[str, Any] = copy.deepcopy(TABLE.to_dict())
     d["bhxh_tn"]["deadline_months"].append(
-        {"effective_from": "2027-01-01", "value": {"1": 1, "3": 3, "6": 4, "12": 7}}
+        {"effective_from": "2027-01-01", "value": {"1": 1, "3": 2, "6": 4, "12": 7}}
     )
     changed = RateTable.from_dict(d)
-    assert changed.payment_deadline_months(M.QUARTERLY, date(2026, 12, 31)) == 2
-    assert changed.payment_deadline_months(M.QUARTERLY, date(2027, 1, 1)) == 3
+    assert changed.payment_deadline_months(M.QUARTERLY, date(2026, 12, 31)) == 3
+    assert changed.payment_deadline_months(M.QUARTERLY, date(2027, 1, 1)) == 2
     assert RateTable.from_dict(changed.to_dict()) == changed
 
 
@@ -172,7 +172,7 @@ def test_default_start_continues_and_reports_gap() -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "deadline"), [(M.MONTHLY, 1), (M.QUARTERLY, 2), (M.HALF_YEAR, 4), (M.YEARLY, 7)]
+    ("method", "deadline"), [(M.MONTHLY, 1), (M.QUARTERLY, 3), (M.HALF_YEAR, 4), (M.YEARLY, 7)]
 )
 def test_deadline_edges(method: PaymentMethod, deadline: int) -> None:
     start = date(2027, 1, 1)
@@ -186,8 +186,20 @@ def test_deadline_edges(method: PaymentMethod, deadline: int) -> None:
         assert method.label in msg
         assert PaymentMethod.MONTHLY.label in msg  # the choice that remains
         assert f"{late:%m/%Y}" in msg
-    else:  # monthly: the next month is already back-payment
+    else:  # monthly and 3-monthly: the month after the period is already back-payment
         assert "đóng bù" in refused(method, start, late)
+
+
+def test_three_monthly_is_in_time_through_its_third_month() -> None:
+    # Decree 134/2015/NĐ-CP Art. 12(1)(b): "trong 03 tháng" — the whole period, not the first 2
+    check(M.QUARTERLY, date(2026, 10, 1), date(2026, 12, 31))
+    msg = refused(M.QUARTERLY, date(2026, 10, 1), date(2027, 1, 1))
+    assert "đóng bù" in msg and "cơ quan BHXH" in msg and "595/QĐ-BHXH" in msg
+    assert "01/2027" in msg  # the earliest period still open
+    # the default start continues a quarterly payer into the period still in time
+    paid = (span("2026-07", "2026-09"),)
+    plan = default_bhxh_start(TABLE, M.QUARTERLY, paid, date(2026, 12, 15))
+    assert (plan.start, plan.gap) == (date(2026, 10, 1), None)
 
 
 def test_twelve_monthly_taken_in_november_for_january_is_refused() -> None:

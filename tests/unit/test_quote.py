@@ -84,7 +84,7 @@ def test_bhxh_worked_example() -> None:
     assert q.support_months == 12
     assert q.lump_sum_discount == 0
     assert (q.period_from, q.period_to) == (date(2026, 12, 1), date(2027, 11, 30))
-    assert q.rate_version == TABLE.version == "2025.07-2"
+    assert q.rate_version == TABLE.version == "2025.07-3"
     assert (q.income, q.support_category, q.method, q.member_order) == (
         1_500_000,
         SupportCategory.OTHER,
@@ -95,7 +95,7 @@ def test_bhxh_worked_example() -> None:
     assert line(q, "Mức đóng/tháng (22% thu nhập)") == "330.000 đ"
     assert line(q, "Nhà nước hỗ trợ/tháng").startswith("66.000 đ")
     assert line(q, "Từ tháng – Đến tháng") == "12/2026 – 11/2027"
-    assert line(q, "Phiên bản bảng mức đóng") == "2025.07-2"
+    assert line(q, "Phiên bản bảng mức đóng") == "2025.07-3"
 
 
 @pytest.mark.parametrize(
@@ -429,7 +429,7 @@ def test_bhyt_worked_example() -> None:
     assert (q.support_per_month, q.total_support, q.support_months) == (0, 0, 0)
     assert q.total_gross == 884_520
     assert (q.member_order, q.method, q.income, q.support_category) == (2, None, None, None)
-    assert q.rate_version == "2025.07-2"
+    assert q.rate_version == "2025.07-3"
     assert (q.period_from, q.period_to) == (date(2026, 12, 1), date(2027, 11, 30))
     assert line(q, "Số tiền phải nộp") == "884.520 đ"
     assert line(q, "Mức đóng/tháng") == "73.710 đ"

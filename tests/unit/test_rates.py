@@ -30,7 +30,7 @@ def default_dict() -> dict[str, Any]:
 
 
 def test_shipped_table_version_and_metadata(table: RateTable) -> None:
-    assert table.version == "2025.07-2"
+    assert table.version == "2025.07-3"
     assert table.published_at == date(2025, 7, 1)
     assert table.source and all(isinstance(s, str) for s in table.source)
 
@@ -44,7 +44,7 @@ def test_shipped_json_is_package_data_without_floats() -> None:
         raise AssertionError(f"float in the shipped rate table: {s}")
 
     raw = json.loads(text, parse_float=no_float)
-    assert raw["version"] == "2025.07-2"
+    assert raw["version"] == "2025.07-3"
 
 
 @pytest.mark.parametrize(
