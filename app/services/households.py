@@ -240,6 +240,10 @@ class MemberOrder:
     order: int
     household_id: str | None  # None: the participant is in no household
     reason: str  # Vietnamese, for the confirm screen
+    # True when the member already paid in the fiscal year: the order is theirs for the year.
+    # False: the order they would take paid now on their own; paid together with others who
+    # have not paid either, they take this order and the ones after it (R5).
+    fixed: bool = False
 
 
 _HOUSEHOLD_OF = "SELECT household_id FROM household_members WHERE participant_id = ?"
@@ -277,7 +281,7 @@ def household_member_order(session: Session, participant_id: str, paid_at: datet
     reason = f"thành viên thứ {order} của hộ trong năm tài chính {year}" + (
         f" ({earlier} thành viên đã đóng trước trong năm)" if earlier else ""
     )
-    return MemberOrder(order, household_id, reason)
+    return MemberOrder(order, household_id, reason, fixed=participant_id in first_paid)
 
 
 def member_orders(

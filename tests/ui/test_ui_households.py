@@ -122,7 +122,7 @@ def build_household(qtbot: Any, db: Database, dialog: Any, child: ParticipantVie
     assert dialog.members.rowCount() == 3
 
     # nobody has paid this fiscal year: each alone would be the 1st; cards not yet held
-    assert [dialog.members.item(r, 4).text() for r in range(3)] == ["1", "1", "1"]
+    assert [dialog.members.item(r, 4).text() for r in range(3)] == ["1 nếu đóng riêng"] * 3
     assert all(dialog.members.item(r, 5).text() == "chưa có thẻ" for r in range(3))
 
 
@@ -134,6 +134,9 @@ def pay_two(
     dialog.tick(husband.id, months=6)
     qtbot.waitUntil(lambda: dialog.quotes_are_current() and len(dialog.quotes) == 2, timeout=10_000)
     assert [q.member_order for q in dialog.quotes] == [1, 2]
+    # the order column follows the group: the ticked members show the order this payment gives
+    orders = [dialog.members.item(r, 4).text() for r in range(3)]
+    assert orders == ["1 (lần đóng này)", "2 (lần đóng này)", "1 nếu đóng riêng"]
     total = sum(q.amount for q in dialog.quotes)
     if business_date(now_utc()).year <= 2026:
         assert total == 105_300 * 12 + 73_710 * 6
@@ -166,6 +169,18 @@ def pay_two(
     assert dialog.change.text() == f"Trả lại khách: {format_vnd(2_000_000 - total)}"
     assert dialog.quote_table.rowCount() == 2
     assert payments[0].confirmation_code in dialog.quote_table.item(0, 0).text()
+    # reloaded after the payment: the two keep their orders for the year, the child is next
+    qtbot.waitUntil(
+        lambda: (
+            dialog.members.item(2, 4) is not None
+            and dialog.members.item(2, 4).text() == "3 nếu đóng riêng"
+        ),
+        timeout=10_000,
+    )
+    assert [dialog.members.item(r, 4).text() for r in range(2)] == [
+        "1 (đã đóng trong năm)",
+        "2 (đã đóng trong năm)",
+    ]
     with db.read() as s:
         assert s.query(AuditEvent).filter(AuditEvent.action == AUDIT_ACTION).count() == 1
 

@@ -43,7 +43,7 @@ from ui.qt.widgets import fkey_text, hint, page_title
 
 if TYPE_CHECKING:
     from app.services.household_payment import HouseholdPaymentRequest, HouseholdPaymentView
-    from app.services.households import MemberView
+    from app.services.households import MemberOrder, MemberView
     from app.services.participants import ParticipantView
     from app.services.payments import PaymentView
     from ui.qt.operations.households import HouseholdState
@@ -54,6 +54,17 @@ QUOTE_DELAY_MS = 150
 MONTHS = (3, 6, 12)
 # members table columns
 COL_PAY, COL_NAME, COL_ID, COL_RELATION, COL_ORDER, COL_CARD, COL_MONTHS = range(7)
+
+
+def order_text(order: MemberOrder | None) -> str:
+    """The member order as the table shows it before anyone is ticked (R5): a member who paid
+    this fiscal year keeps theirs; the others would take the next one, or later ones when paid
+    together with other members who have not paid yet."""
+    if order is None:
+        return "—"
+    if order.fixed:
+        return f"{order.order} (đã đóng trong năm)"
+    return f"{order.order} nếu đóng riêng"
 
 
 def card_text(m: MemberView, on: date) -> str:
@@ -287,7 +298,7 @@ class HouseholdDialog(QDialog):
                 COL_NAME: m.full_name,
                 COL_ID: m.ma_so_bhxh or "chưa có mã số",
                 COL_RELATION: "Chủ hộ" if m.is_head else (m.relation or "—"),
-                COL_ORDER: str(order.order) if order else "—",
+                COL_ORDER: order_text(order),
                 COL_CARD: card_text(m, day),
             }
             for col, value in cells.items():
@@ -386,6 +397,25 @@ class HouseholdDialog(QDialog):
                     combo.setCurrentIndex(combo.findData(months))
                 tick.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
+    def _show_group_orders(self, quotes: tuple[PaymentView, ...]) -> None:
+        """The order column says, for each ticked member, the order this payment gives them
+        (paid together, the unpaid members take the next orders in the table's order); the
+        others keep what they would be paid on their own."""
+        by_member = {q.participant_id: q.member_order for q in quotes}
+        orders = self.info.orders if self.info is not None else {}
+        self.members.blockSignals(True)
+        for row in range(self.members.rowCount()):
+            tick = self.members.item(row, COL_PAY)
+            cell = self.members.item(row, COL_ORDER)
+            if tick is None or cell is None:
+                continue
+            pid = str(tick.data(Qt.ItemDataRole.UserRole))
+            now = by_member.get(pid)
+            cell.setText(
+                f"{now} (lần đóng này)" if now is not None else order_text(orders.get(pid))
+            )
+        self.members.blockSignals(False)
+
     def _member_ticked(self, item: QTableWidgetItem) -> None:
         if item.column() == COL_PAY:
             self._form_changed()
@@ -461,6 +491,7 @@ class HouseholdDialog(QDialog):
         self._quoted_seq = seq
         self._say(None)
         self.quotes = quotes
+        self._show_group_orders(quotes)
         self._fill_quote_table(quotes, receipts=False)
         total = sum(q.amount for q in quotes)
         self.total.setText(f"Tổng cộng: {format_vnd(total)}" if quotes else "Tổng cộng: —")
