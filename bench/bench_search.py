@@ -6,7 +6,8 @@ Builds a counter database of N generated Vietnamese names (few surnames, middle 
 so namesakes by the thousand) and measures, in the same run:
 
 - ranked: `find_participants` (exact full name, then words as prefixes in order, then the rest;
-  ties by recently paid; limit after ranking) for names being typed and full names;
+  ties by recently paid; limit after ranking) for names being typed, full names (three words,
+  dozens of namesakes each) and four-word full names (few namesakes);
 - raw: the same FTS5 prefix MATCH with LIMIT 20 through plain sqlite3, no ranking.
 
 The generated database is kept in the system's temporary folder, keyed by the number of names
@@ -58,6 +59,17 @@ def respelled(name: str) -> str:
 def full_names(n: int) -> list[str]:
     rng = random.Random(11)
     return [f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in range(n)]
+
+
+def rare_full_names(n: int) -> list[str]:
+    """Four-word names (surname, two middle names, given name), as three in ten of the directory
+    are: few or no namesakes, so the search cannot stop at the exact namesakes and runs its
+    FTS5 look-up as the raw query does."""
+    rng = random.Random(13)
+    return [
+        f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        for _ in range(n)
+    ]
 
 
 def add_targets(path: Path, names: list[str]) -> dict[str, int]:
@@ -146,17 +158,23 @@ def main() -> int:
 
         typing = queries(a.queries)
         whole = full_names(a.queries)
-        for q in typing[:30] + whole[:30]:  # warm the page cache, as an open counter would be
+        rare = rare_full_names(a.queries)
+        # Warm the page cache, as a counter that has been open a while would be.
+        for q in typing[:30] + whole[:30] + rare[:30]:
             ranked(q)
             baseline(q)
         ok = True
-        for label, qs in (("names being typed", typing), ("full names", whole)):
+        for label, qs in (
+            ("names being typed", typing),
+            ("full names", whole),
+            ("4-word full names", rare),
+        ):
             ours, base = timed(ranked, qs), timed(baseline, qs)
             ratio = p95_ms(ours) / p95_ms(base)
             fast = p95_ms(ours) <= 5 or p95_ms(base) > 5
             ok &= fast
             print(
-                f"{label:18}: ranked p50 {median_ms(ours):.2f} ms p95 {p95_ms(ours):.2f} ms | raw "
+                f"{label:17}: ranked p50 {median_ms(ours):.2f} ms p95 {p95_ms(ours):.2f} ms | raw "
                 f"FTS5 p50 {median_ms(base):.2f} ms p95 {p95_ms(base):.2f} ms | p95 ratio "
                 f"{ratio:.2f}x (goal <= 1.5x) {'ok' if ratio <= 1.5 else 'OVER'} | p95 <= 5 ms "
                 f"{'PASS' if fast else 'FAIL'}"
