@@ -59,7 +59,7 @@ def make_counter(folder: Path, names: int) -> Path:
     import keyring
 
     from app.storage.db import open_database
-    from bench.bench_ledger import build_names
+    from bench.bench_search import kept_names
     from tests.support.counters import (
         CASHIER,
         add_staff,
@@ -71,7 +71,7 @@ def make_counter(folder: Path, names: int) -> Path:
 
     keyring.set_keyring(MemoryKeyring())
     t0 = time.perf_counter()
-    path = build_names(folder, names)
+    path = kept_names(folder, names)
     db = open_database(path)
     with cheap_password_hashing():
         admin = init_test_counter(db)

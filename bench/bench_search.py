@@ -92,11 +92,9 @@ def add_targets(path: Path, names: list[str]) -> dict[str, int]:
     return out
 
 
-def cached_names(folder: Path, count: int, fresh: bool) -> tuple[Path, dict[str, int], bool]:
-    """The bench database with `count` names and the targets in `folder`: a copy of the one
-    kept in the temporary folder when the schema and the generator are unchanged."""
-    import json
-
+def kept_names(folder: Path, count: int, fresh: bool = False) -> Path:
+    """`bench_ledger.build_names(folder, count)`: a copy of the one kept in the temporary
+    folder when the schema and the generator are unchanged (built and kept otherwise)."""
     from bench import bench_ledger
     from tests.support import names as names_module
 
@@ -104,22 +102,18 @@ def cached_names(folder: Path, count: int, fresh: bool) -> tuple[Path, dict[str,
     digest = hashlib.sha256()
     for source in sorted((root / "app" / "storage" / "migrations" / "versions").glob("*.py")):
         digest.update(source.read_bytes())
-    for code in (bench_ledger.build_names, add_targets, respelled, full_names, fold_key):
+    for code in (bench_ledger.build_names, fold_key, names_module):
         digest.update(inspect.getsource(code).encode())
-    digest.update(inspect.getsource(names_module).encode())
-    stem = Path(tempfile.gettempdir()) / f"quaythu-bench-search-{count}-{digest.hexdigest()[:16]}"
-    kept, kept_targets = stem.with_suffix(".sqlite3"), stem.with_suffix(".json")
+    kept = Path(tempfile.gettempdir()) / f"quaythu-bench-names-{count}-{digest.hexdigest()[:16]}"
     path = folder / "names.sqlite3"
-    if kept.exists() and kept_targets.exists() and not fresh:
+    if kept.exists() and not fresh:
         shutil.copyfile(kept, path)
-        return path, json.loads(kept_targets.read_text(encoding="utf-8")), True
-    path = build_names(folder, count)
-    targets = add_targets(path, [respelled(n) for n in full_names(20)])
+        return path
+    build_names(folder, count)
     part = kept.with_suffix(".part")
     shutil.copyfile(path, part)
     part.replace(kept)
-    kept_targets.write_text(json.dumps(targets, ensure_ascii=False), encoding="utf-8")
-    return path, targets, False
+    return path
 
 
 def timed(fn: object, qs: list[str]) -> list[float]:
@@ -139,9 +133,9 @@ def main() -> int:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         t0 = time.perf_counter()
-        path, targets, reused = cached_names(Path(tmp), a.names, a.fresh)
-        how = "copied the kept database of" if reused else "built"
-        print(f"{how} {a.names:,} participants in {time.perf_counter() - t0:.1f} s")
+        path = kept_names(Path(tmp), a.names, a.fresh)
+        targets = add_targets(path, [respelled(n) for n in full_names(20)])
+        print(f"{a.names:,} participants ready in {time.perf_counter() - t0:.1f} s")
         db = open_database(path)
         raw = sqlite3.connect(path)
 
