@@ -71,18 +71,32 @@ class TickRecorder:
         from PySide6.QtCore import Qt, QTimer
 
         self.ticks: list[float] = []
+        self.busy: list[float] = []  # the GUI thread's own CPU time at each tick
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append(time.perf_counter())
+        self.busy.append(time.thread_time())
 
     def start(self) -> None:
         self.ticks = [time.perf_counter()]
+        self.busy = [time.thread_time()]
         self.timer.start()
+
+    def busy_in_longest(self) -> float:
+        """CPU milliseconds the GUI thread itself spent in the longest gap (after `stop`): near
+        the gap, the window's own work; far below it, waiting (other processes, the GIL)."""
+        gaps = [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+        i = max(range(len(gaps)), key=gaps.__getitem__)
+        return (self.busy[i + 1] - self.busy[i]) * 1000 if i + 1 < len(self.busy) else 0.0
 
     def stop(self) -> list[float]:
         self.timer.stop()
         self.ticks.append(time.perf_counter())
+        self.busy.append(time.thread_time())
         return [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
 
 

@@ -6,8 +6,13 @@ Builds a counter database of N generated Vietnamese names (few surnames, middle 
 so namesakes by the thousand) and measures, in the same run:
 
 - ranked: `find_participants` (exact full name, then words as prefixes in order, then the rest;
-  ties by recently paid; limit after ranking) for names being typed and full names;
+  ties by recently paid; limit after ranking) for names being typed, full names (three words,
+  dozens of namesakes each) and four-word full names (few namesakes);
 - raw: the same FTS5 prefix MATCH with LIMIT 20 through plain sqlite3, no ranking.
+
+The generated database is kept in the system's temporary folder, keyed by the number of names
+and the code that builds it (schema migrations, generator), so a second run starts at once;
+`--fresh` builds it again.
 
 Prints p50/p95 of both and the p95 ratio (goal ≤ 1.5×, and p95 ≤ 5 ms where the raw query
 allows it), and checks that a full name typed with its diacritics, and without them for a
@@ -17,7 +22,10 @@ person who paid most recently, comes first among its namesakes.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import random
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -53,6 +61,17 @@ def full_names(n: int) -> list[str]:
     return [f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}" for _ in range(n)]
 
 
+def rare_full_names(n: int) -> list[str]:
+    """Four-word names (surname, two middle names, given name), as three in ten of the directory
+    are: few or no namesakes, so the search cannot stop at the exact namesakes and runs its
+    FTS5 look-up as the raw query does."""
+    rng = random.Random(13)
+    return [
+        f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+        for _ in range(n)
+    ]
+
+
 def add_targets(path: Path, names: list[str]) -> dict[str, int]:
     """One more person per name, registered last: each must come first when its exact
     spelling is typed."""
@@ -73,6 +92,30 @@ def add_targets(path: Path, names: list[str]) -> dict[str, int]:
     return out
 
 
+def kept_names(folder: Path, count: int, fresh: bool = False) -> Path:
+    """`bench_ledger.build_names(folder, count)`: a copy of the one kept in the temporary
+    folder when the schema and the generator are unchanged (built and kept otherwise)."""
+    from bench import bench_ledger
+    from tests.support import names as names_module
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted((root / "app" / "storage" / "migrations" / "versions").glob("*.py")):
+        digest.update(source.read_bytes())
+    for code in (bench_ledger.build_names, fold_key, names_module):
+        digest.update(inspect.getsource(code).encode())
+    kept = Path(tempfile.gettempdir()) / f"quaythu-bench-names-{count}-{digest.hexdigest()[:16]}"
+    path = folder / "names.sqlite3"
+    if kept.exists() and not fresh:
+        shutil.copyfile(kept, path)
+        return path
+    build_names(folder, count)
+    part = kept.with_suffix(".part")
+    shutil.copyfile(path, part)
+    part.replace(kept)
+    return path
+
+
 def timed(fn: object, qs: list[str]) -> list[float]:
     samples = []
     for q in qs:
@@ -86,12 +129,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--names", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=500)
+    ap.add_argument("--fresh", action="store_true", help="build the database again")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as tmp:
         t0 = time.perf_counter()
-        path = build_names(Path(tmp), a.names)
+        path = kept_names(Path(tmp), a.names, a.fresh)
         targets = add_targets(path, [respelled(n) for n in full_names(20)])
-        print(f"built {a.names:,} participants in {time.perf_counter() - t0:.1f} s")
+        print(f"{a.names:,} participants ready in {time.perf_counter() - t0:.1f} s")
         db = open_database(path)
         raw = sqlite3.connect(path)
 
@@ -108,17 +152,23 @@ def main() -> int:
 
         typing = queries(a.queries)
         whole = full_names(a.queries)
-        for q in typing[:30] + whole[:30]:  # warm the page cache, as an open counter would be
+        rare = rare_full_names(a.queries)
+        # Warm the page cache, as a counter that has been open a while would be.
+        for q in typing[:30] + whole[:30] + rare[:30]:
             ranked(q)
             baseline(q)
         ok = True
-        for label, qs in (("names being typed", typing), ("full names", whole)):
+        for label, qs in (
+            ("names being typed", typing),
+            ("full names", whole),
+            ("4-word full names", rare),
+        ):
             ours, base = timed(ranked, qs), timed(baseline, qs)
             ratio = p95_ms(ours) / p95_ms(base)
             fast = p95_ms(ours) <= 5 or p95_ms(base) > 5
             ok &= fast
             print(
-                f"{label:18}: ranked p50 {median_ms(ours):.2f} ms p95 {p95_ms(ours):.2f} ms | raw "
+                f"{label:17}: ranked p50 {median_ms(ours):.2f} ms p95 {p95_ms(ours):.2f} ms | raw "
                 f"FTS5 p50 {median_ms(base):.2f} ms p95 {p95_ms(base):.2f} ms | p95 ratio "
                 f"{ratio:.2f}x (goal <= 1.5x) {'ok' if ratio <= 1.5 else 'OVER'} | p95 <= 5 ms "
                 f"{'PASS' if fast else 'FAIL'}"

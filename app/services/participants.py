@@ -410,16 +410,27 @@ def _in_order_pattern(tokens: list[str]) -> str:
     return "".join(f"* {_glob_literal(tok)}" for tok in tokens) + "*"
 
 
+# `wider` is one row saying whether the search must look past the exact namesakes: when more
+# than `limit` people have exactly the typed letters, they fill the list (they rank first) and
+# already say that more matched, so the prefix range and the FTS5 look-up (most of the time of a
+# full name at 1,000,000 names) are skipped. CROSS JOIN keeps `wider` the outer loop, so its
+# test comes before the inner look-up starts.
 _RANK_NAMES_SQL = f"""
-WITH c AS MATERIALIZED (
+WITH wider AS MATERIALIZED (
+  SELECT COUNT(*) <= :limit AS needed FROM (
+    SELECT 1 FROM participants WHERE name_key = :key LIMIT :limit + 1)
+),
+c AS MATERIALIZED (
   SELECT num, MIN(source) AS source FROM (
     SELECT num, 0 AS source FROM (
       SELECT num FROM participants WHERE name_key = :key LIMIT :namesakes)
     UNION ALL SELECT num, 1 FROM (
-      SELECT num FROM participants WHERE name_key > :key AND name_key < :key_end
+      SELECT participants.num FROM wider CROSS JOIN participants
+      WHERE wider.needed AND name_key > :key AND name_key < :key_end
       LIMIT :candidates)
     UNION ALL SELECT num, 2 FROM (
-      SELECT rowid AS num FROM participants_fts WHERE participants_fts MATCH :match
+      SELECT participants_fts.rowid AS num FROM wider CROSS JOIN participants_fts
+      WHERE wider.needed AND participants_fts MATCH :match
       LIMIT :candidates)
   ) GROUP BY num
 )
@@ -443,8 +454,9 @@ LIMIT :limit
 def _rank_names(connection: Any, cursor: Any, q: str, limit: int) -> SearchResult:
     """One statement: the candidates (exact folded name by index, names starting with the
     typed text by index range — "nguyen van an" → "nguyen van anh" —, FTS5 prefix matches in
-    any order), ranked (`find_participants`) and limited, with the counts that tell whether
-    more matched than are shown."""
+    any order; both skipped when the exact namesakes alone fill the list), ranked
+    (`find_participants`) and limited, with the counts that tell whether more matched than are
+    shown."""
     key = fold_key(q).replace('"', "")
     match = _fts_query(key)
     if not match:

@@ -124,3 +124,45 @@ def test_more_is_said_when_the_candidates_are_capped(db: Database, db_path: Path
     assert len(few.people) == 30 and not few.more  # all 30 namesakes, nothing more
     many = find_participants(db, "tran th", limit=100)
     assert len(many.people) <= 2 * SEARCH_CANDIDATES and many.more
+
+
+def test_a_crowd_of_namesakes_fills_the_list_and_the_rest_still_ranks_behind(
+    db: Database, db_path: Path
+) -> None:
+    """More namesakes than the limit: the list is namesakes only and says more matched; with a
+    limit that leaves room, the words-in-order names and then the rest follow them. At exactly
+    the limit, the other matches still count for "more"."""
+    bulk_names(db_path, ["Phạm Văn Bình"] * 6 + ["Phạm Văn Bình An", "Bình Phạm Văn"])
+    crowd = find_participants(db, "pham van binh", limit=5)
+    assert [p.full_name for p in crowd.people] == ["Phạm Văn Bình"] * 5 and crowd.more
+    room = find_participants(db, "pham van binh", limit=10)
+    assert [p.full_name for p in room.people] == ["Phạm Văn Bình"] * 6 + [
+        "Phạm Văn Bình An",
+        "Bình Phạm Văn",
+    ]
+    assert not room.more
+    full = find_participants(db, "pham van binh", limit=6)
+    assert [p.full_name for p in full.people] == ["Phạm Văn Bình"] * 6 and full.more
+    whole = find_participants(db, "pham van binh", limit=8)
+    assert len(whole.people) == 8 and not whole.more
+
+
+def test_exactly_as_many_namesakes_as_the_limit_and_nothing_else(
+    db: Database, db_path: Path
+) -> None:
+    bulk_names(db_path, ["Võ Thị Cúc"] * 4 + ["Võ Thị Lan"])
+    found = find_participants(db, "vo thi cuc", limit=4)
+    assert [p.full_name for p in found.people] == ["Võ Thị Cúc"] * 4 and not found.more
+    more = find_participants(db, "vo thi cuc", limit=3)
+    assert len(more.people) == 3 and more.more
+
+
+def test_the_typed_spelling_first_when_namesakes_fill_the_list(
+    db: Database, db_path: Path, cashier: Actor
+) -> None:
+    bulk_names(db_path, ["Lý Văn Hòa"] * 50)
+    target = person(db, cashier, "Lý Văn Hoà", "0123456781")  # another accent placement
+    plain = person(db, cashier, "Ly Van Hoa", "0123456782")
+    typed = find_participants(db, "lý văn hoà", limit=3)
+    assert typed.people[0].id == target and typed.more
+    assert find_participants(db, "Ly Van Hoa", limit=3).people[0].id == plain
