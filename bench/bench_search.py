@@ -165,13 +165,15 @@ def main() -> int:
         ):
             ours, base = timed(ranked, qs), timed(baseline, qs)
             ratio = p95_ms(ours) / p95_ms(base)
-            fast = p95_ms(ours) <= 5 or p95_ms(base) > 5
-            ok &= fast
+            applies = p95_ms(base) <= 5  # "≤ 5 ms where the raw query allows it"
+            fast = p95_ms(ours) <= 5 or not applies
+            ok &= fast and ratio <= 1.5
+            verdict = ("PASS" if fast else "FAIL") if applies else "n/a (raw itself over 5 ms)"
             print(
                 f"{label:17}: ranked p50 {median_ms(ours):.2f} ms p95 {p95_ms(ours):.2f} ms | raw "
                 f"FTS5 p50 {median_ms(base):.2f} ms p95 {p95_ms(base):.2f} ms | p95 ratio "
                 f"{ratio:.2f}x (goal <= 1.5x) {'ok' if ratio <= 1.5 else 'OVER'} | p95 <= 5 ms "
-                f"{'PASS' if fast else 'FAIL'}"
+                f"{verdict}"
             )
         first = 0
         for name, num in targets.items():
