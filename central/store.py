@@ -25,6 +25,10 @@ from central.models import CentralCounter, CentralMeta
 from central.schema import SchemaError, current_revision, head_revision, migrate
 
 DEFAULT_NAME = "QuầyThu central"
+# PostgreSQL connections per API worker: kept open, and more at a peak (closed after use).
+# PostgreSQL's max_connections must cover (POOL_SIZE + POOL_OVERFLOW) × workers × API hosts.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 
 
 def sqlite_url(path: Path) -> str:
@@ -62,7 +66,12 @@ class CentralStore(SessionScopes):
             configure_sqlite(engine, busy_timeout_ms=30000)
             event.listen(engine, "connect", _secure_delete)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            # Enough connections for the worker's uploads in flight (`central.api`) and its
+            # reads: a connection beyond the pool is opened and closed per request, and a new
+            # PostgreSQL backend costs the server more CPU than the batch it serves.
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
         super().__init__(engine)
         try:
             if prepare:
