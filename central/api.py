@@ -4,8 +4,9 @@ Request and response bodies are the TypedDicts of `sync.protocol`, so the OpenAP
 (`docs/api/openapi.json`, written by `python -m central.openapi`) describes exactly what the
 client sends and reads. Endpoints are plain functions: FastAPI runs them in its thread pool and
 `central.store` serialises the writes; uploads take one of a few slots per worker first
-(`UPLOADS_IN_FLIGHT`), waiting in the event loop rather than in a thread. The work is in `central.auth` (enrolment, tokens),
-`central.ingest` (uploads) and `central.feeds` (rates, participant changes, 01-XN, lookup).
+(`UPLOADS_IN_FLIGHT`), waiting in the event loop rather than in a thread. The work is in
+`central.auth` (enrolment, tokens), `central.ingest` (uploads) and `central.feeds` (rates,
+participant changes, 01-XN, lookup).
 
 Authentication: `Authorization: Bearer <api token>` from enrolment, except for health, identity,
 enrolment and the payer lookup. In production everything runs behind HTTPS — the enrolment call
