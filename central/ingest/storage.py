@@ -84,11 +84,20 @@ def _pg(s: Session) -> psycopg.Connection[Any] | None:
     return cast("psycopg.Connection[Any]", s.connection().connection.driver_connection)
 
 
-# The look-ups by a batch's ids are planned at each execution (`prepare=False`): a plan kept
-# from a server-side prepared statement is PostgreSQL's generic one, and one made while a table
-# was small (a new central, a new province) is a sequential scan that stays — found by the
-# benchmark: 3 ms of PostgreSQL's CPU per batch for the participants' look-up alone, against
-# about 0.1 ms by the index. Planning them each time costs some 50 µs.
+def _by_ids(table: str, key: str, columns: str) -> str:
+    """`SELECT columns FROM table` for the keys in one text-array parameter, one index probe
+    per key whatever PostgreSQL believes of the table's size.
+
+    The plain `key = ANY(%s)` lets the planner scan the table instead when it thinks it small:
+    a new central's tables have no statistics for a minute or so, and their rows are then
+    guessed from their pages — the benchmark found the participants' look-up scanning 20,000
+    rows per batch (1 ms of PostgreSQL's CPU, against 0.2 ms by the index). A `LATERAL`
+    sub-select that cannot be flattened (`OFFSET 0`) is a nested loop over the keys."""
+    outer = ", ".join(f"t.{c}" for c in columns.split(", "))
+    return (
+        f"SELECT {outer} FROM unnest(%s::text[]) AS wanted(key) CROSS JOIN LATERAL "
+        f"(SELECT {columns} FROM {table} WHERE {key} = wanted.key OFFSET 0) AS t"
+    )
 
 
 @dataclass
@@ -156,6 +165,7 @@ def insert_ignoring_duplicates(s: Session, table: type[object]) -> Insert:
 
 
 _HELD_COLUMNS = "id, counter_id, seq, body, code, prev_hash, hash"
+_HELD_BY_IDS = _by_ids("records", "id", _HELD_COLUMNS)
 
 
 def _held_rows(
@@ -166,15 +176,17 @@ def _held_rows(
     raw = _pg(s)
     below: int | None = None
     if raw is not None:
-        # one array parameter: the same statement whatever the batch's size (prepared once)
-        sql = f"SELECT {_HELD_COLUMNS} FROM records WHERE id = ANY(%s::text[])"
+        sql = _HELD_BY_IDS
         params: list[object] = [list(ids)]
-        if near is not None:  # one round trip for both
+        if near is not None:  # one round trip for all three (a row may come twice: no matter)
             sql += (
-                " OR (counter_id = %s AND seq BETWEEN %s AND %s) UNION ALL SELECT NULL, NULL,"
-                " max(seq), NULL, NULL, NULL, NULL FROM records WHERE counter_id = %s AND seq < %s"
+                f" UNION ALL SELECT {_HELD_COLUMNS} FROM records"
+                " WHERE counter_id = %s AND seq BETWEEN %s AND %s"
+                " UNION ALL SELECT NULL, NULL, max(seq), NULL, NULL, NULL, NULL FROM records"
+                " WHERE counter_id = %s AND seq < %s"
             )
             params += [counter_id, *near, counter_id, near[0]]
+        # planned at each run: a generic plan made while the table was small would stay
         rows = raw.execute(sql, params, prepare=False).fetchall()
         if near is not None:
             below = next((row[2] for row in rows if row[0] is None), None)
@@ -440,16 +452,16 @@ def _register_participants(
         s.execute(insert(ParticipantChangeRow), changes)
 
 
+_PARTICIPANTS_BY_IDS = _by_ids(
+    "participants", "participant_id", "participant_id, counter_id, ma_so_bhxh"
+)
+
+
 def _known_participants(s: Session, ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
     """Participants already registered among `ids`: their counter and mã số BHXH."""
     raw = _pg(s)
     if raw is not None:
-        rows: Sequence[tuple[Any, ...]] = raw.execute(
-            "SELECT participant_id, counter_id, ma_so_bhxh FROM participants "
-            "WHERE participant_id = ANY(%s::text[])",
-            (list(ids),),
-            prepare=False,
-        ).fetchall()
+        rows: Sequence[tuple[Any, ...]] = raw.execute(_PARTICIPANTS_BY_IDS, (list(ids),)).fetchall()
     else:
         rows = [
             tuple(row)
