@@ -12,6 +12,12 @@ baseline measured in the same run on the same server — plain `INSERT … ON CO
 of the same rows into the same table with psycopg, same batches, same concurrency. Then the
 07:30 read side: every counter fetches its Mẫu 01-XN for the day.
 
+Fair to both: the batches (JSON bodies) and the raw rows are prepared before the clock starts;
+the API is driven by a lean client (`http.client`, one keep-alive connection per client thread),
+the raw insert by one psycopg connection per client thread. Every answer is checked (each record
+`accepted`), and afterwards every record must be stored exactly once (rows and distinct
+(counter, seq) counted) — for the raw baseline too.
+
 Goals (issue 17): ≥ 0.3× the raw baseline, p99 ≤ 1 s at 200 counters, throughput growing with
 workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`, and
 the CPU each part used per batch of the run (API server and its workers, PostgreSQL, this
@@ -89,11 +95,16 @@ class Cpu:
     db: float = 0.0
     client: float = 0.0
 
-    def per_batch(self, batches: int) -> str:
-        ms = [1000 * v / max(1, batches) for v in (self.api, self.db, self.client)]
+    def per_batch(self, batches: int, seconds: float) -> str:
+        """CPU per batch of each part, and the cores each kept busy on average during the run
+        (what is left of `os.cpu_count()` went to everything else on the machine)."""
+        parts = (self.api, self.db, self.client)
+        ms = [1000 * v / max(1, batches) for v in parts]
+        cores = [v / seconds for v in parts]
         return (
             f"CPU per batch: API {ms[0]:5.1f} ms, PostgreSQL {ms[1]:5.1f} ms, "
-            f"client {ms[2]:5.1f} ms"
+            f"client {ms[2]:5.1f} ms; cores busy {cores[0]:.2f} + {cores[1]:.2f} + "
+            f"{cores[2]:.2f} = {sum(cores):.2f}"
         )
 
 
@@ -425,7 +436,8 @@ def main() -> int:
 
     print(
         f"{args.counters} counters × {args.payments} payments, batches of {args.batch}, "
-        f"{args.clients} uploads in flight; cpu_count={os.cpu_count()}"
+        f"{args.clients} uploads in flight; cpu_count={os.cpu_count()}; load average "
+        "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     )
     pg = PostgresServer(durable=True)
     try:
@@ -436,7 +448,7 @@ def main() -> int:
             f"{raw.label:28} {raw.rate:9,.0f} records/s   p50 {raw.pct(0.5) * 1000:6.0f} ms"
             f"   p99 {raw.pct(0.99) * 1000:6.0f} ms"
         )
-        print(f"{'':28} {raw.cpu.per_batch(batches)}")
+        print(f"{'':28} {raw.cpu.per_batch(batches, raw.seconds)}")
         for workers in worker_counts:
             for c in counters:
                 c.token = ""
@@ -445,7 +457,7 @@ def main() -> int:
                 f"{api.label:28} {api.rate:9,.0f} records/s   p50 {api.pct(0.5) * 1000:6.0f} ms"
                 f"   p99 {api.pct(0.99) * 1000:6.0f} ms   ratio to raw {api.rate / raw.rate:.2f}×"
             )
-            print(f"{'':28} {api.cpu.per_batch(batches)}")
+            print(f"{'':28} {api.cpu.per_batch(batches, api.seconds)}")
             print(
                 f"{reads.label:28} {reads.seconds:9.2f} s for {reads.records} counters"
                 f"   p50 {reads.pct(0.5) * 1000:6.0f} ms   p99 {reads.pct(0.99) * 1000:6.0f} ms"
@@ -453,6 +465,7 @@ def main() -> int:
             )
     finally:
         pg.stop()
+        print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0
 
 
