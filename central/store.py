@@ -4,7 +4,7 @@ SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged batch survives 
 write transactions start with `BEGIN IMMEDIATE`, so concurrent uploads — say a retried batch
 arriving while the first attempt is still being stored — queue behind each other instead of
 interleaving. On PostgreSQL the same ordering comes from `SELECT … FOR UPDATE` on the counter row
-(see `central.ingest.storage.lock_counter`).
+(see `central.ingest.storage.lock_counter_by_token`).
 
 The store also carries the master keys (`central.masterkey`): counters' signing keys are sealed
 under them, and a key found in plain text (a database from before) is sealed at start-up.
