@@ -12,6 +12,12 @@ baseline measured in the same run on the same server — plain `INSERT … ON CO
 of the same rows into the same table with psycopg, same batches, same concurrency. Then the
 07:30 read side: every counter fetches its Mẫu 01-XN for the day.
 
+Fair to both: the batches (JSON bodies) and the raw rows are prepared before the clock starts;
+the API is driven by a lean client (`http.client`, one keep-alive connection per client thread),
+the raw insert by one psycopg connection per client thread. Every answer is checked (each record
+`accepted`), and afterwards every record must be stored exactly once (rows and distinct
+(counter, seq) counted) — for the raw baseline too.
+
 Goals (issue 17): ≥ 0.3× the raw baseline, p99 ≤ 1 s at 200 counters, throughput growing with
 workers. The machine's core count bounds the last one: see the printed `os.cpu_count()`, and
 the CPU each part used per batch of the run (API server and its workers, PostgreSQL, this
@@ -22,6 +28,7 @@ core count, more workers cannot help.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import resource
@@ -32,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,9 +53,9 @@ import requests  # noqa: E402
 
 from central.masterkey import ENV_KEY, MasterKeys, new_key_text  # noqa: E402
 from central.store import CentralStore  # noqa: E402
-from sync.protocol import PATH_XN01, WireRecord  # noqa: E402
+from sync.protocol import PATH_RECORDS, PATH_XN01, WireRecord  # noqa: E402
 from tests.central.postgres import PostgresServer  # noqa: E402
-from tests.central.simcounters import SimCounter, upload  # noqa: E402
+from tests.central.simcounters import SimCounter  # noqa: E402
 
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -87,11 +95,16 @@ class Cpu:
     db: float = 0.0
     client: float = 0.0
 
-    def per_batch(self, batches: int) -> str:
-        ms = [1000 * v / max(1, batches) for v in (self.api, self.db, self.client)]
+    def per_batch(self, batches: int, seconds: float) -> str:
+        """CPU per batch of each part, and the cores each kept busy on average during the run
+        (what is left of `os.cpu_count()` went to everything else on the machine)."""
+        parts = (self.api, self.db, self.client)
+        ms = [1000 * v / max(1, batches) for v in parts]
+        cores = [v / seconds for v in parts]
         return (
             f"CPU per batch: API {ms[0]:5.1f} ms, PostgreSQL {ms[1]:5.1f} ms, "
-            f"client {ms[2]:5.1f} ms"
+            f"client {ms[2]:5.1f} ms; cores busy {cores[0]:.2f} + {cores[1]:.2f} + "
+            f"{cores[2]:.2f} = {sum(cores):.2f}"
         )
 
 
@@ -159,6 +172,152 @@ def _counters(n: int, payments: int) -> list[SimCounter]:
     return out
 
 
+class Http:
+    """One keep-alive HTTP/1.1 connection per client thread (`http.client`: a lean client, so
+    the benchmark's own threads take as little of the shared cores as the raw baseline's
+    psycopg connections do). A dropped connection or a 503 is retried as a counter would."""
+
+    def __init__(self, base: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.host, self.port = host, int(port)
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        for attempt in range(30):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            try:
+                self.conn.request(method, path, body, headers)
+                resp = self.conn.getresponse()
+                data = resp.read()
+            except (OSError, http.client.HTTPException):
+                self.conn.close()
+                self.conn = None
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+                continue
+            if resp.status in (429, 502, 503):
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+                continue
+            return resp.status, data
+        raise RuntimeError(f"{method} {path}: no answer after 30 attempts")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+def _stored_records(pg: PostgresServer, url: str) -> tuple[int, int]:
+    """Rows of `records`, and distinct (counter, seq) among them: every record stored once."""
+    with psycopg.connect(pg.libpq_url(url)) as conn:
+        row = conn.execute(
+            "SELECT count(*), count(DISTINCT (counter_id, seq)) FROM records"
+        ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+
+class Clients:
+    """An `Http` connection per client thread, all closed at the end."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.local = threading.local()
+        self.all: list[Http] = []
+
+    def mine(self) -> Http:
+        client: Http | None = getattr(self.local, "client", None)
+        if client is None:
+            client = self.local.client = Http(self.base)
+            self.all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self.all:
+            client.close()
+
+
+def _upload_all(
+    pg: PostgresServer,
+    url: str,
+    proc: subprocess.Popen[bytes],
+    clients: Clients,
+    counters: list[SimCounter],
+    workers: int,
+    args: argparse.Namespace,
+) -> Run:
+    # Encoded before the clock starts: a real counter's CPU is not central's, and this
+    # machine's two cores are shared by the client threads (the raw baseline's rows are
+    # prepared beforehand too).
+    jobs = [
+        (
+            b,
+            json.dumps({"records": b}, ensure_ascii=False).encode("utf-8"),
+            {"Authorization": f"Bearer {c.token}", "Content-Type": "application/json"},
+        )
+        for c in counters
+        for b in c.batches(args.batch)
+    ]
+    # interleave: every counter's first batch, then every counter's second, …
+    jobs.sort(key=lambda job: job[0][0]["seq"])
+
+    def one(job: tuple[list[WireRecord], bytes, dict[str, str]]) -> float:
+        batch, payload, headers = job
+        t = time.perf_counter()
+        status, data = clients.mine().request("POST", PATH_RECORDS, payload, headers)
+        seconds = time.perf_counter() - t
+        if status != 200:
+            raise RuntimeError(f"batch refused: HTTP {status}")
+        results = json.loads(data)["results"]
+        if len(results) != len(batch) or any(r["status"] != "accepted" for r in results):
+            raise RuntimeError(f"batch not accepted whole: {results[:2]}")
+        return seconds
+
+    cpu_before = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        latencies = list(pool.map(one, jobs))
+    seconds = time.perf_counter() - started
+    cpu_after = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
+    records = sum(len(b) for b, _, _ in jobs)
+    stored = _stored_records(pg, url)
+    if stored != (records, records):
+        raise RuntimeError(f"{records} records sent, {stored} stored (rows, distinct)")
+    return Run(
+        f"API, {workers} worker(s)",
+        records,
+        seconds,
+        latencies,
+        Cpu(*(a - b for a, b in zip(cpu_after, cpu_before, strict=True))),
+    )
+
+
+def _read_all(
+    clients: Clients, counters: list[SimCounter], workers: int, args: argparse.Namespace
+) -> Run:
+    """The 07:30 read side: every counter's Mẫu 01-XN for the day."""
+    day = counters[0].records[0]["body"]["business_date"]
+    query = urllib.parse.urlencode({"date": str(day)})
+
+    def read(c: SimCounter) -> float:
+        t = time.perf_counter()
+        status, data = clients.mine().request(
+            "GET", f"{PATH_XN01}?{query}", None, {"Authorization": f"Bearer {c.token}"}
+        )
+        seconds = time.perf_counter() - t
+        if status != 200 or json.loads(data)["count"] != args.payments:
+            raise RuntimeError(f"01-XN wrong: HTTP {status}")
+        return seconds
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(args.clients) as pool:
+        reads = list(pool.map(read, counters))
+    return Run(
+        f"01-XN read, {workers} worker(s)", len(counters), time.perf_counter() - started, reads
+    )
+
+
 def run_api(
     pg: PostgresServer, counters: list[SimCounter], workers: int, args: argparse.Namespace
 ) -> tuple[Run, Run]:
@@ -166,73 +325,15 @@ def run_api(
     key = new_key_text()
     proc, base = _serve(url, key, workers)
     store = CentralStore(url, keys=MasterKeys.from_environment({ENV_KEY: key}), prepare=False)
+    clients = Clients(base)
     try:
         session = requests.Session()
         for c in counters:
             c.enroll(base, store, session)
-        # Encoded before the clock starts: a real counter's CPU is not central's, and this
-        # machine's two cores are shared by the client threads (the raw baseline's rows are
-        # prepared beforehand too).
-        jobs = [
-            (c, b, json.dumps({"records": b}, ensure_ascii=False).encode("utf-8"))
-            for c in counters
-            for b in c.batches(args.batch)
-        ]
-        # interleave: every counter's first batch, then every counter's second, …
-        jobs.sort(key=lambda job: job[1][0]["seq"])
-        local = threading.local()
-
-        def session_of_thread() -> requests.Session:
-            if not hasattr(local, "session"):
-                local.session = requests.Session()
-            http: requests.Session = local.session
-            return http
-
-        def one(indexed: tuple[int, tuple[SimCounter, list[WireRecord], bytes]]) -> float:
-            _, (c, b, payload) = indexed
-            answers = upload(session_of_thread(), base, c, b, payload=payload)
-            last = answers[-1]
-            if last.status != 200:
-                raise RuntimeError(f"batch refused: HTTP {last.status}")
-            return last.seconds
-
-        cpu_before = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            latencies = list(pool.map(one, enumerate(jobs)))
-        seconds = time.perf_counter() - started
-        cpu_after = (tree_cpu(proc.pid), tree_cpu(pg.postmaster_pid()), self_cpu())
-        upload_run = Run(
-            f"API, {workers} worker(s)",
-            sum(len(b) for _, b, _ in jobs),
-            seconds,
-            latencies,
-            Cpu(*(a - b for a, b in zip(cpu_after, cpu_before, strict=True))),
-        )
-
-        day = counters[0].records[0]["body"]["business_date"]
-
-        def read(indexed: tuple[int, SimCounter]) -> float:
-            _, c = indexed
-            t = time.perf_counter()
-            resp = session_of_thread().get(
-                base + PATH_XN01,
-                params={"date": str(day)},
-                headers={"Authorization": f"Bearer {c.token}"},
-                timeout=60,
-            )
-            if resp.status_code != 200 or resp.json()["count"] != args.payments:
-                raise RuntimeError(f"01-XN wrong: HTTP {resp.status_code}")
-            return time.perf_counter() - t
-
-        started = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            reads = list(pool.map(read, enumerate(counters)))
-        read_run = Run(
-            f"01-XN read, {workers} worker(s)", len(counters), time.perf_counter() - started, reads
-        )
-        return upload_run, read_run
+        upload_run = _upload_all(pg, url, proc, clients, counters, workers, args)
+        return upload_run, _read_all(clients, counters, workers, args)
     finally:
+        clients.close()
         store.close()
         _stop(proc)
         pg.drop_database(url)
@@ -288,8 +389,8 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
     local = threading.local()
     conns: list[psycopg.Connection[Any]] = []
 
-    def one(indexed: tuple[int, tuple[list[WireRecord], list[tuple[object, ...]]]]) -> float:
-        _, (_, rows) = indexed
+    def one(job: tuple[list[WireRecord], list[tuple[object, ...]]]) -> float:
+        _, rows = job
         t = time.perf_counter()
         conn = getattr(local, "conn", None)
         if conn is None:  # one connection per client thread
@@ -303,12 +404,16 @@ def run_raw(pg: PostgresServer, counters: list[SimCounter], args: argparse.Names
         cpu_before = (tree_cpu(pg.postmaster_pid()), self_cpu())
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            latencies = list(pool.map(one, enumerate(jobs)))
+            latencies = list(pool.map(one, jobs))
         seconds = time.perf_counter() - started
         cpu_after = (tree_cpu(pg.postmaster_pid()), self_cpu())
+        records = sum(len(b) for b, _ in jobs)
+        stored = _stored_records(pg, url)
+        if stored != (records, records):
+            raise RuntimeError(f"{records} rows sent, {stored} stored (rows, distinct)")
         return Run(
             "raw INSERT … ON CONFLICT",
-            sum(len(b) for b, _ in jobs),
+            records,
             seconds,
             latencies,
             Cpu(0.0, cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]),
@@ -331,7 +436,8 @@ def main() -> int:
 
     print(
         f"{args.counters} counters × {args.payments} payments, batches of {args.batch}, "
-        f"{args.clients} uploads in flight; cpu_count={os.cpu_count()}"
+        f"{args.clients} uploads in flight; cpu_count={os.cpu_count()}; load average "
+        "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     )
     pg = PostgresServer(durable=True)
     try:
@@ -342,7 +448,7 @@ def main() -> int:
             f"{raw.label:28} {raw.rate:9,.0f} records/s   p50 {raw.pct(0.5) * 1000:6.0f} ms"
             f"   p99 {raw.pct(0.99) * 1000:6.0f} ms"
         )
-        print(f"{'':28} {raw.cpu.per_batch(batches)}")
+        print(f"{'':28} {raw.cpu.per_batch(batches, raw.seconds)}")
         for workers in worker_counts:
             for c in counters:
                 c.token = ""
@@ -351,7 +457,7 @@ def main() -> int:
                 f"{api.label:28} {api.rate:9,.0f} records/s   p50 {api.pct(0.5) * 1000:6.0f} ms"
                 f"   p99 {api.pct(0.99) * 1000:6.0f} ms   ratio to raw {api.rate / raw.rate:.2f}×"
             )
-            print(f"{'':28} {api.cpu.per_batch(batches)}")
+            print(f"{'':28} {api.cpu.per_batch(batches, api.seconds)}")
             print(
                 f"{reads.label:28} {reads.seconds:9.2f} s for {reads.records} counters"
                 f"   p50 {reads.pct(0.5) * 1000:6.0f} ms   p99 {reads.pct(0.99) * 1000:6.0f} ms"
@@ -359,6 +465,7 @@ def main() -> int:
             )
     finally:
         pg.stop()
+        print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     return 0
 
 

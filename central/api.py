@@ -3,8 +3,10 @@
 Request and response bodies are the TypedDicts of `sync.protocol`, so the OpenAPI document
 (`docs/api/openapi.json`, written by `python -m central.openapi`) describes exactly what the
 client sends and reads. Endpoints are plain functions: FastAPI runs them in its thread pool and
-`central.store` serialises the writes. The work is in `central.auth` (enrolment, tokens),
-`central.ingest` (uploads) and `central.feeds` (rates, participant changes, 01-XN, lookup).
+`central.store` serialises the writes; uploads take one of a few slots per worker first
+(`UPLOADS_IN_FLIGHT`), waiting in the event loop rather than in a thread. The work is in
+`central.auth` (enrolment, tokens), `central.ingest` (uploads) and `central.feeds` (rates,
+participant changes, 01-XN, lookup).
 
 Authentication: `Authorization: Bearer <api token>` from enrolment, except for health, identity,
 enrolment and the payer lookup. In production everything runs behind HTTPS — the enrolment call
@@ -22,6 +24,7 @@ from dataclasses import fields
 from datetime import date
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -190,19 +193,25 @@ def _refuse_wide_integers(batch: UploadRequest) -> None:
     """422 for an integer no database column of central can hold (beyond 64 bits), like any
     other value of the wrong type — before anything is looked up or stored."""
     for index, record in enumerate(batch["records"]):
-        named: list[tuple[list[str | int], object]] = [(["seq"], record["seq"])]
-        named += [(["body", str(k)[:64]], v) for k, v in record["body"].items()]
-        for loc, value in named:
-            if isinstance(value, int) and not -INT64_MAX <= value <= INT64_MAX:
-                raise RequestValidationError(
-                    [
-                        {
-                            "loc": ["body", "records", index, *loc],
-                            "msg": "số nguyên vượt quá 64 bit",
-                            "type": "int_out_of_range",
-                        }
-                    ]
-                )
+        wide = [
+            (["body", str(k)[:64]], v)
+            for k, v in record["body"].items()
+            if type(v) is int and not -INT64_MAX <= v <= INT64_MAX
+        ]
+        seq = record["seq"]
+        if not -INT64_MAX <= seq <= INT64_MAX:
+            wide.insert(0, (["seq"], seq))
+        if wide:
+            loc = wide[0][0]
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ["body", "records", index, *loc],
+                        "msg": "số nguyên vượt quá 64 bit",
+                        "type": "int_out_of_range",
+                    }
+                ]
+            )
 
 
 def _client_address(request: Request) -> str:
@@ -251,7 +260,28 @@ def _add_system_routes(app: FastAPI, store: CentralStore, limit: AttemptLimit) -
             raise
 
 
+class _UploadSlots:
+    """At most `UPLOADS_IN_FLIGHT` uploads of this worker in the database at once; the others
+    wait their turn in the event loop. An upload is mostly CPU under one interpreter lock:
+    more at once only adds switching between threads and PostgreSQL backends, while a few
+    keep the database's commits overlapping."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # made in the worker's event loop
+            self._limiter = anyio.CapacityLimiter(self.slots)
+        return self._limiter
+
+
+UPLOADS_IN_FLIGHT = 8  # per worker; within the database pool (central.store.POOL_SIZE)
+
+
 def _add_ledger_routes(app: FastAPI, store: CentralStore) -> None:
+    uploads = _UploadSlots(UPLOADS_IN_FLIGHT)
+
     @app.post(
         PATH_RECORDS,
         tags=["ledger"],
@@ -267,11 +297,13 @@ def _add_ledger_routes(app: FastAPI, store: CentralStore) -> None:
             413: {"model": ErrorResponse, "description": f"more than {MAX_BATCH} records"},
         },
     )
-    def upload(batch: UploadRequest, token: Token) -> UploadResponse:
+    async def upload(batch: UploadRequest, token: Token) -> UploadResponse:
         if len(batch["records"]) > MAX_BATCH:
             raise TooLarge(f"tối đa {MAX_BATCH} bản ghi mỗi lần gửi")
         _refuse_wide_integers(batch)
-        return ingest(store, token, batch["records"])
+        return await anyio.to_thread.run_sync(
+            ingest, store, token, batch["records"], limiter=uploads.limiter()
+        )
 
 
 def _add_feed_routes(app: FastAPI, store: CentralStore) -> None:

@@ -25,6 +25,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -100,6 +101,16 @@ class Epoch:
     continues_from_hash: str
 
 
+class CounterRow(Protocol):
+    """What `load_keys` reads of a counter: the ORM row, or ingest's row read under its lock."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def signing_key(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class CounterKeys:
     """A counter's keys as ingest needs them."""
@@ -113,7 +124,7 @@ class CounterKeys:
         return self.approved[-1].key if self.approved else self.first
 
 
-def load_keys(store: CentralStore, s: Session, counter: CentralCounter) -> CounterKeys:
+def load_keys(store: CentralStore, s: Session, counter: CounterRow) -> CounterKeys:
     first = store.keys.open(counter.id, counter.signing_key)
     approved: list[Epoch] = []
     pending = None

@@ -4,7 +4,7 @@ SQLite runs in WAL mode with `synchronous=FULL` (an acknowledged batch survives 
 write transactions start with `BEGIN IMMEDIATE`, so concurrent uploads — say a retried batch
 arriving while the first attempt is still being stored — queue behind each other instead of
 interleaving. On PostgreSQL the same ordering comes from `SELECT … FOR UPDATE` on the counter row
-(see `central.ingest.storage.lock_counter`).
+(see `central.ingest.storage.lock_counter_by_token`).
 
 The store also carries the master keys (`central.masterkey`): counters' signing keys are sealed
 under them, and a key found in plain text (a database from before) is sealed at start-up.
@@ -25,6 +25,10 @@ from central.models import CentralCounter, CentralMeta
 from central.schema import SchemaError, current_revision, head_revision, migrate
 
 DEFAULT_NAME = "QuầyThu central"
+# PostgreSQL connections per API worker: kept open, and more at a peak (closed after use).
+# PostgreSQL's max_connections must cover (POOL_SIZE + POOL_OVERFLOW) × workers × API hosts.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 
 
 def sqlite_url(path: Path) -> str:
@@ -62,7 +66,12 @@ class CentralStore(SessionScopes):
             configure_sqlite(engine, busy_timeout_ms=30000)
             event.listen(engine, "connect", _secure_delete)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            # Enough connections for the worker's uploads in flight (`central.api`) and its
+            # reads: a connection beyond the pool is opened and closed per request, and a new
+            # PostgreSQL backend costs the server more CPU than the batch it serves.
+            engine = create_engine(
+                url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+            )
         super().__init__(engine)
         try:
             if prepare:

@@ -30,10 +30,11 @@ body makes sense. Central is the auditor, so it re-applies the counter's rules (
 
 from __future__ import annotations
 
+import re
 import unicodedata
-import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from app.domain.canonical import CanonicalValue, parse_utc_iso
@@ -70,6 +71,9 @@ TEXT_LIMITS = {
 NAME_FIELDS = frozenset({"payer_name", "cashier", "supervisor", "operator"})
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 UUID_FIELDS = ("id", "counter_id")
+_SCHEMES = tuple(s.value for s in Scheme)
+_METHODS = tuple(m.value for m in PaymentMethod)
+_CATEGORIES = tuple(c.value for c in SupportCategory)
 
 
 class ContentError(ValueError):
@@ -95,9 +99,23 @@ def _bad_character(text: str, *, name: bool) -> bool:
     return False
 
 
+@lru_cache(maxsize=512)
+def _clean_name(field: str) -> bool:
+    """A short field name free of control and invisible characters (a pure function of the
+    name: remembered, for at most 512 names of at most `MAX_FIELD_NAME` characters)."""
+    return not _bad_character(field, name=True)
+
+
 def _check_scalar(field: str, value: CanonicalValue) -> None:
-    if len(field) > MAX_FIELD_NAME or _bad_character(field, name=True):
+    if len(field) > MAX_FIELD_NAME or not _clean_name(field):
         raise ContentError("tên trường không hợp lệ")
+    if type(value) is str:  # the common case first
+        limit = TEXT_LIMITS.get(field, DEFAULT_TEXT_LIMIT)
+        if len(value) > limit:
+            raise _fail(field, f"dài quá {limit} ký tự")
+        if _bad_character(value, name=field in NAME_FIELDS):
+            raise _fail(field, "chứa ký tự điều khiển hoặc ký tự ẩn")
+        return
     if isinstance(value, bool) or value is None:
         return
     if isinstance(value, int):
@@ -141,13 +159,13 @@ def _optional_integer(
     return None if body.get(field) is None else _integer(body, field, lo, hi)
 
 
+# The canonical text of a UUID, as `str(uuid.UUID(value))` writes it: lower-case hex, 8-4-4-4-12.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _uuid(body: Mapping[str, CanonicalValue], field: str) -> str:
     value = _text(body, field)
-    try:
-        canonical = str(uuid.UUID(value))
-    except ValueError:
-        canonical = ""
-    if canonical != value:
+    if _CANONICAL_UUID.fullmatch(value) is None:
         raise _fail(field, "phải là mã định danh UUID dạng chuẩn")
     return value
 
@@ -170,7 +188,7 @@ def _instant(body: Mapping[str, CanonicalValue], field: str) -> datetime:
         raise _fail(field, "phải là thời điểm UTC dạng YYYY-MM-DDTHH:MM:SS.ffffffZ") from None
 
 
-def _enum(body: Mapping[str, CanonicalValue], field: str, allowed: Iterator[str]) -> str:
+def _enum(body: Mapping[str, CanonicalValue], field: str, allowed: Iterable[str]) -> str:
     values = tuple(allowed)
     value = body.get(field)
     if not isinstance(value, str) or value not in values:
@@ -233,8 +251,8 @@ def _bhxh_quotes(
     table: RateTable, body: Mapping[str, CanonicalValue], paid_on: date
 ) -> Iterator[Quote]:
     """The quotes the record's fields allow: one per possible count of supported months."""
-    category = SupportCategory(_enum(body, "support_category", (c.value for c in SupportCategory)))
-    method = PaymentMethod(_enum(body, "method", (m.value for m in PaymentMethod)))
+    category = SupportCategory(_enum(body, "support_category", _CATEGORIES))
+    method = PaymentMethod(_enum(body, "method", _METHODS))
     months = _integer(body, "months", 1, 120)
     if body.get("member_order") is not None:
         raise _fail("member_order", "không dùng cho BHXH tự nguyện")
@@ -293,7 +311,7 @@ def _check_payment_quote(
     table = rates.get(version)
     if table is None:
         raise _fail("rate_version", f"«{version}» không phải bảng mức đóng trung tâm đã biết")
-    scheme = Scheme(_enum(body, "scheme", (s.value for s in Scheme)))
+    scheme = Scheme(_enum(body, "scheme", _SCHEMES))
     period_from, period_to = _day(body, "period_from"), _day(body, "period_to")
     if period_from > period_to:
         raise _fail("period_to", "phải không trước period_from")
@@ -357,7 +375,7 @@ def _check_shift(body: Mapping[str, CanonicalValue]) -> None:
     _check_common(body, "at")
     if body.get("v") != 2:
         raise _fail("v", "phải là 2 (bản ghi ca thu)")
-    event = _enum(body, "event", iter(SHIFT_EVENTS))
+    event = _enum(body, "event", SHIFT_EVENTS)
     _uuid(body, "shift_id")
     _text(body, "operator")
     _integer(body, "operator_id", 1, INT64_MAX)

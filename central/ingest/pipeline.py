@@ -92,12 +92,12 @@ def ingest(store: CentralStore, token: str, records: Sequence[WireRecord]) -> Up
         found = lock_counter_by_token(s, hash_secret(token))
         if found is None:
             raise Unauthorized(BAD_TOKEN)
-        counter, moved = found
+        counter = found
         held = load_held(s, counter.id, parsed, head_seq=counter.head_seq)
         versions = [v for p in parsed if isinstance(v := p.record.body.get("rate_version"), str)]
         keys = (
             load_keys(store, s, counter)
-            if moved
+            if counter.moved
             else CounterKeys(store.keys.open(counter.id, counter.signing_key), (), None)
         )
         facts = CounterFacts(
