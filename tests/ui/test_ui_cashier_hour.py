@@ -259,7 +259,7 @@ def test_status_bar_whole_at_1366_and_1100_and_no_rate_alarm_at_first_start(
     from sync.events import SyncStatus
     from tests.ui.test_ui_payment import signed_in_payment_page
 
-    window, _page = signed_in_payment_page(qtbot, make_window)
+    window, page = signed_in_payment_page(qtbot, make_window)
     wait_ops(qtbot)
     # The shipped table knows dates still to come: no notice, no red alarm at first start.
     assert not window.rate_status.isVisibleTo(window)
@@ -286,6 +286,20 @@ def test_status_bar_whole_at_1366_and_1100_and_no_rate_alarm_at_first_start(
             assert part.isVisibleTo(window)
             assert part.width() >= part.sizeHint().width(), (width, part.objectName())
         assert window.counter_code.width() >= window.counter_code.sizeHint().width()
+        # the payer panel's buttons show their whole caption
+        kb = [page.register_button, page.history_button, page.household_button]
+        for button in (
+            page.register_button,
+            page.edit_button,
+            page.history_button,
+            page.household_button,
+        ):
+            assert button.width() >= button.sizeHint().width(), (width, button.text())
+        # with room (1366 px) the keys are on the buttons; at the minimum in their tooltips
+        keys = [page.register_button.key, page.history_button.key, page.household_button.key]
+        if width == 1366:
+            assert all(k in b.text() for k, b in zip(keys, kb, strict=True))
+        assert all(k in b.toolTip() for k, b in zip(keys, kb, strict=True))
         shown = window.counter_status.text()
         assert shown.endswith("…") and window.counter_status.toolTip() == long_org
 

@@ -53,7 +53,15 @@ from app.domain.types import PaymentMethod, Scheme, SupportCategory
 from app.errors import ValidationError
 from ui.qt.operations import participants, payments
 from ui.qt.receipt_view import ReceiptActions, ReceiptPreview
-from ui.qt.widgets import EnterNavigator, MoneySpinBox, card, enum_data, fkey_text, hint
+from ui.qt.widgets import (
+    EnterNavigator,
+    KeyButton,
+    MoneySpinBox,
+    card,
+    enum_data,
+    fkey_text,
+    hint,
+)
 
 if TYPE_CHECKING:
     from app.domain.quote import Quote
@@ -196,9 +204,11 @@ class PaymentPage(QWidget):
         grid.addWidget(self._build_who(), 0, 0)
         grid.addWidget(self._build_what(), 0, 1)
         grid.addWidget(self._build_amount(), 0, 2)
-        grid.setColumnStretch(0, 10)
-        grid.setColumnStretch(1, 9)
-        grid.setColumnStretch(2, 11)
+        # The payer's column is the widest: a search result's second line (mã số, address)
+        # is what tells namesakes apart.
+        grid.setColumnStretch(0, 12)
+        grid.setColumnStretch(1, 8)
+        grid.setColumnStretch(2, 10)
         self._wire_entry()
 
     def _build_who(self) -> QWidget:
@@ -229,26 +239,28 @@ class PaymentPage(QWidget):
         self.person.setTextFormat(Qt.TextFormat.RichText)
         self.person.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         who_col.addWidget(self.person, 1)
-        who_buttons = QHBoxLayout()
-        self.register_button = QPushButton(fkey_text("Đăng ký mới", "F3"))
+        # Two rows of two: four captions with their keys do not fit one row of the left
+        # panel at 1366 px, and a clipped caption hides the key.
+        who_buttons = QGridLayout()
+        self.register_button = KeyButton("Đăng ký mới", "F3")
         self.register_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.register_button.clicked.connect(self.open_registration)
-        who_buttons.addWidget(self.register_button)
+        who_buttons.addWidget(self.register_button, 0, 0)
         self.edit_button = QPushButton("Sửa thông tin")
+        self.edit_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.edit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.edit_button.clicked.connect(self.open_edit)
-        who_buttons.addWidget(self.edit_button)
-        self.history_button = QPushButton(fkey_text("Lịch sử đóng", "Ctrl+I"))
+        who_buttons.addWidget(self.edit_button, 0, 1)
+        self.history_button = KeyButton("Lịch sử đóng", "Ctrl+I")
         self.history_button.setObjectName("historyButton")
         self.history_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.history_button.clicked.connect(self.open_history)
-        who_buttons.addWidget(self.history_button)
-        self.household_button = QPushButton(fkey_text("Hộ gia đình", "Ctrl+H"))
+        who_buttons.addWidget(self.history_button, 1, 0)
+        self.household_button = KeyButton("Hộ gia đình", "Ctrl+H")
         self.household_button.setObjectName("householdButton")
         self.household_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.household_button.clicked.connect(self.open_household)
-        who_buttons.addWidget(self.household_button)
-        who_buttons.addStretch(1)
+        who_buttons.addWidget(self.household_button, 1, 1)
         who_col.addLayout(who_buttons)
         return who
 

@@ -11,7 +11,7 @@ from enum import Enum
 from typing import ClassVar, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QValidator
+from PySide6.QtGui import QKeyEvent, QResizeEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QComboBox,
@@ -45,6 +45,28 @@ __all__ = [
 ]
 
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+class KeyButton(QPushButton):
+    """A button whose caption shows its key ("Hộ gia đình  [Ctrl+H]") when there is room, and
+    the caption alone when its column is narrower (the 1100 px minimum); the key stays in the
+    tooltip. It takes the width its layout gives it, so its caption never pushes the layout or
+    gets clipped."""
+
+    def __init__(self, caption: str, key: str, parent: QWidget | None = None) -> None:
+        super().__init__(fkey_text(caption, key), parent)
+        self.caption, self.key = caption, key
+        self.setToolTip(f"{caption} ({key})")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        full = fkey_text(self.caption, self.key)
+        if self.text() != full:
+            self.setText(full)
+        if self.sizeHint().width() > self.width():  # what the caption with its key needs
+            self.setText(self.caption)
+        super().resizeEvent(event)
 
 
 class MoneySpinBox(QSpinBox):
