@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +186,14 @@ def test_confirm_shows_the_rule_notes_and_the_bhyt_card_dates(
         assert note in dialog.notes_label.text()
     card = f"{quote.card_from:%d/%m/%Y} – {quote.card_to:%d/%m/%Y}"
     assert card in dialog.card_label.text()
+    # the wrapped notes do not squeeze the rows below them into each other
+    qtbot.waitUntil(dialog.isVisible)
+    rows = [dialog.tendered, dialog.notify_phone, dialog.notify_email, dialog.keep_contact]
+    for upper, lower in pairwise(rows):
+        top = lower.mapTo(dialog, lower.rect().topLeft()).y()
+        assert top >= upper.mapTo(dialog, upper.rect().bottomLeft()).y(), lower.objectName()
+    for field in rows:
+        assert field.height() >= field.sizeHint().height(), field.objectName()
     dialog.confirm()
     qtbot.waitUntil(lambda: page.pages.currentWidget() is page.done, timeout=10_000)
     qtbot.waitUntil(lambda: page.preview.pdf is not None, timeout=10_000)

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -355,6 +355,14 @@ class ConfirmDialog(QDialog):
             self._set_change(format_vnd(tendered - self.quote.total), short=False)
 
     # --- recording ------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        # The notes wrap to more lines at the dialog's width than their size hint counts: fit
+        # the height to the laid-out width, or the rows below are squeezed into each other.
+        need = self.layout().totalHeightForWidth(self.width())  # type: ignore[union-attr]
+        if need > self.height():
+            self.resize(self.width(), need)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
