@@ -100,10 +100,8 @@ class SettingsPage(QWidget):
         left_col.addWidget(self._heading("In biên lai và khóa màn hình"))
         left_col.addLayout(self._build_print_form())
         left_col.addWidget(
-            hint(
-                "Khi không chọn máy in cố định, chương trình hỏi máy in mỗi lần in. Máy in "
-                "nhiệt 80 mm: chọn khổ giấy cuộn 80 mm."
-            )
+            # one line: a wrapped hint here squeezed the spin box above it at 1366×768
+            hint("Máy in nhiệt: khổ cuộn 80 mm; máy in văn phòng: A5.")
         )
         left_col.addWidget(self._heading("Sao lưu"))
         left_col.addLayout(self._build_backup_row())
@@ -153,6 +151,8 @@ class SettingsPage(QWidget):
                 f"{status.copies} bản sao lưu. "
                 + (f"{last.status_text}." if last else "Chưa có bản sao lưu nào.")
             )
+            failed = last is not None and not last.ok
+            self.backup_info.setToolTip(last.message if last is not None and failed else "")
 
         backup_ops.status(self, self.state).success(show).failure(lambda _e: None).run()
         from app.secrets import secrets_file_warning
@@ -304,7 +304,7 @@ class SettingsPage(QWidget):
         row = QHBoxLayout()
         self.policy_spins: dict[str, QSpinBox] = {}
         for name, caption, low, high, suffix in (
-            ("max_age_days", "Đổi mật khẩu sau", 1, 180, " ngày"),
+            ("max_age_days", "Hạn mật khẩu", 1, 180, " ngày"),
             ("expiry_warning_days", "báo trước", 1, 60, " ngày"),
             ("lockout_threshold", "khóa sau", 3, 20, " lần sai"),
             ("lockout_minutes", "trong", 1, 1440, " phút"),
@@ -313,7 +313,9 @@ class SettingsPage(QWidget):
             spin.setObjectName(name)
             spin.setRange(low, high)
             spin.setSuffix(suffix)
-            row.addWidget(QLabel(caption))
+            label = QLabel(caption)
+            label.setBuddy(spin)
+            row.addWidget(label)
             row.addWidget(spin)
             self.policy_spins[name] = spin
         self.policy_button = QPushButton("Lưu")
