@@ -85,6 +85,17 @@ def seal_unsealed(session: Session, *, actor: Actor) -> bool:
 # --- replaying them (verify) --------------------------------------------------------------------
 
 
+def sealed_values(details: str) -> dict[str, Any]:
+    """An audit entry's details as the object they were sealed as; {} for anything else (an
+    entry from before the rule, or text that is not a JSON object — the replay then names
+    what is missing)."""
+    try:
+        values = json.loads(details)
+    except ValueError:
+        return {}
+    return values if isinstance(values, dict) else {}
+
+
 @dataclass
 class SealedStates:
     """The newest sealed state of each operator (by id) and of the counter, with the audit seq
@@ -101,20 +112,12 @@ class SealedStates:
     def take_reprint(
         self, seq: int | None, subject: str, operator_id: int | None, details: str
     ) -> None:
-        try:
-            number = json.loads(details).get("number")
-        except (ValueError, AttributeError):
-            number = None
+        number = sealed_values(details).get("number")
         if isinstance(number, int):
             self.reprints.setdefault((subject, number), []).append((seq, operator_id))
 
     def take(self, seq: int, action: str, subject: str, details: str) -> None:
-        try:
-            values = json.loads(details)
-        except ValueError:
-            values = None
-        if not isinstance(values, dict):
-            values = {}
+        values = sealed_values(details)
         if action == COUNTER_STATE:
             self.counter = (seq, values)
         elif subject.isdigit():

@@ -25,7 +25,6 @@ Until then these tables are not judged.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.services.common import Actor
-from app.services.masterdata import Difference
+from app.services.masterdata import Difference, sealed_values
 from app.services.queries import audit
 
 HOUSEHOLD_STATE = "household.state"
@@ -124,12 +123,7 @@ class PricingStates:
     periods: dict[str, tuple[int, set[Period]]] = field(default_factory=dict)
 
     def take(self, seq: int, action: str, subject: str, details: str) -> None:
-        try:
-            values = json.loads(details)
-        except ValueError:
-            values = None
-        if not isinstance(values, dict):
-            values = {}
+        values = sealed_values(details)
         if action == SEALED_MARK:
             self.marked = True
         elif action == HOUSEHOLD_STATE:
